@@ -1,0 +1,14 @@
+//! # egov-core
+//!
+//! The domain of eGov Mobile: every rule with a number in it (check digits, lifetimes, attempt limits,
+//! deadlines, rounding) lives here once and is called by the server and, through the bindings, by the app.
+//!
+//! What belongs here: pure, synchronous functions and types. What does not: I/O, async, databases,
+//! HTTP, clock reads (time is always a parameter, `now: DateTime<Utc>`) and ambient randomness (a
+//! generator is always injected). That is what lets the same rule run on a phone and on a server, and what
+//! lets tests cover a rule without sleeping or racing the clock.
+//!
+//! Modules are named after capabilities:
+//! - [`identity`]: IIN and BIN check digits, Kazakhstan mobile phone numbers.
+
+pub mod identity;

@@ -1,0 +1,73 @@
+//! Configuration: every setting is a flag and an environment variable, with defaults that make
+//! `cargo run -p egov-server` work on a fresh machine.
+
+use clap::{Parser, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// How the server runs. `dev` seeds demo data, keeps an SMS outbox and generates its own keys;
+/// `prod` refuses all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    Dev,
+    Prod,
+}
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "egov-server", version, about = "eGov Mobile backend")]
+pub struct Config {
+    /// Address to listen on. Port 0 picks a free port (printed at start).
+    #[arg(long, env = "EGOV_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// The public base URL put into QR codes and links (default: http://<bind>).
+    #[arg(long, env = "EGOV_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// dev: demo data, SMS outbox, generated keys. prod: none of them.
+    #[arg(long, env = "EGOV_MODE", value_enum, default_value = "dev")]
+    pub mode: Mode,
+
+    /// Where the embedded SQLite database lives when DATABASE_URL is unset.
+    #[arg(long, env = "EGOV_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// `postgres://...` for PostgreSQL; unset for the embedded SQLite database in the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Maximum database connections of this replica.
+    #[arg(long, env = "EGOV_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+
+    /// prod: PKCS#8 PEM files of the ES256 key that signs access tokens; the first signs, every one is
+    /// published in the JWKS (so a retired key keeps verifying until its tokens expire).
+    #[arg(long, env = "EGOV_TOKEN_KEY_FILES", value_delimiter = ',')]
+    pub token_key_files: Vec<PathBuf>,
+
+    /// prod: PKCS#8 PEM files of the ES256 key that signs document copies and receipts (first signs).
+    #[arg(long, env = "EGOV_DOCUMENT_KEY_FILES", value_delimiter = ',')]
+    pub document_key_files: Vec<PathBuf>,
+
+    /// prod: a file holding the server's HMAC key (at least 32 bytes, raw or base64) for secrets at rest.
+    #[arg(long, env = "EGOV_HMAC_KEY_FILE")]
+    pub hmac_key_file: Option<PathBuf>,
+
+    /// Seconds to let in-flight requests finish after SIGTERM before the process exits anyway.
+    #[arg(long, env = "EGOV_SHUTDOWN_GRACE_SECONDS", default_value_t = 20)]
+    pub shutdown_grace_seconds: u64,
+
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "EGOV_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+impl Config {
+    /// The public URL without a trailing slash.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{bound}"),
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Dev mode demo data: the citizens and organisations of `fixtures/demo-registry.json`, seeded at start
+//! (idempotently) and described in the start-up banner.
+
+use crate::keys::KeySet;
+use crate::store::{Store, StoreResult};
+use chrono::{Days, Months, NaiveDate};
+use egov_core::identity::{Bin, Iin, Phone};
+use serde::Deserialize;
+
+/// The demo registry shipped with the binary.
+pub const DEMO_REGISTRY_JSON: &str = include_str!("../fixtures/demo-registry.json");
+
+#[derive(Debug, Deserialize)]
+pub struct DemoData {
+    pub citizens: Vec<DemoCitizen>,
+    pub organisations: Vec<DemoOrganisation>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DemoCitizen {
+    pub iin: Iin,
+    pub phone: Phone,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+    pub surname_lat: String,
+    pub given_name_lat: String,
+    pub birth_date: String,
+    pub sex: String,
+    pub role: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DemoOrganisation {
+    pub client_id: String,
+    pub client_secret: String,
+    pub name: String,
+    pub bin: String,
+    pub scopes: Vec<String>,
+    pub role: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("demo registry: {0}")]
+    Parse(#[from] serde_json::Error),
+    #[error("demo registry: bad date {0:?} (YYYY-MM-DD or today[+-]N[y|m|d]...)")]
+    Date(String),
+    #[error("demo registry: organisation {0} has an invalid BIN")]
+    Bin(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl DemoData {
+    pub fn parse(json: &str) -> Result<DemoData, DemoError> {
+        let data: DemoData = serde_json::from_str(json)?;
+        for org in &data.organisations {
+            Bin::parse(&org.bin).map_err(|_| DemoError::Bin(org.client_id.clone()))?;
+        }
+        Ok(data)
+    }
+}
+
+/// Resolves a fixture date: `YYYY-MM-DD`, or `today` followed by signed steps such as `-15y-90d` or `+3d`.
+pub fn resolve_date(expr: &str, today: NaiveDate) -> Result<NaiveDate, DemoError> {
+    let bad = || DemoError::Date(expr.to_string());
+    let Some(mut rest) = expr.strip_prefix("today") else {
+        return NaiveDate::parse_from_str(expr, "%Y-%m-%d").map_err(|_| bad());
+    };
+    let mut date = today;
+    while !rest.is_empty() {
+        let sign = match rest.as_bytes()[0] {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return Err(bad()),
+        };
+        let digits_end = rest[1..].find(|c: char| !c.is_ascii_digit()).map(|i| i + 1).ok_or_else(bad)?;
+        let n: u32 = rest[1..digits_end].parse().map_err(|_| bad())?;
+        let unit = rest[digits_end..].chars().next().ok_or_else(bad)?;
+        date = match (unit, sign) {
+            ('y', 1) => date.checked_add_months(Months::new(12 * n)),
+            ('y', _) => date.checked_sub_months(Months::new(12 * n)),
+            ('m', 1) => date.checked_add_months(Months::new(n)),
+            ('m', _) => date.checked_sub_months(Months::new(n)),
+            ('d', 1) => date.checked_add_days(Days::new(n.into())),
+            ('d', _) => date.checked_sub_days(Days::new(n.into())),
+            _ => None,
+        }
+        .ok_or_else(bad)?;
+        rest = &rest[digits_end + 1..];
+    }
+    Ok(date)
+}
+
+/// Seeds the demo data (existing rows are left as they are, so a restart changes nothing).
+pub async fn seed(
+    store: &Store,
+    keys: &KeySet,
+    data: &DemoData,
+    today: NaiveDate,
+    now_ms: i64,
+) -> Result<(), DemoError> {
+    for c in &data.citizens {
+        let birth = resolve_date(&c.birth_date, today)?;
+        store.citizen_seed(c, birth, now_ms).await?;
+    }
+    for o in &data.organisations {
+        let hash = keys.hash_secret(&["client-secret", &o.client_id, &o.client_secret]);
+        store.org_client_seed(o, &hash, now_ms).await?;
+    }
+    Ok(())
+}
+
+/// The lines of the start-up banner that tell a newcomer how to sign in as each demo identity.
+pub fn banner(data: &DemoData) -> String {
+    let mut out = String::from("Demo sign-in (dev mode; SMS codes appear at /dev/sms-outbox?phone=...):\n");
+    for c in &data.citizens {
+        out.push_str(&format!("  phone {}  {}\n", c.phone, c.role));
+    }
+    for o in &data.organisations {
+        out.push_str(&format!(
+            "  client {} / secret {}  {} ({})\n",
+            o.client_id,
+            o.client_secret,
+            o.role,
+            o.scopes.join(" ")
+        ));
+    }
+    out.push_str("  phone +77019999999 is a valid mobile number that is not in the Mobile Citizens Database\n");
+    out
+}
+
+impl Store {
+    async fn citizen_seed(&self, c: &DemoCitizen, birth: NaiveDate, now_ms: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO citizens (iin, phone, surname, given_name, patronymic, surname_lat, given_name_lat, birth_date, sex, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (iin) DO NOTHING",
+        )
+        .bind(c.iin.as_string())
+        .bind(c.phone.as_str())
+        .bind(&c.surname)
+        .bind(&c.given_name)
+        .bind(c.patronymic.as_deref())
+        .bind(&c.surname_lat)
+        .bind(&c.given_name_lat)
+        .bind(birth.format("%Y-%m-%d").to_string())
+        .bind(&c.sex)
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn org_client_seed(&self, o: &DemoOrganisation, secret_hash: &[u8], now_ms: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO org_clients (client_id, name, bin, secret_hash, scopes, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (client_id) DO NOTHING",
+        )
+        .bind(&o.client_id)
+        .bind(&o.name)
+        .bind(&o.bin)
+        .bind(secret_hash)
+        .bind(o.scopes.join(" "))
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn relative_dates_step_from_today() {
+        let today = d("2026-11-23");
+        assert_eq!(resolve_date("today", today).unwrap(), today);
+        assert_eq!(resolve_date("today-15y-90d", today).unwrap(), d("2011-08-25"));
+        assert_eq!(resolve_date("today+3d", today).unwrap(), d("2026-11-26"));
+        assert_eq!(resolve_date("today-1m", today).unwrap(), d("2026-10-23"));
+        assert_eq!(resolve_date("1987-10-08", today).unwrap(), d("1987-10-08"));
+    }
+
+    #[test]
+    fn malformed_dates_are_refused() {
+        let today = d("2026-11-23");
+        for bad in ["today-", "today-3", "today*3d", "today-3w", "2026-13-01", "yesterday"] {
+            assert!(resolve_date(bad, today).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_shipped_demo_registry_parses_and_keeps_the_contract_identities() {
+        let data = DemoData::parse(DEMO_REGISTRY_JSON).unwrap();
+        let phones: Vec<&str> = data.citizens.iter().map(|c| c.phone.as_str()).collect();
+        assert_eq!(phones, ["+77010000001", "+77010000002", "+77010000003", "+77010000004"]);
+        let clients: Vec<&str> = data.organisations.iter().map(|o| o.client_id.as_str()).collect();
+        assert_eq!(clients, ["demo-verifier", "demo-police"]);
+        let minor = resolve_date(&data.citizens[2].birth_date, d("2026-11-23")).unwrap();
+        assert!(minor > d("2010-11-23") && minor < d("2011-11-23"), "the minor is 15");
+    }
+}

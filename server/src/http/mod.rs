@@ -1,0 +1,83 @@
+//! The HTTP API: routes, extractors and the mapping of errors to problem documents. One module per
+//! capability, mirroring `core` and `service`; this file assembles them with the cross-cutting layers.
+
+pub mod dev;
+pub mod ops;
+pub mod problem;
+
+use crate::AppState;
+use crate::config::Mode;
+use crate::telemetry::record_metrics;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use problem::{ApiError, problem_for_bare_errors, route_not_found};
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The largest request body accepted (every JSON request of the API is far smaller).
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// How long a request may take to produce its response head (streams such as SSE run longer).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "eGov Mobile API",
+        version = "1",
+        description = "Digital documents, one-time sharing, sign-in, website QR login and signing, traffic fines. Errors are RFC 9457 problem documents."
+    ),
+    tags((name = "ops", description = "Health, keys and the contract"))
+)]
+struct ApiDoc;
+
+/// The API routes with their OpenAPI description, before layers and state. Dev-only routes exist only
+/// in dev mode.
+pub fn api(mode: Mode) -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::routes());
+    match mode {
+        Mode::Dev => api.merge(dev::routes()),
+        Mode::Prod => api,
+    }
+}
+
+/// The complete application: every route, the OpenAPI document, the fallback and the layers.
+pub fn router(state: AppState) -> Router {
+    let (routes, openapi) = api(state.mode).split_for_parts();
+    let x_request_id = HeaderName::from_static("x-request-id");
+    routes
+        .merge(ops::openapi_route(openapi))
+        .fallback(route_not_found)
+        .layer(middleware::from_fn(record_metrics))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(x_request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(PropagateRequestIdLayer::new(x_request_id))
+                .layer(middleware::map_response(problem_for_bare_errors))
+                .layer(CatchPanicLayer::custom(panic_response))
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),
+        )
+        .with_state(state)
+}
+
+/// The span of a request: its id, method and matched route (never the raw path, which may hold a token).
+fn request_span(request: &Request) -> tracing::Span {
+    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str()).unwrap_or("unmatched");
+    tracing::info_span!("request", id, method = %request.method(), route)
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a handler panicked; answering 500");
+    ApiError::internal().into_response()
+}

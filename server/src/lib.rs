@@ -1,0 +1,153 @@
+//! # egov-server
+//!
+//! The eGov Mobile backend. `http` (routes, extractors, error mapping) calls `service` (one module per
+//! capability, every rule from `egov-core`), which calls `store` (sqlx over SQLite or PostgreSQL) and the
+//! adapters (SMS, payments, agency registries). `run` wires them and serves until SIGTERM.
+
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod keys;
+pub mod store;
+pub mod telemetry;
+
+use crate::clock::Clock;
+use crate::config::{Config, Mode};
+use crate::keys::KeySet;
+use crate::store::Store;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Everything a request handler may use.
+pub struct App {
+    pub mode: Mode,
+    pub public_url: String,
+    pub store: Store,
+    pub keys: KeySet,
+    pub clock: Clock,
+    pub metrics: PrometheusHandle,
+    /// Flips to `true` when the server begins to shut down; long-lived streams end on it.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+pub type AppState = Arc<App>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Keys(#[from] keys::KeyError),
+    #[error(transparent)]
+    Demo(#[from] demo::DemoError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Starts the server and serves until SIGTERM or Ctrl-C, then drains in-flight requests and closes the pool.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let clock = Clock::default();
+    let store = Store::connect(config.database_url.as_deref(), &config.data_dir, config.db_max_connections).await?;
+    store.migrate().await?;
+    let keys = KeySet::load(&config, &store, clock.now_ms()).await?;
+    let demo = match config.mode {
+        Mode::Dev => {
+            let data = demo::DemoData::parse(demo::DEMO_REGISTRY_JSON)?;
+            demo::seed(&store, &keys, &data, clock.now().date_naive(), clock.now_ms()).await?;
+            Some(data)
+        }
+        Mode::Prod => None,
+    };
+
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| StartError::Bind { addr: config.bind, source })?;
+    let bound = listener.local_addr().map_err(StartError::Serve)?;
+    let public_url = config.public_url(bound);
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let app = Arc::new(App {
+        mode: config.mode,
+        public_url: public_url.clone(),
+        store: store.clone(),
+        keys,
+        clock,
+        metrics: telemetry::metrics_handle(),
+        shutdown: shutdown_rx,
+    });
+
+    print_banner(&config, &store, bound, &public_url, demo.as_ref());
+    tracing::info!(%bound, mode = ?config.mode, database = store.backend().name(), "serving");
+
+    let grace = Duration::from_secs(config.shutdown_grace_seconds);
+    let server = axum::serve(listener, http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutdown requested; draining in-flight requests");
+            let _ = shutdown_tx.send(true);
+            // The watchdog: past the grace period the process exits even if a client holds a request open.
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                tracing::warn!("grace period over; exiting with requests still open");
+                std::process::exit(0);
+            });
+        });
+    server.await.map_err(StartError::Serve)?;
+    store.close().await;
+    tracing::info!("shutdown complete");
+    Ok(())
+}
+
+fn print_banner(
+    config: &Config,
+    store: &Store,
+    bound: std::net::SocketAddr,
+    public_url: &str,
+    demo: Option<&demo::DemoData>,
+) {
+    let database = match store.backend() {
+        store::Backend::Sqlite if config.database_url.is_none() => {
+            format!("embedded SQLite at {}", config.data_dir.join("egov.sqlite3").display())
+        }
+        backend => backend.name().to_string(),
+    };
+    let mut out = std::io::stdout().lock();
+    let mode = match config.mode {
+        Mode::Dev => "dev",
+        Mode::Prod => "prod",
+    };
+    let _ = writeln!(out, "eGov Mobile backend ({mode} mode, {database})");
+    if let Some(data) = demo {
+        let _ = write!(out, "{}", demo::banner(data));
+    }
+    let _ = writeln!(out, "public URL {public_url}  (API contract: {public_url}/openapi.json)");
+    // Last, so a supervisor (or the test harness) that waits for this line has seen the whole banner.
+    let _ = writeln!(out, "listening on http://{bound}");
+    let _ = out.flush();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

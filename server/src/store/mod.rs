@@ -1,0 +1,148 @@
+//! Storage: one interface over two backends. `DATABASE_URL` unset gives an embedded SQLite file in the
+//! data directory; `postgres://...` gives PostgreSQL. Both run the same SQL text (numbered `$1` parameters,
+//! `RETURNING`, `ON CONFLICT`), so one behavioural test suite proves both.
+//!
+//! Conventions every query here follows:
+//! - Timestamps are `BIGINT` milliseconds since the Unix epoch (UTC); calendar dates are `TEXT` `YYYY-MM-DD`.
+//! - An atomic state change is one conditional statement (`UPDATE ... WHERE ... RETURNING`), never a read
+//!   followed by a write.
+//! - A transaction on SQLite starts with a write, so it takes the write lock (and waits for it under
+//!   `busy_timeout`) before it reads anything.
+//! - Hot queries are keyed by the citizen (IIN) or by a token hash.
+
+mod keys;
+
+pub use keys::KeyRow;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::path::Path;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported DATABASE_URL: expected postgres://, postgresql:// or sqlite:")]
+    UnsupportedUrl,
+    #[error("data directory: {0}")]
+    DataDir(std::io::Error),
+    #[error("{0}")]
+    NotReady(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The storage handle shared by every request (cheap to clone).
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `database_url`, or to `<data_dir>/egov.sqlite3` when it is `None` (creating the
+    /// directory and the file).
+    pub async fn connect(database_url: Option<&str>, data_dir: &Path, max_connections: u32) -> StoreResult<Store> {
+        install_default_drivers();
+        let (url, backend) = match database_url {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                (u.to_string(), Backend::Postgres)
+            }
+            Some(u) if u.starts_with("sqlite:") => (u.to_string(), Backend::Sqlite),
+            Some(_) => return Err(StoreError::UnsupportedUrl),
+            None => {
+                std::fs::create_dir_all(data_dir).map_err(StoreError::DataDir)?;
+                let file = data_dir.join("egov.sqlite3");
+                (format!("sqlite://{}?mode=rwc", file.display()), Backend::Sqlite)
+            }
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the one writer; busy_timeout makes a second writer wait
+                        // for the lock instead of failing, which is what makes single-statement claims atomic.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options.connect(&url).await?;
+        Ok(Store { pool, backend })
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies the backend's migrations (idempotent; safe when several replicas start at once, as sqlx
+    /// takes an advisory lock on PostgreSQL).
+    pub async fn migrate(&self) -> StoreResult<()> {
+        self.migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Ready means: the database answers and every migration this binary knows is applied.
+    pub async fn ready(&self) -> StoreResult<()> {
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.pool)
+            .await?;
+        let known = self.migrator().iter().count() as i64;
+        if applied < known {
+            return Err(StoreError::NotReady(format!("{applied} of {known} migrations applied")));
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Waits for checked-out connections and closes the pool (graceful shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the Unix epoch, the storage form of an instant.
+pub fn to_millis(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// The instant a stored millisecond count stands for.
+pub fn from_millis(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}

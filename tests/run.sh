@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The one test command: every suite this machine can run, each one's counts printed, and a loud failure
+# (never a silent skip) when a suite cannot run.
+#
+#   1. Rust, SQLite:      cargo test --workspace (unit tests, core property tests, end-to-end on SQLite)
+#   2. Rust, PostgreSQL:  the storage and end-to-end suites again on a fresh PostgreSQL database
+#
+# PostgreSQL: uses EGOV_TEST_PG_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres); starts the
+# local cluster when it is installed but stopped; installs it with apt-get when missing and running as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+export CARGO_TERM_COLOR=never
+LOGDIR=$(mktemp -d)
+PG_ADMIN_URL=${EGOV_TEST_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+SUMMARY=()
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
+
+# Runs a cargo test command into a log, echoes the result lines, and fails loudly with the log's tail when
+# the command fails. Usage: run_cargo_suite NAME LOG -- cargo test ...
+run_cargo_suite() {
+  local name=$1 log=$2 status=0
+  shift 3
+  "$@" --no-fail-fast >"$log" 2>&1 || status=$?
+  grep -E '^(test result|test .* FAILED|---- )' "$log" || true
+  if [ "$status" != 0 ]; then
+    tail -n 120 "$log"
+    die "the $name suite failed (exit $status)"
+  fi
+  count_suite "$name" "$log"
+}
+
+# Adds the counts of every "test result:" line of a cargo log to the totals and the summary.
+count_suite() {
+  local name=$1 log=$2 passed failed
+  passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
+  failed=$(grep -Eo '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}')
+  [ "$passed" -gt 0 ] || die "$name ran no test"
+  TOTAL_PASSED=$((TOTAL_PASSED + passed))
+  TOTAL_FAILED=$((TOTAL_FAILED + failed))
+  SUMMARY+=("$name: $passed passed, $failed failed")
+  echo "$name: $passed passed, $failed failed"
+}
+
+pg_ready() { pg_isready -q -d "$PG_ADMIN_URL" 2>/dev/null; }
+
+ensure_postgres() {
+  if command -v pg_isready >/dev/null && pg_ready; then return 0; fi
+  if ! command -v pg_ctlcluster >/dev/null; then
+    [ "$(id -u)" = 0 ] || die "PostgreSQL is not installed and this script is not root: install postgresql or set EGOV_TEST_PG_ADMIN_URL"
+    say "installing PostgreSQL (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-client >/dev/null \
+      || die "apt-get could not install postgresql"
+    local ver; ver=$(ls /etc/postgresql | sort -V | tail -n 1)
+    # Our own throw-away test cluster: trust local TCP connections, as the CI machines are set up.
+    sed -i -E 's/^(host\s+all\s+all\s+127\.0\.0\.1\/32\s+)\S+/\1trust/; s/^(host\s+all\s+all\s+::1\/128\s+)\S+/\1trust/' \
+      "/etc/postgresql/$ver/main/pg_hba.conf"
+  fi
+  local ver; ver=$(ls /etc/postgresql | sort -V | tail -n 1)
+  say "starting PostgreSQL $ver"
+  pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+  for _ in $(seq 1 30); do pg_ready && return 0; sleep 1; done
+  die "PostgreSQL did not become ready at $PG_ADMIN_URL"
+}
+
+say "building (debug, one workspace target directory)"
+cargo build --workspace --all-targets 2>&1 | tail -n 3
+
+say "suite 1: Rust on SQLite (cargo test --workspace)"
+run_cargo_suite rust-sqlite "$LOGDIR/sqlite.log" -- cargo test --workspace
+
+say "suite 2: Rust on PostgreSQL"
+ensure_postgres
+command -v psql >/dev/null || die "psql is missing (install postgresql-client)"
+PG_DB="egov_ci_$(date +%s)_$$"
+psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE $PG_DB" || die "cannot create the test database $PG_DB"
+trap 'psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true; rm -rf "$LOGDIR"' EXIT
+PG_URL="${PG_ADMIN_URL%/*}/$PG_DB"
+export EGOV_TEST_DATABASE="$PG_URL"
+run_cargo_suite rust-postgres "$LOGDIR/postgres.log" -- cargo test -p egov-server -p egov-e2e
+
+say "summary"
+printf '%s\n' "${SUMMARY[@]}"
+echo "total: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
+[ "$TOTAL_FAILED" = 0 ]
