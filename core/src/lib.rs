@@ -10,5 +10,9 @@
 //!
 //! Modules are named after capabilities:
 //! - [`identity`]: IIN and BIN check digits, Kazakhstan mobile phone numbers.
+//! - [`auth`]: SMS one-time passwords, digital-signature challenges, sessions, rate windows.
+//! - [`secret`]: injected randomness and redacted secrets.
 
+pub mod auth;
 pub mod identity;
+pub mod secret;

@@ -5,6 +5,14 @@ use clap::{Parser, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// Where SMS go. `outbox` and `log` are dev-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SmsGatewayKind {
+    Log,
+    Outbox,
+    Http,
+}
+
 /// How the server runs. `dev` seeds demo data, keeps an SMS outbox and generates its own keys;
 /// `prod` refuses all three.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -56,6 +64,22 @@ pub struct Config {
     /// Seconds to let in-flight requests finish after SIGTERM before the process exits anyway.
     #[arg(long, env = "EGOV_SHUTDOWN_GRACE_SECONDS", default_value_t = 20)]
     pub shutdown_grace_seconds: u64,
+
+    /// SMS gateway: `outbox` (dev default: readable at /dev/sms-outbox), `log` (dev), `http` (a provider).
+    #[arg(long, env = "EGOV_SMS_GATEWAY", value_enum)]
+    pub sms_gateway: Option<SmsGatewayKind>,
+
+    /// The provider endpoint of the `http` SMS gateway (JSON POST).
+    #[arg(long, env = "EGOV_SMS_HTTP_URL")]
+    pub sms_http_url: Option<String>,
+
+    /// The bearer token of the `http` SMS gateway.
+    #[arg(long, env = "EGOV_SMS_HTTP_TOKEN", hide_env_values = true)]
+    pub sms_http_token: Option<String>,
+
+    /// Take the client address from the first X-Forwarded-For hop (only behind a proxy that sets it).
+    #[arg(long, env = "EGOV_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
 
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "EGOV_LOG_FORMAT", default_value = "text")]

@@ -19,7 +19,8 @@ pub struct DemoData {
 #[derive(Debug, Deserialize)]
 pub struct DemoCitizen {
     pub iin: Iin,
-    pub phone: Phone,
+    /// `None`: in the registry, not yet registered in the app.
+    pub phone: Option<Phone>,
     pub surname: String,
     pub given_name: String,
     pub patronymic: Option<String>,
@@ -116,7 +117,10 @@ pub async fn seed(
 pub fn banner(data: &DemoData) -> String {
     let mut out = String::from("Demo sign-in (dev mode; SMS codes appear at /dev/sms-outbox?phone=...):\n");
     for c in &data.citizens {
-        out.push_str(&format!("  phone {}  {}\n", c.phone, c.role));
+        match &c.phone {
+            Some(phone) => out.push_str(&format!("  phone {phone}  {}\n", c.role)),
+            None => out.push_str(&format!("  {}\n", c.role)),
+        }
     }
     for o in &data.organisations {
         out.push_str(&format!(
@@ -134,11 +138,12 @@ pub fn banner(data: &DemoData) -> String {
 impl Store {
     async fn citizen_seed(&self, c: &DemoCitizen, birth: NaiveDate, now_ms: i64) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO citizens (iin, phone, surname, given_name, patronymic, surname_lat, given_name_lat, birth_date, sex, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (iin) DO NOTHING",
+            "INSERT INTO citizens (id, iin, phone, surname, given_name, patronymic, surname_lat, given_name_lat, birth_date, sex, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (iin) DO NOTHING",
         )
+        .bind(uuid::Uuid::new_v4().to_string())
         .bind(c.iin.as_string())
-        .bind(c.phone.as_str())
+        .bind(c.phone.as_ref().map(Phone::as_str))
         .bind(&c.surname)
         .bind(&c.given_name)
         .bind(c.patronymic.as_deref())
@@ -198,8 +203,11 @@ mod tests {
     #[test]
     fn the_shipped_demo_registry_parses_and_keeps_the_contract_identities() {
         let data = DemoData::parse(DEMO_REGISTRY_JSON).unwrap();
-        let phones: Vec<&str> = data.citizens.iter().map(|c| c.phone.as_str()).collect();
-        assert_eq!(phones, ["+77010000001", "+77010000002", "+77010000003", "+77010000004"]);
+        let phones: Vec<Option<&str>> = data.citizens.iter().map(|c| c.phone.as_ref().map(Phone::as_str)).collect();
+        assert_eq!(
+            phones,
+            [Some("+77010000001"), Some("+77010000002"), Some("+77010000003"), Some("+77010000004"), None]
+        );
         let clients: Vec<&str> = data.organisations.iter().map(|o| o.client_id.as_str()).collect();
         assert_eq!(clients, ["demo-verifier", "demo-police"]);
         let minor = resolve_date(&data.citizens[2].birth_date, d("2026-11-23")).unwrap();

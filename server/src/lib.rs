@@ -4,13 +4,16 @@
 //! capability, every rule from `egov-core`), which calls `store` (sqlx over SQLite or PostgreSQL) and the
 //! adapters (SMS, payments, agency registries). `run` wires them and serves until SIGTERM.
 
+pub mod adapters;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod http;
 pub mod keys;
+pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod tokens;
 
 use crate::clock::Clock;
 use crate::config::{Config, Mode};
@@ -30,6 +33,14 @@ pub struct App {
     pub keys: KeySet,
     pub clock: Clock,
     pub metrics: PrometheusHandle,
+    /// The one random generator (CSPRNG) every secret comes from.
+    pub rng: ring::rand::SystemRandom,
+    pub sms: Arc<dyn adapters::sms::SmsGateway>,
+    /// Wakes the SMS worker when a message is queued.
+    pub sms_wake: tokio::sync::Notify,
+    pub identity: Arc<dyn adapters::identity::IdentityVerifier>,
+    pub eds: Arc<dyn adapters::pki::EdsVerifier>,
+    pub trust_forwarded_for: bool,
     /// Flips to `true` when the server begins to shut down; long-lived streams end on it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -48,6 +59,8 @@ pub enum StartError {
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("server: {0}")]
     Serve(std::io::Error),
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 /// Starts the server and serves until SIGTERM or Ctrl-C, then drains in-flight requests and closes the pool.
@@ -65,6 +78,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         Mode::Prod => None,
     };
 
+    let sms = sms_gateway(&config)?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|source| StartError::Bind { addr: config.bind, source })?;
@@ -78,8 +92,15 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         keys,
         clock,
         metrics: telemetry::metrics_handle(),
+        rng: ring::rand::SystemRandom::new(),
+        sms,
+        sms_wake: tokio::sync::Notify::new(),
+        identity: Arc::new(adapters::identity::DemoIdentityVerifier),
+        eds: Arc::new(adapters::pki::DeviceKeyVerifier),
+        trust_forwarded_for: config.trust_forwarded_for,
         shutdown: shutdown_rx,
     });
+    let worker = tokio::spawn(service::sms::run_worker(app.clone()));
 
     print_banner(&config, &store, bound, &public_url, demo.as_ref());
     tracing::info!(%bound, mode = ?config.mode, database = store.backend().name(), "serving");
@@ -98,9 +119,40 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             });
         });
     server.await.map_err(StartError::Serve)?;
+    let _ = worker.await;
     store.close().await;
     tracing::info!("shutdown complete");
     Ok(())
+}
+
+/// The SMS gateway of the configuration; prod accepts only a real provider.
+fn sms_gateway(config: &Config) -> Result<Arc<dyn adapters::sms::SmsGateway>, StartError> {
+    use adapters::sms::{HttpGateway, LogGateway, OutboxGateway};
+    use config::SmsGatewayKind;
+    let kind = config.sms_gateway.unwrap_or(match config.mode {
+        Mode::Dev => SmsGatewayKind::Outbox,
+        Mode::Prod => SmsGatewayKind::Http,
+    });
+    match (kind, config.mode) {
+        (SmsGatewayKind::Outbox, Mode::Dev) => Ok(Arc::new(OutboxGateway)),
+        (SmsGatewayKind::Log, Mode::Dev) => Ok(Arc::new(LogGateway)),
+        (SmsGatewayKind::Outbox | SmsGatewayKind::Log, Mode::Prod) => Err(StartError::Config(
+            "prod mode refuses the log and outbox SMS gateways (they keep codes readable)".into(),
+        )),
+        (SmsGatewayKind::Http, _) => {
+            let url = config
+                .sms_http_url
+                .as_deref()
+                .ok_or_else(|| StartError::Config("the http SMS gateway needs EGOV_SMS_HTTP_URL".into()))?;
+            Ok(Arc::new(HttpGateway::new(
+                url,
+                config.sms_http_token.clone(),
+                Duration::from_secs(5),
+                3,
+                Duration::from_millis(500),
+            )))
+        }
+    }
 }
 
 fn print_banner(

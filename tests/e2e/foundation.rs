@@ -192,7 +192,7 @@ async fn a_restart_on_the_same_data_keeps_data_and_keys() {
         sqlx::query_scalar("SELECT given_name FROM citizens WHERE iin = '900315301237'").fetch_one(&db).await.unwrap();
     assert_eq!(name, "Renamed", "data written before the restart is kept, and the demo seed does not overwrite it");
     let citizens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM citizens").fetch_one(&db).await.unwrap();
-    assert_eq!(citizens, 4, "seeding twice adds nothing");
+    assert_eq!(citizens, 5, "seeding twice adds nothing");
 }
 
 #[tokio::test]
@@ -260,8 +260,9 @@ async fn prod_mode_with_its_keys_serves_no_demo_data_and_no_dev_routes() {
         .arg("prod")
         .env("EGOV_TOKEN_KEY_FILES", &write_pem_key(&place.dir, "token.pem"))
         .env("EGOV_DOCUMENT_KEY_FILES", &write_pem_key(&place.dir, "document.pem"))
-        .env("EGOV_HMAC_KEY_FILE", &hmac.display().to_string());
-    let server = Server::start_on(&place, options).await.unwrap();
+        .env("EGOV_HMAC_KEY_FILE", &hmac.display().to_string())
+        .env("EGOV_SMS_HTTP_URL", "http://127.0.0.1:9/sms");
+    let server = Server::start_on(&place, options.clone()).await.unwrap();
     assert!(!server.stdout_banner.contains("demo-verifier"), "no demo credentials in prod");
     let http = client();
     let r = http.post(server.url("/dev/clock/advance")).json(&json!({"seconds": 5})).send().await.unwrap();
@@ -274,4 +275,9 @@ async fn prod_mode_with_its_keys_serves_no_demo_data_and_no_dev_routes() {
     let db = place.sql().await;
     let citizens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM citizens").fetch_one(&db).await.unwrap();
     assert_eq!(citizens, 0, "prod seeds no demo citizens");
+    drop(server);
+
+    let outbox =
+        Server::start_on(&place, options.env("EGOV_SMS_GATEWAY", "outbox")).await.err().expect("refuses the outbox");
+    assert!(outbox.contains("refuses the log and outbox SMS gateways"), "{outbox}");
 }

@@ -222,3 +222,175 @@ pub async fn expect_problem(response: reqwest::Response, status: u16, kind: &str
     assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "a human detail; body {body}");
     body
 }
+
+/// Helpers that act as the app, the website and organisations do.
+pub mod flows {
+    use super::{Server, Value, body_json, client, json};
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use ring::rand::SystemRandom;
+    use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
+    use std::time::Duration;
+
+    /// The demo citizens of the fixture (phone, IIN, birth date).
+    pub const CITIZEN_1: (&str, &str, &str) = ("+77010000001", "871008401427", "1987-10-08");
+    pub const CITIZEN_2: (&str, &str, &str) = ("+77010000002", "900315301237", "1990-03-15");
+    /// In the registry, not yet registered.
+    pub const UNREGISTERED: (&str, &str) = ("850202301111", "1985-02-02");
+    /// A valid mobile number that is not in the Mobile Citizens Database.
+    pub const NOT_IN_MCD: &str = "+77019999999";
+
+    /// A phone's hardware key, in software: ECDSA P-256, DER signatures (as Android Keystore gives).
+    pub struct Device {
+        pair: EcdsaKeyPair,
+        pub public_key: String,
+    }
+
+    impl Device {
+        pub fn new() -> Device {
+            let rng = SystemRandom::new();
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+            let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+            let public_key = URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
+            Device { pair, public_key }
+        }
+
+        /// Signs the base64url message the server handed out; the signature as base64url.
+        pub fn sign_b64(&self, message_b64: &str) -> String {
+            let message = URL_SAFE_NO_PAD.decode(message_b64).expect("message is base64url");
+            URL_SAFE_NO_PAD.encode(self.pair.sign(&SystemRandom::new(), &message).unwrap())
+        }
+    }
+
+    impl Default for Device {
+        fn default() -> Self {
+            Device::new()
+        }
+    }
+
+    pub async fn advance_clock(server: &Server, seconds: i64) {
+        let r =
+            client().post(server.url("/dev/clock/advance")).json(&json!({"seconds": seconds})).send().await.unwrap();
+        assert_eq!(r.status(), 200, "advance the dev clock");
+    }
+
+    /// The dev outbox of a phone, newest first.
+    pub async fn outbox(server: &Server, phone: &str) -> Vec<Value> {
+        let r = client().get(server.url("/dev/sms-outbox")).query(&[("phone", phone)]).send().await.unwrap();
+        body_json(r).await.as_array().cloned().unwrap_or_default()
+    }
+
+    fn ids(messages: &[Value]) -> Vec<String> {
+        messages.iter().filter_map(|m| m["id"].as_str().map(String::from)).collect()
+    }
+
+    /// Waits (up to 5 s) for a message to `phone` that is not among `seen`, and returns it.
+    pub async fn next_sms(server: &Server, phone: &str, seen: &[String]) -> Value {
+        for _ in 0..100 {
+            let fresh = outbox(server, phone)
+                .await
+                .into_iter()
+                .find(|m| !seen.contains(&m["id"].as_str().unwrap_or("").to_string()));
+            if let Some(m) = fresh.filter(|m| m["status"] == "delivered") {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no new SMS to {phone} within 5 s");
+    }
+
+    /// The six digits in an SMS text.
+    pub fn code_in(sms: &Value) -> String {
+        let text = sms["text"].as_str().expect("text");
+        let digits: Vec<char> = text.chars().collect();
+        for w in digits.windows(6) {
+            if w.iter().all(char::is_ascii_digit) {
+                return w.iter().collect();
+            }
+        }
+        panic!("no code in {text:?}");
+    }
+
+    /// Starts an OTP flow on `path` and returns (status, body, the code sent, if one arrives).
+    pub async fn start_and_read_code(
+        server: &Server,
+        path: &str,
+        phone: &str,
+        bearer: Option<&str>,
+    ) -> (Value, String) {
+        let seen = ids(&outbox(server, phone).await);
+        let mut req = client().post(server.url(path)).json(&json!({"phone": phone}));
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 202, "start {path}");
+        let started = body_json(r).await;
+        let sms = next_sms(server, phone, &seen).await;
+        (started, code_in(&sms))
+    }
+
+    /// Signs in by SMS code; the tokens.
+    pub async fn login_otp(server: &Server, phone: &str) -> Value {
+        let (started, code) = start_and_read_code(server, "/v1/auth/otp/start", phone, None).await;
+        let r = client()
+            .post(server.url("/v1/auth/otp/verify"))
+            .json(&json!({"flow_id": started["flow_id"], "code": code}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "otp verify");
+        body_json(r).await
+    }
+
+    /// Enrols a new device key for a signed-in citizen; (device, device id).
+    pub async fn enrol_device(server: &Server, access: &str, birth_date: &str) -> (Device, String) {
+        let http = client();
+        let r = http
+            .post(server.url("/v1/me/devices/enrolment"))
+            .bearer_auth(access)
+            .json(&json!({"birth_date": birth_date}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "device enrolment");
+        let enrolment = body_json(r).await;
+        let device = Device::new();
+        let body = json!({
+            "enrolment_token": enrolment["enrolment_token"],
+            "public_key": device.public_key,
+            "signature": device.sign_b64(enrolment["message"].as_str().unwrap()),
+            "device_name": "Test phone",
+        });
+        let r = http.post(server.url("/v1/me/devices")).bearer_auth(access).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 201, "device enrolled");
+        let id = body_json(r).await["device_id"].as_str().unwrap().to_string();
+        (device, id)
+    }
+
+    /// Signs in with the device key; the response.
+    pub async fn eds_login(server: &Server, iin: &str, device: &Device, device_id: &str) -> reqwest::Response {
+        let http = client();
+        let challenge =
+            body_json(http.post(server.url("/v1/auth/eds/challenge")).json(&json!({"iin": iin})).send().await.unwrap())
+                .await;
+        let body = json!({
+            "challenge_id": challenge["challenge_id"],
+            "key_id": device_id,
+            "signature": device.sign_b64(challenge["message"].as_str().unwrap()),
+        });
+        http.post(server.url("/v1/auth/eds/verify")).json(&body).send().await.unwrap()
+    }
+
+    /// An organisation's access token.
+    pub async fn org_token(server: &Server, client_id: &str, secret: &str) -> String {
+        let r = client()
+            .post(server.url("/v1/oauth/token"))
+            .form(&[("grant_type", "client_credentials"), ("client_id", client_id), ("client_secret", secret)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "org token");
+        body_json(r).await["access_token"].as_str().unwrap().to_string()
+    }
+}

@@ -6,8 +6,10 @@ CREATE TABLE server_keys (
     created_at  BIGINT NOT NULL
 );
 
+-- A citizen is known to the API by an opaque id (the `sub` of tokens), never by the IIN.
 CREATE TABLE citizens (
-    iin          TEXT PRIMARY KEY,
+    id           TEXT PRIMARY KEY,
+    iin          TEXT NOT NULL UNIQUE,
     phone        TEXT UNIQUE,
     surname      TEXT NOT NULL,
     given_name   TEXT NOT NULL,

@@ -1,15 +1,18 @@
 //! Dev-mode-only routes (mounted only when the server runs with `--mode dev`; 404 otherwise).
 
 use crate::AppState;
-use crate::http::problem::{ApiError, Json};
+use crate::http::auth::phone_field;
+use crate::http::problem::{ApiError, Json, Query};
+use crate::store::from_millis;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(advance_clock))
+    OpenApiRouter::new().routes(routes!(advance_clock)).routes(routes!(sms_outbox))
 }
 
 /// The longest single step of the dev clock (a day), so a typo cannot throw the clock years ahead.
@@ -40,4 +43,47 @@ async fn advance_clock(
     }
     app.clock.advance(chrono::Duration::seconds(body.seconds));
     Ok(Json(ClockNow { now: app.clock.now() }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct OutboxQuery {
+    /// The phone whose messages to show.
+    phone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OutboxMessage {
+    pub id: String,
+    pub to: String,
+    pub sender: String,
+    pub text: Option<String>,
+    /// `otp` or `notice`.
+    pub kind: String,
+    /// `queued`, `delivered` or `failed`.
+    pub status: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Dev mode: the SMS that would have been sent to a phone, newest first.
+#[utoipa::path(get, path = "/dev/sms-outbox", tag = "dev", params(OutboxQuery),
+    responses((status = 200, body = Vec<OutboxMessage>), (status = 422, description = "not a mobile number")))]
+async fn sms_outbox(
+    State(app): State<AppState>,
+    Query(q): Query<OutboxQuery>,
+) -> Result<Json<Vec<OutboxMessage>>, ApiError> {
+    let phone = phone_field("phone", &q.phone)?;
+    let rows = app.store.sms_outbox(phone.as_str(), 50).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| OutboxMessage {
+                id: r.id,
+                to: r.phone,
+                sender: r.sender,
+                text: r.body,
+                kind: r.kind,
+                status: r.status,
+                created_at: from_millis(r.created_at),
+            })
+            .collect(),
+    ))
 }

@@ -1,9 +1,14 @@
 //! The HTTP API: routes, extractors and the mapping of errors to problem documents. One module per
 //! capability, mirroring `core` and `service`; this file assembles them with the cross-cutting layers.
 
+pub mod auth;
 pub mod dev;
+pub mod extract;
+pub mod me;
+pub mod oauth;
 pub mod ops;
 pub mod problem;
+pub mod registration;
 
 use crate::AppState;
 use crate::config::Mode;
@@ -42,7 +47,12 @@ struct ApiDoc;
 /// The API routes with their OpenAPI description, before layers and state. Dev-only routes exist only
 /// in dev mode.
 pub fn api(mode: Mode) -> OpenApiRouter<AppState> {
-    let api = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::routes());
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops::routes())
+        .merge(auth::routes())
+        .merge(registration::routes())
+        .merge(me::routes())
+        .merge(oauth::routes());
     match mode {
         Mode::Dev => api.merge(dev::routes()),
         Mode::Prod => api,

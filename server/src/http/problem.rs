@@ -102,6 +102,9 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, axum::Json(Value::Object(body))).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
@@ -202,4 +205,36 @@ where
         }
     }
     Response::from_parts(parts, fresh.into_body())
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Conflict => ApiError::conflict("conflict", "this conflicts with existing data"),
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<egov_core::secret::RandomError> for ApiError {
+    fn from(_: egov_core::secret::RandomError) -> Self {
+        tracing::error!("the system random generator failed");
+        ApiError::internal()
+    }
+}
+
+/// Form body extractor whose rejections are problem documents.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Form), rejection(ApiError))]
+pub struct Form<T>(pub T);
+
+impl From<axum::extract::rejection::FormRejection> for ApiError {
+    fn from(r: axum::extract::rejection::FormRejection) -> Self {
+        let kind =
+            if r.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE { "unsupported-media-type" } else { "bad-request" };
+        ApiError::new(r.status(), kind, format!("the form body is invalid: {}", r.body_text()))
+    }
 }

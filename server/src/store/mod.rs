@@ -10,7 +10,13 @@
 //!   `busy_timeout`) before it reads anything.
 //! - Hot queries are keyed by the citizen (IIN) or by a token hash.
 
+pub mod citizens;
+pub mod history;
 mod keys;
+pub mod otp;
+pub mod rate;
+pub mod sessions;
+pub mod sms;
 
 pub use keys::KeyRow;
 
@@ -51,6 +57,9 @@ pub enum StoreError {
     DataDir(std::io::Error),
     #[error("{0}")]
     NotReady(String),
+    /// A unique constraint refused the write (e.g. a phone already bound to another citizen).
+    #[error("conflict with existing data")]
+    Conflict,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,0 +1,8 @@
+//! Adapters: where an outside system plugs in, each a trait with the embedded default beside it.
+//! - [`sms`]: `SmsGateway` (log, dev outbox, HTTP provider)
+//! - [`identity`]: `IdentityVerifier` (biometric identification at registration; the demo one accepts)
+//! - [`pki`]: `EdsVerifier` (device-key signatures; the national PKI plugs in here)
+
+pub mod identity;
+pub mod pki;
+pub mod sms;

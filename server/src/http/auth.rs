@@ -1,0 +1,164 @@
+//! Sign-in routes: SMS one-time passwords, digital-signature challenges, refresh and logout.
+
+use crate::AppState;
+use crate::http::extract::{CitizenAuth, ClientIp, UserAgent};
+use crate::http::problem::{ApiError, Json};
+use crate::service::session::{Opening, Tokens};
+use crate::service::{eds, otp, session};
+use axum::extract::State;
+use axum::http::StatusCode;
+use egov_core::auth::otp::{OTP_RESEND_COOLDOWN, OTP_TTL, OtpPurpose};
+use egov_core::auth::session::Acr;
+use egov_core::identity::{Iin, Phone};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(otp_start))
+        .routes(routes!(otp_verify))
+        .routes(routes!(eds_challenge))
+        .routes(routes!(eds_verify))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+}
+
+/// Parses a phone field into the E.164 form or a 422 naming the field.
+pub fn phone_field(field: &str, value: &str) -> Result<Phone, ApiError> {
+    Phone::parse(value).map_err(|e| ApiError::validation(field, e))
+}
+
+/// Parses an IIN field or a 422 naming the field.
+pub fn iin_field(field: &str, value: &str) -> Result<Iin, ApiError> {
+    Iin::parse(value).map_err(|e| ApiError::validation(field, e))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneBody {
+    /// A Kazakhstan mobile number (`+7 701 ...`, `8 701 ...`).
+    pub phone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FlowStarted {
+    pub flow_id: String,
+    /// Seconds the code is valid (300).
+    pub expires_in: i64,
+    /// Seconds before another code may be requested (60).
+    pub resend_after: i64,
+}
+
+impl From<otp::Started> for FlowStarted {
+    fn from(s: otp::Started) -> Self {
+        FlowStarted {
+            flow_id: s.flow_id,
+            expires_in: OTP_TTL.num_seconds(),
+            resend_after: OTP_RESEND_COOLDOWN.num_seconds(),
+        }
+    }
+}
+
+/// Sends a sign-in code by SMS. The answer is the same for every valid mobile number, registered or not;
+/// only registered numbers receive a code.
+#[utoipa::path(post, path = "/v1/auth/otp/start", tag = "auth", request_body = PhoneBody,
+    responses((status = 202, body = FlowStarted), (status = 422, description = "not a Kazakhstan mobile number"), (status = 429, description = "send limit")))]
+async fn otp_start(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<PhoneBody>,
+) -> Result<(StatusCode, Json<FlowStarted>), ApiError> {
+    let phone = phone_field("phone", &body.phone)?;
+    let citizen = app.store.citizen_by_phone(phone.as_str()).await?;
+    let message = if citizen.is_some() { otp::Message::Code } else { otp::Message::Nothing };
+    let started =
+        otp::start(&app, OtpPurpose::Login, &phone, citizen.as_ref().map(|c| c.id.as_str()), message, &ip).await?;
+    Ok((StatusCode::ACCEPTED, Json(started.into())))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    pub flow_id: String,
+    /// The 6 digits from the SMS.
+    pub code: String,
+}
+
+/// Checks the code and opens a limited (`otp`) session.
+#[utoipa::path(post, path = "/v1/auth/otp/verify", tag = "auth", request_body = CodeBody,
+    responses((status = 200, body = Tokens), (status = 401, description = "wrong, used, expired or burned code"), (status = 429, description = "locked")))]
+async fn otp_verify(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    UserAgent(ua): UserAgent,
+    Json(body): Json<CodeBody>,
+) -> Result<Json<Tokens>, ApiError> {
+    let flow = otp::check(&app, &body.flow_id, &body.code, OtpPurpose::Login, &ip).await?;
+    let citizen_id = flow.citizen_id.clone().ok_or_else(ApiError::internal)?;
+    otp::consume(&app, &flow).await?;
+    let opening =
+        Opening { citizen_id: &citizen_id, acr: Acr::Otp, device_id: None, client: "app", user_agent: ua.as_deref() };
+    Ok(Json(session::open(&app, opening).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IinBody {
+    pub iin: String,
+}
+
+/// A single-use challenge (2 minutes) for digital-signature sign-in.
+#[utoipa::path(post, path = "/v1/auth/eds/challenge", tag = "auth", request_body = IinBody,
+    responses((status = 200, body = eds::Challenge), (status = 422, description = "invalid IIN")))]
+async fn eds_challenge(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<IinBody>,
+) -> Result<Json<eds::Challenge>, ApiError> {
+    let iin = iin_field("iin", &body.iin)?;
+    Ok(Json(eds::challenge(&app, &iin, &ip).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EdsVerifyBody {
+    pub challenge_id: String,
+    /// The device id returned at enrolment.
+    pub key_id: String,
+    /// ECDSA P-256 SHA-256 signature of the challenge message, DER or 64-byte r||s, base64url.
+    pub signature: String,
+}
+
+/// Checks the signature and opens a full (`eds`) session.
+#[utoipa::path(post, path = "/v1/auth/eds/verify", tag = "auth", request_body = EdsVerifyBody,
+    responses((status = 200, body = Tokens), (status = 401, description = "bad signature or challenge")))]
+async fn eds_verify(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    UserAgent(ua): UserAgent,
+    Json(body): Json<EdsVerifyBody>,
+) -> Result<Json<Tokens>, ApiError> {
+    Ok(Json(eds::verify(&app, &body.challenge_id, &body.key_id, &body.signature, &ip, ua.as_deref()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshBody {
+    pub refresh_token: String,
+}
+
+/// Trades the refresh token for new tokens (the old one is spent; presenting it again ends the session).
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshBody,
+    responses((status = 200, body = Tokens), (status = 401, description = "unknown, replayed or expired")))]
+async fn refresh(State(app): State<AppState>, Json(body): Json<RefreshBody>) -> Result<Json<Tokens>, ApiError> {
+    Ok(Json(session::refresh(&app, &body.refresh_token).await?))
+}
+
+/// Ends the current session.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401)))]
+async fn logout(State(app): State<AppState>, me: CitizenAuth) -> Result<StatusCode, ApiError> {
+    session::revoke(&app, &me.citizen_id, &me.session_id, "logout").await?;
+    Ok(StatusCode::NO_CONTENT)
+}

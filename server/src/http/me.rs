@@ -1,0 +1,238 @@
+//! The signed-in citizen: profile, sessions, phone change, devices, history.
+
+use crate::AppState;
+use crate::http::auth::{CodeBody, FlowStarted, PhoneBody, phone_field};
+use crate::http::extract::{CitizenAuth, ClientIp, EdsAuth};
+use crate::http::problem::{ApiError, Json, Path, Query};
+use crate::http::registration::{CompleteBody, date_field};
+use crate::service::registration::{Enrolled, Enrolment};
+use crate::service::{phone, registration, session};
+use crate::store::from_millis;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use egov_core::auth::session::{Acr, Action, session_expires_at};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(sessions))
+        .routes(routes!(revoke_session))
+        .routes(routes!(phone_start))
+        .routes(routes!(phone_confirm))
+        .routes(routes!(device_enrolment))
+        .routes(routes!(device_enrol))
+        .routes(routes!(history))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Profile {
+    pub citizen_id: String,
+    pub iin: String,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+    pub surname_lat: String,
+    pub given_name_lat: String,
+    pub birth_date: String,
+    pub phone: Option<String>,
+    /// The level of the session making this request.
+    #[schema(value_type = String, example = "otp")]
+    pub acr: Acr,
+    pub session_id: String,
+}
+
+/// The citizen's profile.
+#[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, body = Profile), (status = 401)))]
+async fn me(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<Profile>, ApiError> {
+    who.require(Action::ViewProfile)?;
+    let c = app.store.citizen_by_id(&who.citizen_id).await?.ok_or_else(|| ApiError::not_found("citizen"))?;
+    Ok(Json(Profile {
+        citizen_id: c.id,
+        iin: c.iin,
+        surname: c.surname,
+        given_name: c.given_name,
+        patronymic: c.patronymic,
+        surname_lat: c.surname_lat,
+        given_name_lat: c.given_name_lat,
+        birth_date: c.birth_date,
+        phone: c.phone,
+        acr: who.acr,
+        session_id: who.session_id,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    pub id: String,
+    pub acr: String,
+    /// `app` or `web`.
+    pub client: String,
+    pub device: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The session making this request.
+    pub current: bool,
+}
+
+/// The citizen's live sessions.
+#[utoipa::path(get, path = "/v1/me/sessions", tag = "me", responses((status = 200, body = Vec<SessionView>), (status = 401)))]
+async fn sessions(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<Vec<SessionView>>, ApiError> {
+    let mut out = Vec::new();
+    for s in app.store.sessions_of(&who.citizen_id).await? {
+        if !session::usable(&app, &s) {
+            continue;
+        }
+        let device = match &s.device_id {
+            Some(d) => app.store.device_name(d).await?,
+            None => None,
+        };
+        let acr = Acr::parse(&s.acr).unwrap_or(Acr::Otp);
+        out.push(SessionView {
+            current: s.id == who.session_id,
+            expires_at: session_expires_at(acr, from_millis(s.created_at), from_millis(s.last_used_at)),
+            id: s.id,
+            acr: s.acr,
+            client: s.client,
+            device,
+            user_agent: s.user_agent,
+            created_at: from_millis(s.created_at),
+            last_used_at: from_millis(s.last_used_at),
+        });
+    }
+    Ok(Json(out))
+}
+
+/// Ends one of the citizen's sessions (404 for anyone else's).
+#[utoipa::path(delete, path = "/v1/me/sessions/{id}", tag = "me", params(("id" = String, Path)),
+    responses((status = 204), (status = 404)))]
+async fn revoke_session(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    session::revoke(&app, &who.citizen_id, &id, "revoked-by-citizen").await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Phone change step 1 (needs an `eds` session): a code to the new number.
+#[utoipa::path(post, path = "/v1/me/phone/start", tag = "me", request_body = PhoneBody,
+    responses((status = 202, body = FlowStarted), (status = 403, description = "needs eds"), (status = 409, description = "number taken")))]
+async fn phone_start(
+    State(app): State<AppState>,
+    EdsAuth(who): EdsAuth,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<PhoneBody>,
+) -> Result<(StatusCode, Json<FlowStarted>), ApiError> {
+    let new_phone = phone_field("phone", &body.phone)?;
+    Ok((StatusCode::ACCEPTED, Json(phone::start(&app, &who.citizen_id, &new_phone, &ip).await?.into())))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PhoneChanged {
+    pub phone: String,
+    /// How many other sessions were ended.
+    pub sessions_revoked: u64,
+}
+
+/// Phone change step 2: the code from the new number. Other sessions end; the old number is told.
+#[utoipa::path(post, path = "/v1/me/phone/confirm", tag = "me", request_body = CodeBody,
+    responses((status = 200, body = PhoneChanged), (status = 401), (status = 403)))]
+async fn phone_confirm(
+    State(app): State<AppState>,
+    EdsAuth(who): EdsAuth,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<CodeBody>,
+) -> Result<Json<PhoneChanged>, ApiError> {
+    let (phone, sessions_revoked) =
+        phone::confirm(&app, &who.citizen_id, &who.session_id, &body.flow_id, &body.code, &ip).await?;
+    Ok(Json(PhoneChanged { phone, sessions_revoked }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceEnrolmentBody {
+    /// `YYYY-MM-DD`, checked against the registry.
+    pub birth_date: String,
+    pub evidence: Option<String>,
+}
+
+/// Starts enrolling a further device key: the citizen confirms their identity again.
+#[utoipa::path(post, path = "/v1/me/devices/enrolment", tag = "me", request_body = DeviceEnrolmentBody,
+    responses((status = 200, body = Enrolment), (status = 422), (status = 429)))]
+async fn device_enrolment(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Json(body): Json<DeviceEnrolmentBody>,
+) -> Result<Json<Enrolment>, ApiError> {
+    let birth = date_field("birth_date", &body.birth_date)?;
+    Ok(Json(registration::device_enrolment(&app, &who.citizen_id, birth, body.evidence.as_deref()).await?))
+}
+
+/// Completes a device enrolment with the device's public key and its proof of possession.
+#[utoipa::path(post, path = "/v1/me/devices", tag = "me", request_body = CompleteBody,
+    responses((status = 201, body = Enrolled), (status = 401), (status = 422)))]
+async fn device_enrol(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Json(body): Json<CompleteBody>,
+) -> Result<(StatusCode, Json<Enrolled>), ApiError> {
+    let done = registration::complete(
+        &app,
+        &body.enrolment_token,
+        &body.public_key,
+        &body.signature,
+        &body.device_name,
+        Some(&who.citizen_id),
+        None,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(done)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// At most this many entries (1-200, default 50).
+    limit: Option<u32>,
+    /// Only entries before this instant (RFC 3339), for paging.
+    before: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+/// The citizen's history, newest first.
+#[utoipa::path(get, path = "/v1/history", tag = "me", params(HistoryQuery), responses((status = 200, body = Vec<HistoryEntry>)))]
+async fn history(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::validation("limit", "must be from 1 to 200"));
+    }
+    let rows = app.store.history_list(&who.citizen_id, limit, q.before.map(|b| b.timestamp_millis())).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| HistoryEntry {
+                id: r.id,
+                at: from_millis(r.at),
+                kind: r.kind,
+                detail: serde_json::from_str(&r.detail).unwrap_or_default(),
+            })
+            .collect(),
+    ))
+}

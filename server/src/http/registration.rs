@@ -1,0 +1,94 @@
+//! Registration routes: phone + code, IIN + birth date, device key.
+
+use crate::AppState;
+use crate::http::auth::{FlowStarted, PhoneBody, iin_field, phone_field};
+use crate::http::extract::{ClientIp, UserAgent};
+use crate::http::problem::{ApiError, Json};
+use crate::service::registration::{self, Enrolled, Enrolment};
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(start)).routes(routes!(verify)).routes(routes!(complete))
+}
+
+/// Parses a `YYYY-MM-DD` field or a 422 naming it.
+pub fn date_field(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| ApiError::validation(field, "must be a date YYYY-MM-DD"))
+}
+
+/// Registration step 1: a code to the phone to register (a registered number gets a notice, and the same
+/// answer).
+#[utoipa::path(post, path = "/v1/registration/start", tag = "registration", request_body = PhoneBody,
+    responses((status = 202, body = FlowStarted), (status = 422), (status = 429)))]
+async fn start(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<PhoneBody>,
+) -> Result<(StatusCode, Json<FlowStarted>), ApiError> {
+    let phone = phone_field("phone", &body.phone)?;
+    Ok((StatusCode::ACCEPTED, Json(registration::start(&app, &phone, &ip).await?.into())))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    pub flow_id: String,
+    pub code: String,
+    pub iin: String,
+    /// `YYYY-MM-DD`
+    pub birth_date: String,
+    /// The biometric/liveness session the app completed (checked by the identity adapter).
+    pub evidence: Option<String>,
+}
+
+/// Registration step 2: the code, then IIN and birth date checked against the state registry.
+#[utoipa::path(post, path = "/v1/registration/verify", tag = "registration", request_body = VerifyBody,
+    responses((status = 200, body = Enrolment), (status = 401, description = "code"), (status = 409, description = "already registered"),
+        (status = 422, description = "registry answers do not match"), (status = 429)))]
+async fn verify(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<VerifyBody>,
+) -> Result<Json<Enrolment>, ApiError> {
+    let iin = iin_field("iin", &body.iin)?;
+    let birth = date_field("birth_date", &body.birth_date)?;
+    Ok(Json(registration::verify(&app, &body.flow_id, &body.code, &iin, birth, body.evidence.as_deref(), &ip).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteBody {
+    pub enrolment_token: String,
+    /// P-256 public key: SubjectPublicKeyInfo DER or 65-byte uncompressed point, base64 or base64url.
+    pub public_key: String,
+    /// The device's signature over the enrolment message (proof that it holds the key).
+    pub signature: String,
+    pub device_name: String,
+}
+
+/// Registration step 3: enrols the device key, binds the phone and opens a session.
+#[utoipa::path(post, path = "/v1/registration/complete", tag = "registration", request_body = CompleteBody,
+    responses((status = 201, body = Enrolled), (status = 401), (status = 409), (status = 422)))]
+async fn complete(
+    State(app): State<AppState>,
+    UserAgent(ua): UserAgent,
+    Json(body): Json<CompleteBody>,
+) -> Result<(StatusCode, Json<Enrolled>), ApiError> {
+    let done = registration::complete(
+        &app,
+        &body.enrolment_token,
+        &body.public_key,
+        &body.signature,
+        &body.device_name,
+        None,
+        ua.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(done)))
+}

@@ -1,0 +1,11 @@
+//! Services: one module per capability. Each takes the request's inputs (already parsed into core types),
+//! applies the rules from `egov-core`, and reads and writes through `store` and the adapters. They answer
+//! with `ApiError`, whose problem kinds are the stable cases a client handles differently.
+
+pub mod eds;
+pub mod org;
+pub mod otp;
+pub mod phone;
+pub mod registration;
+pub mod session;
+pub mod sms;

@@ -1,0 +1,58 @@
+//! Organisations (verifiers, state bodies): OAuth2 client credentials for scoped tokens.
+
+use crate::App;
+use crate::http::problem::ApiError;
+use crate::tokens;
+use axum::http::StatusCode;
+use egov_core::auth::rate::OAUTH_ATTEMPTS_PER_CLIENT;
+use egov_core::auth::session::ACCESS_TOKEN_TTL;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgToken {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    /// The granted scopes, space-separated.
+    pub scope: String,
+}
+
+fn invalid_client() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid-client", "unknown client or wrong secret")
+        .with("error", "invalid_client")
+}
+
+/// Issues a token for `client_id` if `secret` is right, with the requested scopes (all of the client's
+/// when none are requested). Asking for a scope the client lacks is `invalid_scope`.
+pub async fn token(app: &App, client_id: &str, secret: &str, requested: Option<&str>) -> Result<OrgToken, ApiError> {
+    let now = app.clock.now();
+    let count = app.store.rate_hit("oauth-client", client_id, &OAUTH_ATTEMPTS_PER_CLIENT, now).await?;
+    if !OAUTH_ATTEMPTS_PER_CLIENT.allows(count) {
+        return Err(ApiError::too_many(
+            "rate-limited",
+            "too many token requests for this client",
+            OAUTH_ATTEMPTS_PER_CLIENT.retry_after(now),
+        ));
+    }
+    let client = app.store.org_client(client_id).await?;
+    // Compare against a dummy hash when the client is unknown, so both cases take the same time.
+    let stored = client.as_ref().map(|c| c.secret_hash.clone()).unwrap_or_else(|| vec![0u8; 32]);
+    let right = app.keys.verify_secret(&["client-secret", client_id, secret], &stored);
+    let Some(client) = client.filter(|_| right) else { return Err(invalid_client()) };
+    let granted: Vec<&str> = client.scopes.split_whitespace().collect();
+    let scope = match requested.map(str::split_whitespace) {
+        Some(asked) => {
+            let asked: Vec<&str> = asked.collect();
+            if let Some(bad) = asked.iter().find(|s| !granted.contains(s)) {
+                return Err(ApiError::bad_request(format!("scope {bad} is not granted to this client"))
+                    .with("error", "invalid_scope"));
+            }
+            asked.join(" ")
+        }
+        None => granted.join(" "),
+    };
+    let access_token =
+        tokens::issue_partner(&app.keys, now, &client.client_id, &scope).map_err(|_| ApiError::internal())?;
+    Ok(OrgToken { access_token, token_type: "Bearer", expires_in: ACCESS_TOKEN_TTL.num_seconds(), scope })
+}

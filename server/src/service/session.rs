@@ -1,0 +1,132 @@
+//! Sessions: issue tokens, rotate refresh tokens (a replayed one revokes the whole session), check that
+//! a session is alive, revoke.
+
+use crate::App;
+use crate::http::problem::ApiError;
+use crate::store::from_millis;
+use crate::store::sessions::{NewSession, Rotation, SessionRow};
+use crate::tokens;
+use egov_core::auth::session::{ACCESS_TOKEN_TTL, Acr, REFRESH_TOKEN_BYTES, session_alive};
+use egov_core::secret::random_token;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The tokens of a session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tokens {
+    /// ES256 JWT, 10 minutes.
+    pub access_token: String,
+    /// Opaque, single use: each refresh returns the next one.
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    /// Seconds the access token lives.
+    pub expires_in: i64,
+    /// `otp` (limited) or `eds` (full).
+    #[schema(value_type = String, example = "otp")]
+    pub acr: Acr,
+    pub session_id: String,
+}
+
+/// Who a session is for and how it was opened.
+pub struct Opening<'a> {
+    pub citizen_id: &'a str,
+    pub acr: Acr,
+    pub device_id: Option<&'a str>,
+    /// `app` or `web`.
+    pub client: &'a str,
+    pub user_agent: Option<&'a str>,
+}
+
+fn refresh_hash(app: &App, token: &str) -> Vec<u8> {
+    app.keys.hash_secret(&["refresh", token])
+}
+
+fn tokens(app: &App, citizen_id: &str, sid: &str, acr: Acr, refresh: String) -> Result<Tokens, ApiError> {
+    let access =
+        tokens::issue_citizen(&app.keys, app.clock.now(), citizen_id, sid, acr).map_err(|_| ApiError::internal())?;
+    Ok(Tokens {
+        access_token: access,
+        refresh_token: refresh,
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_TTL.num_seconds(),
+        acr,
+        session_id: sid.to_string(),
+    })
+}
+
+/// Opens a session and records the login in the citizen's history.
+pub async fn open(app: &App, o: Opening<'_>) -> Result<Tokens, ApiError> {
+    let sid = uuid::Uuid::new_v4().to_string();
+    let refresh = random_token::<REFRESH_TOKEN_BYTES>(&app.rng)?;
+    let device = match o.device_id {
+        Some(d) => app.store.device_name(d).await?,
+        None => None,
+    };
+    let detail = serde_json::json!({"acr": o.acr, "client": o.client, "device": device, "session_id": sid});
+    let new = NewSession {
+        id: &sid,
+        citizen_id: o.citizen_id,
+        acr: o.acr.as_str(),
+        device_id: o.device_id,
+        client: o.client,
+        user_agent: o.user_agent,
+    };
+    app.store.session_create(&new, &refresh_hash(app, &refresh), ("login", &detail), app.clock.now_ms()).await?;
+    tokens(app, o.citizen_id, &sid, o.acr, refresh)
+}
+
+fn session_error(kind: &'static str, detail: &str) -> ApiError {
+    ApiError::new(axum::http::StatusCode::UNAUTHORIZED, kind, detail)
+}
+
+/// Whether a session row is usable now.
+pub fn usable(app: &App, s: &SessionRow) -> bool {
+    let Some(acr) = Acr::parse(&s.acr) else { return false };
+    s.revoked_at.is_none()
+        && session_alive(acr, from_millis(s.created_at), from_millis(s.last_used_at), app.clock.now())
+}
+
+/// Trades a refresh token for new tokens. A token that was already rotated is a replay: the whole
+/// session (every token of its family) is revoked.
+pub async fn refresh(app: &App, token: &str) -> Result<Tokens, ApiError> {
+    let now = app.clock.now_ms();
+    let hash = refresh_hash(app, token);
+    let sid = match app.store.refresh_rotate(&hash, now).await? {
+        Rotation::Rotated(sid) => sid,
+        Rotation::Replayed(sid) => {
+            if app.store.session_revoke(&sid, "refresh-replay", now).await? {
+                if let Some(s) = app.store.session(&sid).await? {
+                    let detail =
+                        serde_json::json!({"session_id": sid, "reason": "a used refresh token was presented again"});
+                    app.store.history_add(&s.citizen_id, "session_revoked", &detail, now).await?;
+                }
+            }
+            return Err(session_error(
+                "refresh-replayed",
+                "this refresh token was already used; the session has been ended for safety",
+            ));
+        }
+        Rotation::Unknown => return Err(session_error("refresh-invalid", "unknown refresh token")),
+    };
+    let session =
+        app.store.session(&sid).await?.ok_or_else(|| session_error("refresh-invalid", "unknown refresh token"))?;
+    if !usable(app, &session) {
+        return Err(session_error("session-ended", "the session has ended; sign in again"));
+    }
+    let next = random_token::<REFRESH_TOKEN_BYTES>(&app.rng)?;
+    app.store.session_renew(&sid, &refresh_hash(app, &next), now).await?;
+    let acr = Acr::parse(&session.acr).ok_or_else(ApiError::internal)?;
+    tokens(app, &session.citizen_id, &sid, acr, next)
+}
+
+/// Ends a session of `citizen_id`; 404 when it is not theirs.
+pub async fn revoke(app: &App, citizen_id: &str, session_id: &str, reason: &str) -> Result<(), ApiError> {
+    let session = app.store.session(session_id).await?.filter(|s| s.citizen_id == citizen_id);
+    let Some(session) = session else { return Err(ApiError::not_found("session")) };
+    let now = app.clock.now_ms();
+    if app.store.session_revoke(&session.id, reason, now).await? {
+        let detail = serde_json::json!({"session_id": session.id, "reason": reason});
+        app.store.history_add(citizen_id, "session_revoked", &detail, now).await?;
+    }
+    Ok(())
+}

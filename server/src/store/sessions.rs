@@ -1,0 +1,316 @@
+//! Sessions, their rotating refresh tokens (one family per session), device keys, EDS challenges and
+//! enrolments.
+
+use super::history::add_history;
+use super::sms::{NewSms, enqueue_sms};
+use super::{Store, StoreError, StoreResult};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: String,
+    pub citizen_id: String,
+    pub acr: String,
+    pub device_id: Option<String>,
+    pub client: String,
+    pub user_agent: Option<String>,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+const SESSION_COLUMNS: &str =
+    "id, citizen_id, acr, device_id, client, user_agent, created_at, last_used_at, revoked_at";
+
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub citizen_id: &'a str,
+    pub acr: &'a str,
+    pub device_id: Option<&'a str>,
+    pub client: &'a str,
+    pub user_agent: Option<&'a str>,
+}
+
+/// What rotating a refresh token found.
+pub enum Rotation {
+    /// The token was current; it is now rotated. The session it belongs to.
+    Rotated(String),
+    /// The token was already rotated: a replay. The session it belongs to.
+    Replayed(String),
+    Unknown,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EnrolmentRow {
+    pub id: String,
+    pub kind: String,
+    pub citizen_id: String,
+    pub phone: Option<String>,
+}
+
+impl Store {
+    /// Creates a session with its first refresh token and the history entry, all or nothing.
+    pub async fn session_create(
+        &self,
+        s: &NewSession<'_>,
+        refresh_hash: &[u8],
+        history: (&str, &serde_json::Value),
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, citizen_id, acr, device_id, client, user_agent, created_at, last_used_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(s.id)
+        .bind(s.citizen_id)
+        .bind(s.acr)
+        .bind(s.device_id)
+        .bind(s.client)
+        .bind(s.user_agent)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)")
+            .bind(refresh_hash)
+            .bind(s.id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        add_history(&mut tx, s.citizen_id, history.0, history.1, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn session(&self, id: &str) -> StoreResult<Option<SessionRow>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
+        Ok(sqlx::query_as::<_, SessionRow>(&sql).bind(id).fetch_optional(self.pool()).await?)
+    }
+
+    /// The citizen's sessions that are not revoked, newest first.
+    pub async fn sessions_of(&self, citizen_id: &str) -> StoreResult<Vec<SessionRow>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE citizen_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC"
+        );
+        Ok(sqlx::query_as::<_, SessionRow>(&sql).bind(citizen_id).fetch_all(self.pool()).await?)
+    }
+
+    /// Rotates a refresh token in one conditional update; tells a replay from an unknown token.
+    pub async fn refresh_rotate(&self, hash: &[u8], now_ms: i64) -> StoreResult<Rotation> {
+        let rotated: Option<String> = sqlx::query_scalar(
+            "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL RETURNING session_id",
+        )
+        .bind(hash)
+        .bind(now_ms)
+        .fetch_optional(self.pool())
+        .await?;
+        if let Some(sid) = rotated {
+            return Ok(Rotation::Rotated(sid));
+        }
+        let known: Option<String> = sqlx::query_scalar("SELECT session_id FROM refresh_tokens WHERE token_hash = $1")
+            .bind(hash)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(known.map(Rotation::Replayed).unwrap_or(Rotation::Unknown))
+    }
+
+    /// Records the session's use and its next refresh token.
+    pub async fn session_renew(&self, session_id: &str, refresh_hash: &[u8], now_ms: i64) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE id = $1")
+            .bind(session_id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)")
+            .bind(refresh_hash)
+            .bind(session_id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Revokes one session (idempotent); true if this call revoked it.
+    pub async fn session_revoke(&self, session_id: &str, reason: &str, now_ms: i64) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(session_id)
+        .bind(now_ms)
+        .bind(reason)
+        .execute(self.pool())
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub async fn device_insert(
+        &self,
+        id: &str,
+        citizen_id: &str,
+        public_key: &str,
+        name: &str,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO devices (id, citizen_id, public_key, name, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(citizen_id)
+            .bind(public_key)
+            .bind(name)
+            .bind(now_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The active device `device_id` of the citizen with `iin`: (public key, citizen id, device name).
+    pub async fn device_of(&self, device_id: &str, iin: &str) -> StoreResult<Option<(String, String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT d.public_key, c.id, d.name FROM devices d JOIN citizens c ON c.id = d.citizen_id
+             WHERE d.id = $1 AND c.iin = $2 AND d.revoked_at IS NULL",
+        )
+        .bind(device_id)
+        .bind(iin)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    pub async fn device_name(&self, device_id: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT name FROM devices WHERE id = $1")
+            .bind(device_id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    pub async fn challenge_insert(
+        &self,
+        id: &str,
+        iin: &str,
+        nonce: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO eds_challenges (id, iin, nonce, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(iin)
+            .bind(nonce)
+            .bind(now_ms)
+            .bind(expires_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Consumes a live challenge (once): its (IIN, nonce).
+    pub async fn challenge_consume(&self, id: &str, now_ms: i64) -> StoreResult<Option<(String, String)>> {
+        Ok(sqlx::query_as(
+            "UPDATE eds_challenges SET consumed_at = $2 WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2 RETURNING iin, nonce",
+        )
+        .bind(id)
+        .bind(now_ms)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn enrolment_insert(
+        &self,
+        id: &str,
+        token_hash: &[u8],
+        kind: &str,
+        citizen_id: &str,
+        phone: Option<&str>,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO enrolments (id, token_hash, kind, citizen_id, phone, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(token_hash)
+        .bind(kind)
+        .bind(citizen_id)
+        .bind(phone)
+        .bind(now_ms)
+        .bind(expires_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// A live, not yet completed enrolment by its token hash.
+    pub async fn enrolment_pending(&self, token_hash: &[u8], now_ms: i64) -> StoreResult<Option<EnrolmentRow>> {
+        Ok(sqlx::query_as::<_, EnrolmentRow>(
+            "SELECT id, kind, citizen_id, phone FROM enrolments WHERE token_hash = $1 AND completed_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Claims a live enrolment by its token hash (once).
+    pub async fn enrolment_claim(&self, token_hash: &[u8], now_ms: i64) -> StoreResult<Option<EnrolmentRow>> {
+        Ok(sqlx::query_as::<_, EnrolmentRow>(
+            "UPDATE enrolments SET completed_at = $2 WHERE token_hash = $1 AND completed_at IS NULL AND expires_at > $2
+             RETURNING id, kind, citizen_id, phone",
+        )
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Binds a phone to a citizen who has none (registration). False when the citizen already has one.
+    /// A phone bound to someone else meanwhile is a unique-constraint conflict.
+    pub async fn citizen_bind_phone(&self, citizen_id: &str, phone: &str) -> StoreResult<bool> {
+        let r = sqlx::query("UPDATE citizens SET phone = $2 WHERE id = $1 AND phone IS NULL")
+            .bind(citizen_id)
+            .bind(phone)
+            .execute(self.pool())
+            .await
+            .map_err(conflict_or)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Moves a citizen to a new phone: binds it, revokes every other session, tells the old number, and
+    /// records it, all or nothing. Returns how many sessions were revoked.
+    pub async fn citizen_change_phone(
+        &self,
+        citizen_id: &str,
+        new_phone: &str,
+        keep_session: &str,
+        notice: &NewSms<'_>,
+        history: &serde_json::Value,
+        now_ms: i64,
+    ) -> StoreResult<u64> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE citizens SET phone = $2 WHERE id = $1")
+            .bind(citizen_id)
+            .bind(new_phone)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict_or)?;
+        let revoked = sqlx::query(
+            "UPDATE sessions SET revoked_at = $3, revoked_reason = 'phone-changed' WHERE citizen_id = $1 AND id <> $2 AND revoked_at IS NULL",
+        )
+        .bind(citizen_id)
+        .bind(keep_session)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        enqueue_sms(&mut tx, notice, now_ms).await?;
+        add_history(&mut tx, citizen_id, "phone_changed", history, now_ms).await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+}
+
+/// A unique-constraint violation becomes `StoreError::Conflict`.
+fn conflict_or(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
+        _ => StoreError::Database(e),
+    }
+}
