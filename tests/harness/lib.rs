@@ -12,6 +12,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+pub mod load;
+
 pub use reqwest;
 pub use serde_json::{Value, json};
 
@@ -77,7 +79,11 @@ pub fn server_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+        // Tests live in target/<profile>/deps, benchmark binaries in target/<profile>.
+        let mut profile_dir = exe.parent().expect("target/<profile>");
+        if profile_dir.file_name().is_some_and(|n| n == "deps") {
+            profile_dir = profile_dir.parent().expect("target/<profile>");
+        }
         let release = profile_dir.file_name().is_some_and(|n| n == "release");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = std::process::Command::new(cargo);

@@ -1,0 +1,189 @@
+//! Benchmark: OTP verify and EDS verify throughput and latency against the real server binary, beside an
+//! empty route measured in the same run. Run it with `bash tests/bench.sh auth` (release build), on
+//! SQLite by default or on PostgreSQL with `EGOV_TEST_DATABASE=postgres://...`.
+
+use harness::flows::{CITIZEN_2, enrol_device, login_otp};
+use harness::load::{Stats, TABLE_HEADER, closed_loop, open_loop};
+use harness::{DataPlace, Options, Server, Value, json};
+use std::sync::{Arc, Mutex};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// A distinct client address per request (the server trusts X-Forwarded-For in this run), so the per-IP
+/// limits do not turn the benchmark into a 429 benchmark. Header values only: no traffic goes there.
+fn addr(i: usize) -> String {
+    format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)
+}
+
+fn iin_with_check(first_eleven: &str) -> String {
+    let d: Vec<u32> = first_eleven.bytes().map(|b| u32::from(b - b'0')).collect();
+    let pass = |w: &[u32]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11;
+    let c = match pass(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) {
+        10 => pass(&[3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]),
+        c => c,
+    };
+    format!("{first_eleven}{}", c % 10)
+}
+
+#[tokio::main]
+async fn main() {
+    let n = env_usize("EGOV_BENCH_N", 2000);
+    let concurrency = env_usize("EGOV_BENCH_CONCURRENCY", 32);
+    let rate = env_usize("EGOV_BENCH_RATE", 500) as f64;
+    let place = DataPlace::fresh().await;
+    let backend = if place.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
+    let server = Arc::new(
+        Server::start_on(&place, Options::default().arg("--trust-forwarded-for").env("RUST_LOG", "warn"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(256).build().unwrap();
+
+    // Setup (not measured): n citizens in the Mobile Citizens Database.
+    let db = place.sql().await;
+    let mut tx = db.begin().await.unwrap();
+    for i in 0..n {
+        sqlx::query(
+            "INSERT INTO citizens (id, iin, phone, surname, given_name, surname_lat, given_name_lat, birth_date, sex, created_at)
+             VALUES ($1, $2, $3, 'Бенчмарк', 'Азамат', 'BENCH', 'AZAMAT', '1990-01-01', 'male', 0)",
+        )
+        .bind(format!("bench-{i}"))
+        .bind(iin_with_check(&format!("900101{:05}", i % 100_000)))
+        .bind(format!("+7705{i:07}"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let mut rows: Vec<Stats> = Vec::new();
+    let (h, s) = (http.clone(), server.clone());
+    let baseline = closed_loop("GET /healthz (baseline, empty route)", n * 2, concurrency, move |_| {
+        let (h, url) = (h.clone(), s.url("/healthz"));
+        async move { h.get(url).send().await.is_ok_and(|r| r.status() == 200) }
+    })
+    .await;
+
+    // Setup: a flow per citizen and its code from the dev outbox.
+    let flows = Arc::new(Mutex::new(vec![String::new(); n]));
+    let (h, s, f) = (http.clone(), server.clone(), flows.clone());
+    let starts = closed_loop("POST /v1/auth/otp/start", n, concurrency, move |i| {
+        let (h, url, f) = (h.clone(), s.url("/v1/auth/otp/start"), f.clone());
+        async move {
+            let Ok(r) = h
+                .post(url)
+                .header("x-forwarded-for", addr(i))
+                .json(&json!({"phone": format!("+7705{i:07}")}))
+                .send()
+                .await
+            else {
+                return false;
+            };
+            let ok = r.status() == 202;
+            let body: Value = r.json().await.unwrap_or_default();
+            f.lock().unwrap()[i] = body["flow_id"].as_str().unwrap_or_default().to_string();
+            ok
+        }
+    })
+    .await;
+    let codes = Arc::new(Mutex::new(vec![String::new(); n]));
+    let (h, s, c) = (http.clone(), server.clone(), codes.clone());
+    closed_loop("read codes", n, concurrency, move |i| {
+        let (h, url, c) = (h.clone(), s.url("/dev/sms-outbox"), c.clone());
+        async move {
+            let Ok(r) = h.get(url).query(&[("phone", format!("+7705{i:07}"))]).send().await else { return false };
+            let msgs: Value = r.json().await.unwrap_or_default();
+            let text = msgs[0]["text"].as_str().unwrap_or_default().to_string();
+            let code: String = text.chars().skip_while(|ch| !ch.is_ascii_digit()).take(6).collect();
+            c.lock().unwrap()[i] = code;
+            true
+        }
+    })
+    .await;
+
+    let verify = |h: reqwest::Client, s: Arc<Server>, f: Arc<Mutex<Vec<String>>>, c: Arc<Mutex<Vec<String>>>| {
+        move |i: usize| {
+            let (h, url) = (h.clone(), s.url("/v1/auth/otp/verify"));
+            let body = json!({"flow_id": f.lock().unwrap()[i], "code": c.lock().unwrap()[i]});
+            async move {
+                h.post(url).header("x-forwarded-for", addr(i)).json(&body).send().await.is_ok_and(|r| r.status() == 200)
+            }
+        }
+    };
+    let half = n / 2;
+    let otp_closed = closed_loop(
+        "POST /v1/auth/otp/verify (closed loop)",
+        half,
+        concurrency,
+        verify(http.clone(), server.clone(), flows.clone(), codes.clone()),
+    )
+    .await;
+    let v = verify(http.clone(), server.clone(), flows.clone(), codes.clone());
+    let otp_open =
+        open_loop(&format!("POST /v1/auth/otp/verify (open loop, {rate:.0}/s)"), n - half, rate, move |i| v(half + i))
+            .await;
+
+    // EDS: one enrolled device, a challenge per request (prepared and signed beforehand).
+    let tokens = login_otp(&server, CITIZEN_2.0).await;
+    let (device, device_id) = enrol_device(&server, tokens["access_token"].as_str().unwrap(), CITIZEN_2.2).await;
+    let answers = Arc::new(Mutex::new(vec![Value::Null; n]));
+    let device = Arc::new(device);
+    let (h, s, a, d, id) = (http.clone(), server.clone(), answers.clone(), device.clone(), device_id.clone());
+    closed_loop("POST /v1/auth/eds/challenge", n, concurrency, move |i| {
+        let (h, url, a, d, id) = (h.clone(), s.url("/v1/auth/eds/challenge"), a.clone(), d.clone(), id.clone());
+        async move {
+            let Ok(r) = h.post(url).header("x-forwarded-for", addr(i)).json(&json!({"iin": CITIZEN_2.1})).send().await
+            else {
+                return false;
+            };
+            let ch: Value = r.json().await.unwrap_or_default();
+            let sig = d.sign_b64(ch["message"].as_str().unwrap_or_default());
+            a.lock().unwrap()[i] = json!({"challenge_id": ch["challenge_id"], "key_id": id, "signature": sig});
+            true
+        }
+    })
+    .await;
+    let eds = |h: reqwest::Client, s: Arc<Server>, a: Arc<Mutex<Vec<Value>>>| {
+        move |i: usize| {
+            let (h, url) = (h.clone(), s.url("/v1/auth/eds/verify"));
+            let body = a.lock().unwrap()[i].clone();
+            async move {
+                h.post(url)
+                    .header("x-forwarded-for", addr(n + i))
+                    .json(&body)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+            }
+        }
+    };
+    let eds_closed = closed_loop(
+        "POST /v1/auth/eds/verify (closed loop)",
+        half,
+        concurrency,
+        eds(http.clone(), server.clone(), answers.clone()),
+    )
+    .await;
+    let e = eds(http.clone(), server.clone(), answers.clone());
+    let eds_open =
+        open_loop(&format!("POST /v1/auth/eds/verify (open loop, {rate:.0}/s)"), n - half, rate, move |i| e(half + i))
+            .await;
+    drop(device);
+
+    rows.extend([starts, otp_closed, otp_open, eds_closed, eds_open]);
+    println!(
+        "\n### Sign-in on {backend} (n = {n}, closed-loop concurrency {concurrency}, open-loop rate {rate:.0}/s)\n"
+    );
+    println!("{TABLE_HEADER}");
+    println!("{}", baseline.row(None));
+    for r in &rows {
+        println!("{}", r.row(Some(&baseline)));
+    }
+    let failed: usize = rows.iter().map(|r| r.errors).sum::<usize>() + baseline.errors;
+    if failed > 0 {
+        eprintln!("{failed} requests did not get the expected answer");
+        std::process::exit(1);
+    }
+}

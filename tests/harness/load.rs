@@ -1,0 +1,132 @@
+//! A small load engine for the benchmarks: closed-loop runs (N workers, as fast as the server answers)
+//! and open-loop runs (a fixed arrival rate, latency measured from the scheduled send time so a slow
+//! server cannot hide its queueing: no coordinated omission).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// What a run measured.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    pub label: String,
+    pub requests: usize,
+    pub errors: usize,
+    pub elapsed: Duration,
+    pub p50: Duration,
+    pub p95: Duration,
+    pub p99: Duration,
+}
+
+impl Stats {
+    pub fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn from(label: &str, mut latencies: Vec<Duration>, errors: usize, elapsed: Duration) -> Stats {
+        latencies.sort();
+        let pick = |q: f64| {
+            latencies.get(((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1)).copied().unwrap_or_default()
+        };
+        Stats {
+            label: label.to_string(),
+            requests: latencies.len(),
+            errors,
+            elapsed,
+            p50: pick(0.50),
+            p95: pick(0.95),
+            p99: pick(0.99),
+        }
+    }
+
+    /// One Markdown table row; ratios against `baseline` when given.
+    pub fn row(&self, baseline: Option<&Stats>) -> String {
+        let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
+        let ratio = baseline.map(|b| format!("{:.3}", self.rps() / b.rps())).unwrap_or_else(|| "1".into());
+        let p99_ratio = baseline
+            .map(|b| format!("{:.1}", self.p99.as_secs_f64() / b.p99.as_secs_f64()))
+            .unwrap_or_else(|| "1".into());
+        format!(
+            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} |",
+            self.label,
+            self.requests,
+            self.errors,
+            self.rps(),
+            ms(self.p50),
+            ms(self.p95),
+            ms(self.p99),
+            ratio,
+            p99_ratio
+        )
+    }
+}
+
+/// The header of [`Stats::row`] tables.
+pub const TABLE_HEADER: &str = "| step | requests | errors | req/s | p50 ms | p95 ms | p99 ms | req/s ÷ baseline | p99 ÷ baseline |\n|---|---|---|---|---|---|---|---|---|";
+
+/// Runs `call(i)` for i in 0..n on `concurrency` workers as fast as possible. `call` returns whether the
+/// answer was the expected one.
+pub async fn closed_loop<F, Fut>(label: &str, n: usize, concurrency: usize, call: F) -> Stats
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let call = Arc::new(call);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (call, next) = (call.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut out = (Vec::new(), 0usize);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        return out;
+                    }
+                    let t = Instant::now();
+                    let ok = call(i).await;
+                    out.0.push(t.elapsed());
+                    out.1 += usize::from(!ok);
+                }
+            })
+        })
+        .collect();
+    let (mut latencies, mut errors) = (Vec::with_capacity(n), 0);
+    for w in workers {
+        let (l, e) = w.await.expect("worker");
+        latencies.extend(l);
+        errors += e;
+    }
+    Stats::from(label, latencies, errors, started.elapsed())
+}
+
+/// Sends `call(i)` for i in 0..n at `rate` per second whatever the answers' speed; each latency counts
+/// from the instant the request was due.
+pub async fn open_loop<F, Fut>(label: &str, n: usize, rate: f64, call: F) -> Stats
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    let call = Arc::new(call);
+    let started = Instant::now();
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let due = started + interval * i as u32;
+        tokio::time::sleep_until(due.into()).await;
+        let call = call.clone();
+        tasks.push(tokio::spawn(async move {
+            let ok = call(i).await;
+            (due.elapsed(), ok)
+        }));
+    }
+    let (mut latencies, mut errors) = (Vec::with_capacity(n), 0);
+    for t in tasks {
+        let (l, ok) = t.await.expect("request task");
+        latencies.push(l);
+        errors += usize::from(!ok);
+    }
+    Stats::from(label, latencies, errors, started.elapsed())
+}
