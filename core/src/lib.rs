@@ -11,8 +11,12 @@
 //! Modules are named after capabilities:
 //! - [`identity`]: IIN and BIN check digits, Kazakhstan mobile phone numbers.
 //! - [`auth`]: SMS one-time passwords, digital-signature challenges, sessions, rate windows.
+//! - [`documents`]: the fourteen document kinds, their sources, fields, labels and status.
 //! - [`secret`]: injected randomness and redacted secrets.
+//! - [`time`]: Asia/Almaty calendar dates.
 
 pub mod auth;
+pub mod documents;
 pub mod identity;
 pub mod secret;
+pub mod time;

@@ -77,6 +77,14 @@ pub struct Config {
     #[arg(long, env = "EGOV_SMS_HTTP_TOKEN", hide_env_values = true)]
     pub sms_http_token: Option<String>,
 
+    /// The government service bus (HTTP registry adapter); unset: the embedded demo registry (dev only).
+    #[arg(long, env = "EGOV_REGISTRY_URL")]
+    pub registry_url: Option<String>,
+
+    /// Timeout of one call to a registry, in milliseconds.
+    #[arg(long, env = "EGOV_REGISTRY_TIMEOUT_MS", default_value_t = 3000)]
+    pub registry_timeout_ms: u64,
+
     /// Take the client address from the first X-Forwarded-For hop (only behind a proxy that sets it).
     #[arg(long, env = "EGOV_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,

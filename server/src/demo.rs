@@ -14,6 +14,12 @@ pub const DEMO_REGISTRY_JSON: &str = include_str!("../fixtures/demo-registry.jso
 pub struct DemoData {
     pub citizens: Vec<DemoCitizen>,
     pub organisations: Vec<DemoOrganisation>,
+    /// The demo registry's documents by IIN (dates may be relative), read by `adapters::registry`.
+    #[serde(default)]
+    pub records: std::collections::HashMap<String, Vec<serde_json::Value>>,
+    /// Photo files by IIN and source.
+    #[serde(default)]
+    pub photos: std::collections::HashMap<String, std::collections::HashMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -41,6 +41,7 @@ pub struct App {
     pub identity: Arc<dyn adapters::identity::IdentityVerifier>,
     pub eds: Arc<dyn adapters::pki::EdsVerifier>,
     pub trust_forwarded_for: bool,
+    pub registries: adapters::registry::Registries,
     /// Flips to `true` when the server begins to shut down; long-lived streams end on it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -69,13 +70,21 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let store = Store::connect(config.database_url.as_deref(), &config.data_dir, config.db_max_connections).await?;
     store.migrate().await?;
     let keys = KeySet::load(&config, &store, clock.now_ms()).await?;
+    let today = egov_core::time::almaty_date(clock.now());
     let demo = match config.mode {
         Mode::Dev => {
-            let data = demo::DemoData::parse(demo::DEMO_REGISTRY_JSON)?;
-            demo::seed(&store, &keys, &data, clock.now().date_naive(), clock.now_ms()).await?;
+            let data = Arc::new(demo::DemoData::parse(demo::DEMO_REGISTRY_JSON)?);
+            demo::seed(&store, &keys, &data, today, clock.now_ms()).await?;
             Some(data)
         }
         Mode::Prod => None,
+    };
+    let registries = match (&config.registry_url, &demo) {
+        (Some(url), _) => adapters::registry::Registries::http(url, Duration::from_millis(config.registry_timeout_ms)),
+        (None, Some(data)) => adapters::registry::Registries::demo(data.clone(), today),
+        (None, None) => {
+            return Err(StartError::Config("prod mode needs EGOV_REGISTRY_URL (the demo registry is dev only)".into()));
+        }
     };
 
     let sms = sms_gateway(&config)?;
@@ -98,11 +107,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         identity: Arc::new(adapters::identity::DemoIdentityVerifier),
         eds: Arc::new(adapters::pki::DeviceKeyVerifier),
         trust_forwarded_for: config.trust_forwarded_for,
+        registries,
         shutdown: shutdown_rx,
     });
     let worker = tokio::spawn(service::sms::run_worker(app.clone()));
 
-    print_banner(&config, &store, bound, &public_url, demo.as_ref());
+    print_banner(&config, &store, bound, &public_url, demo.as_deref());
     tracing::info!(%bound, mode = ?config.mode, database = store.backend().name(), "serving");
 
     let grace = Duration::from_secs(config.shutdown_grace_seconds);

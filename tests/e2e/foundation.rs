@@ -261,7 +261,8 @@ async fn prod_mode_with_its_keys_serves_no_demo_data_and_no_dev_routes() {
         .env("EGOV_TOKEN_KEY_FILES", &write_pem_key(&place.dir, "token.pem"))
         .env("EGOV_DOCUMENT_KEY_FILES", &write_pem_key(&place.dir, "document.pem"))
         .env("EGOV_HMAC_KEY_FILE", &hmac.display().to_string())
-        .env("EGOV_SMS_HTTP_URL", "http://127.0.0.1:9/sms");
+        .env("EGOV_SMS_HTTP_URL", "http://127.0.0.1:9/sms")
+        .env("EGOV_REGISTRY_URL", "http://127.0.0.1:9/bus");
     let server = Server::start_on(&place, options.clone()).await.unwrap();
     assert!(!server.stdout_banner.contains("demo-verifier"), "no demo credentials in prod");
     let http = client();

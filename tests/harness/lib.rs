@@ -400,3 +400,13 @@ pub mod flows {
         body_json(r).await["access_token"].as_str().unwrap().to_string()
     }
 }
+
+/// GET with a bearer token.
+pub async fn get_auth(server: &Server, path: &str, token: &str) -> reqwest::Response {
+    client().get(server.url(path)).bearer_auth(token).send().await.unwrap()
+}
+
+/// POST JSON with a bearer token.
+pub async fn post_auth(server: &Server, path: &str, token: &str, body: Value) -> reqwest::Response {
+    client().post(server.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+}

@@ -2,6 +2,7 @@
 
 use crate::AppState;
 use crate::http::auth::{CodeBody, FlowStarted, PhoneBody, phone_field};
+use crate::http::documents::Person;
 use crate::http::extract::{CitizenAuth, ClientIp, EdsAuth};
 use crate::http::problem::{ApiError, Json, Path, Query};
 use crate::http::registration::{CompleteBody, date_field};
@@ -32,13 +33,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Serialize, ToSchema)]
 pub struct Profile {
     pub citizen_id: String,
-    pub iin: String,
-    pub surname: String,
-    pub given_name: String,
-    pub patronymic: Option<String>,
-    pub surname_lat: String,
-    pub given_name_lat: String,
-    pub birth_date: String,
+    #[serde(flatten)]
+    pub person: Person,
     pub phone: Option<String>,
     /// The level of the session making this request.
     #[schema(value_type = String, example = "otp")]
@@ -52,15 +48,9 @@ async fn me(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<Profil
     who.require(Action::ViewProfile)?;
     let c = app.store.citizen_by_id(&who.citizen_id).await?.ok_or_else(|| ApiError::not_found("citizen"))?;
     Ok(Json(Profile {
-        citizen_id: c.id,
-        iin: c.iin,
-        surname: c.surname,
-        given_name: c.given_name,
-        patronymic: c.patronymic,
-        surname_lat: c.surname_lat,
-        given_name_lat: c.given_name_lat,
-        birth_date: c.birth_date,
-        phone: c.phone,
+        citizen_id: c.id.clone(),
+        phone: c.phone.clone(),
+        person: c.into(),
         acr: who.acr,
         session_id: who.session_id,
     }))

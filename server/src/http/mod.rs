@@ -1,8 +1,10 @@
 //! The HTTP API: routes, extractors and the mapping of errors to problem documents. One module per
 //! capability, mirroring `core` and `service`; this file assembles them with the cross-cutting layers.
 
+pub mod agency;
 pub mod auth;
 pub mod dev;
+pub mod documents;
 pub mod extract;
 pub mod me;
 pub mod oauth;
@@ -52,7 +54,9 @@ pub fn api(mode: Mode) -> OpenApiRouter<AppState> {
         .merge(auth::routes())
         .merge(registration::routes())
         .merge(me::routes())
-        .merge(oauth::routes());
+        .merge(oauth::routes())
+        .merge(documents::routes())
+        .merge(agency::routes());
     match mode {
         Mode::Dev => api.merge(dev::routes()),
         Mode::Prod => api,

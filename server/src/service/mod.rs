@@ -2,6 +2,7 @@
 //! applies the rules from `egov-core`, and reads and writes through `store` and the adapters. They answer
 //! with `ApiError`, whose problem kinds are the stable cases a client handles differently.
 
+pub mod documents;
 pub mod eds;
 pub mod org;
 pub mod otp;

@@ -11,6 +11,7 @@
 //! - Hot queries are keyed by the citizen (IIN) or by a token hash.
 
 pub mod citizens;
+pub mod documents;
 pub mod history;
 mod keys;
 pub mod otp;

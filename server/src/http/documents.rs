@@ -1,0 +1,239 @@
+//! The citizen's documents: list, detail with labels in the asked language, photo, "Update".
+
+use crate::AppState;
+use crate::http::extract::CitizenAuth;
+use crate::http::problem::{ApiError, Json, Path};
+use crate::service::documents::{self, SourceOutcome};
+use crate::store::citizens::CitizenRow;
+use crate::store::documents::{DocumentRow, SyncRow};
+use crate::store::from_millis;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use egov_core::auth::session::Action;
+use egov_core::documents::{DocumentKind, DocumentStatus, Lang, Multilingual, Source, field_label};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(detail)).routes(routes!(photo)).routes(routes!(refresh))
+}
+
+/// The language of labels, from `Accept-Language` (kk, ru or en; Kazakh by default).
+#[derive(Debug, Clone, Copy)]
+pub struct AskedLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for AskedLang {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let header = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        Ok(AskedLang(Lang::from_accept_language(header)))
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DocumentSummary {
+    pub id: String,
+    #[schema(value_type = String, example = "driving_licence")]
+    pub kind: DocumentKind,
+    /// The title in the asked language.
+    pub title: String,
+    #[schema(value_type = Object)]
+    pub titles: Multilingual,
+    pub number: String,
+    #[schema(value_type = String, example = "valid")]
+    pub status: DocumentStatus,
+    pub revoked_reason: Option<String>,
+    pub issued_on: String,
+    pub expires_on: Option<String>,
+    /// The agency it comes from, and its name in the asked language.
+    pub source: String,
+    pub source_name: String,
+    /// When the registry last confirmed it.
+    pub checked_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SourceState {
+    pub source: String,
+    pub checked_at: Option<DateTime<Utc>>,
+    /// Set when the last attempt to ask this source failed.
+    pub unavailable_since: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DocumentList {
+    pub documents: Vec<DocumentSummary>,
+    pub sources: Vec<SourceState>,
+}
+
+/// A person as documents and profiles show them.
+#[derive(Serialize, ToSchema)]
+pub struct Person {
+    pub iin: String,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+    pub surname_lat: String,
+    pub given_name_lat: String,
+    pub birth_date: String,
+}
+
+impl From<CitizenRow> for Person {
+    fn from(c: CitizenRow) -> Self {
+        Person {
+            iin: c.iin,
+            surname: c.surname,
+            given_name: c.given_name,
+            patronymic: c.patronymic,
+            surname_lat: c.surname_lat,
+            given_name_lat: c.given_name_lat,
+            birth_date: c.birth_date,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DocumentDetail {
+    #[serde(flatten)]
+    pub summary: DocumentSummary,
+    pub holder: Person,
+    /// The fields as the registry gives them (multilingual values stay multilingual).
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Value,
+    /// The label of every field and of the common ones, in the asked language.
+    pub labels: BTreeMap<String, String>,
+    pub photo_url: String,
+}
+
+fn summary(app: &crate::App, d: &DocumentRow, lang: Lang) -> Result<DocumentSummary, ApiError> {
+    let kind = DocumentKind::parse(&d.kind).ok_or_else(ApiError::internal)?;
+    let source = Source::parse(&d.source).ok_or_else(ApiError::internal)?;
+    Ok(DocumentSummary {
+        id: d.id.clone(),
+        kind,
+        title: kind.title().get(lang).to_string(),
+        titles: kind.title(),
+        number: d.number.clone(),
+        status: documents::status_of(app, d),
+        revoked_reason: d.revoked_reason.clone(),
+        issued_on: d.issued_on.clone(),
+        expires_on: d.expires_on.clone(),
+        source: d.source.clone(),
+        source_name: source.name().get(lang).to_string(),
+        checked_at: from_millis(d.checked_at),
+    })
+}
+
+fn source_states(syncs: Vec<SyncRow>) -> Vec<SourceState> {
+    syncs
+        .into_iter()
+        .map(|s| SourceState {
+            unavailable_since: match (s.failed_at, s.checked_at) {
+                (Some(f), Some(c)) if f > c => Some(from_millis(f)),
+                (Some(f), None) => Some(from_millis(f)),
+                _ => None,
+            },
+            source: s.source,
+            checked_at: s.checked_at.map(from_millis),
+        })
+        .collect()
+}
+
+/// The citizen's documents. 403 `documents-not-available` under 16 or without a national ID.
+#[utoipa::path(get, path = "/v1/documents", tag = "documents", responses((status = 200, body = DocumentList), (status = 403, description = "under 16 or no national ID")))]
+async fn list(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    AskedLang(lang): AskedLang,
+) -> Result<Json<DocumentList>, ApiError> {
+    who.require(Action::ViewDocuments)?;
+    let (_, docs, syncs) = documents::list(&app, &who.citizen_id).await?;
+    let documents = docs.iter().map(|d| summary(&app, d, lang)).collect::<Result<_, _>>()?;
+    Ok(Json(DocumentList { documents, sources: source_states(syncs) }))
+}
+
+/// One document with its fields and labels (404 for an id that is not the citizen's).
+#[utoipa::path(get, path = "/v1/documents/{id}", tag = "documents", params(("id" = String, Path)),
+    responses((status = 200, body = DocumentDetail), (status = 404)))]
+async fn detail(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    AskedLang(lang): AskedLang,
+    Path(id): Path<String>,
+) -> Result<Json<DocumentDetail>, ApiError> {
+    who.require(Action::ViewDocuments)?;
+    let (c, d) = documents::get(&app, &who.citizen_id, &id).await?;
+    let fields: serde_json::Value = serde_json::from_str(&d.fields).unwrap_or_default();
+    let mut labels = BTreeMap::new();
+    let common =
+        ["number", "issued_on", "expires_on", "surname", "given_name", "patronymic", "birth_date", "iin", "photo"];
+    for f in common.iter().copied().chain(fields.as_object().into_iter().flat_map(|o| o.keys().map(String::as_str))) {
+        labels.insert(f.to_string(), field_label(f, lang).to_string());
+    }
+    let photo_url = format!("{}/v1/documents/{}/photo", app.public_url, d.id);
+    Ok(Json(DocumentDetail { summary: summary(&app, &d, lang)?, holder: c.into(), fields, labels, photo_url }))
+}
+
+/// The photo shown with a document (JPEG): the interior ministry's for a driving licence, the state
+/// database of individuals' for every other kind. Supports `If-None-Match`.
+#[utoipa::path(get, path = "/v1/documents/{id}/photo", tag = "documents", params(("id" = String, Path)),
+    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 304), (status = 404)))]
+async fn photo(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    who.require(Action::ViewDocuments)?;
+    let (bytes, etag) = documents::photo(&app, &who.citizen_id, &id).await?;
+    let cache = [(header::ETAG, etag.clone()), (header::CACHE_CONTROL, "private, max-age=3600".to_string())];
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
+    }
+    Ok((cache, [(header::CONTENT_TYPE, "image/jpeg".to_string())], bytes).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RefreshReport {
+    /// False when a source could not be asked: its documents are the ones held before, as last confirmed.
+    pub complete: bool,
+    pub added: u32,
+    pub updated: u32,
+    pub sources: Vec<SourceOutcome>,
+    pub documents: Vec<DocumentSummary>,
+}
+
+/// "Update": asks every registry again. A source that is down is reported and its documents kept; when
+/// every source is down the answer is 503.
+#[utoipa::path(post, path = "/v1/documents/refresh", tag = "documents",
+    responses((status = 200, body = RefreshReport), (status = 503, description = "every registry is unavailable")))]
+async fn refresh(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    AskedLang(lang): AskedLang,
+) -> Result<Json<RefreshReport>, ApiError> {
+    who.require(Action::ViewDocuments)?;
+    let sources = documents::refresh(&app, &who.citizen_id).await?;
+    if sources.iter().all(|s| s.status != "ok") {
+        return Err(ApiError::unavailable("no registry could be reached; your documents are as last confirmed")
+            .with("sources", &sources));
+    }
+    let (_, docs, _) = documents::list(&app, &who.citizen_id).await?;
+    Ok(Json(RefreshReport {
+        complete: sources.iter().all(|s| s.status == "ok"),
+        added: sources.iter().map(|s| s.added).sum(),
+        updated: sources.iter().map(|s| s.updated).sum(),
+        documents: docs.iter().map(|d| summary(&app, d, lang)).collect::<Result<_, _>>()?,
+        sources,
+    }))
+}
