@@ -12,11 +12,17 @@
 //! - [`identity`]: IIN and BIN check digits, Kazakhstan mobile phone numbers.
 //! - [`auth`]: SMS one-time passwords, digital-signature challenges, sessions, rate windows.
 //! - [`documents`]: the fourteen document kinds, their sources, fields, labels and status.
+//! - [`jws`]: offline verification of signed copies and receipts (ES256 against a JWKS).
+//! - [`qr`]: what a scanned text means; QR codes as SVG or a module matrix.
 //! - [`secret`]: injected randomness and redacted secrets.
+//! - [`sharing`]: one-time shares, short codes, extensions, disclosure presets, signed copies.
 //! - [`time`]: Asia/Almaty calendar dates.
 
 pub mod auth;
 pub mod documents;
 pub mod identity;
+pub mod jws;
+pub mod qr;
 pub mod secret;
+pub mod sharing;
 pub mod time;

@@ -89,6 +89,10 @@ pub struct Config {
     #[arg(long, env = "EGOV_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
 
+    /// Seconds between housekeeping runs (expired shares, old counters).
+    #[arg(long, env = "EGOV_HOUSEKEEPING_SECONDS", default_value_t = 60)]
+    pub housekeeping_seconds: u64,
+
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "EGOV_LOG_FORMAT", default_value = "text")]
     pub log_format: String,

@@ -8,6 +8,7 @@ pub mod adapters;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod events;
 pub mod http;
 pub mod keys;
 pub mod service;
@@ -42,6 +43,7 @@ pub struct App {
     pub eds: Arc<dyn adapters::pki::EdsVerifier>,
     pub trust_forwarded_for: bool,
     pub registries: adapters::registry::Registries,
+    pub events: events::EventBus,
     /// Flips to `true` when the server begins to shut down; long-lived streams end on it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -108,9 +110,16 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         eds: Arc::new(adapters::pki::DeviceKeyVerifier),
         trust_forwarded_for: config.trust_forwarded_for,
         registries,
+        events: events::EventBus::default(),
         shutdown: shutdown_rx,
     });
     let worker = tokio::spawn(service::sms::run_worker(app.clone()));
+    let housekeeping =
+        tokio::spawn(service::housekeeping::run(app.clone(), Duration::from_secs(config.housekeeping_seconds.max(1))));
+    if let (store::Backend::Postgres, Some(url)) = (store.backend(), config.database_url.clone()) {
+        let (relay_app, shutdown) = (app.clone(), app.shutdown.clone());
+        tokio::spawn(async move { relay_app.events.relay_notifications(url, shutdown).await });
+    }
 
     print_banner(&config, &store, bound, &public_url, demo.as_deref());
     tracing::info!(%bound, mode = ?config.mode, database = store.backend().name(), "serving");
@@ -130,6 +139,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         });
     server.await.map_err(StartError::Serve)?;
     let _ = worker.await;
+    let _ = housekeeping.await;
     store.close().await;
     tracing::info!("shutdown complete");
     Ok(())

@@ -158,3 +158,34 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
         Ok(UserAgent(ua))
     }
 }
+
+/// Who may redeem a share: a signed-in citizen, or an organisation with the `share:redeem` scope.
+#[derive(Debug, Clone)]
+pub struct RedeemerAuth(pub crate::service::sharing::Redeemer);
+
+impl FromRequestParts<AppState> for RedeemerAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        use crate::service::sharing::Redeemer;
+        let token = bearer(parts)?;
+        if tokens::verify_partner(&app.keys, token, app.clock.now()).is_ok() {
+            let org = PartnerAuth::from_request_parts(parts, app).await?;
+            org.require("share:redeem")?;
+            let client = app
+                .store
+                .org_client(&org.client_id)
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("unknown organisation"))?;
+            return Ok(RedeemerAuth(Redeemer { kind: "organisation", id: client.client_id, name: client.name }));
+        }
+        let citizen = CitizenAuth::from_request_parts(parts, app).await?;
+        let row = app
+            .store
+            .citizen_by_id(&citizen.citizen_id)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("unknown citizen"))?;
+        let name = format!("{} {}", row.surname, row.given_name);
+        Ok(RedeemerAuth(Redeemer { kind: "citizen", id: row.id, name }))
+    }
+}

@@ -11,6 +11,7 @@ pub mod oauth;
 pub mod ops;
 pub mod problem;
 pub mod registration;
+pub mod sharing;
 
 use crate::AppState;
 use crate::config::Mode;
@@ -56,7 +57,8 @@ pub fn api(mode: Mode) -> OpenApiRouter<AppState> {
         .merge(me::routes())
         .merge(oauth::routes())
         .merge(documents::routes())
-        .merge(agency::routes());
+        .merge(agency::routes())
+        .merge(sharing::routes());
     match mode {
         Mode::Dev => api.merge(dev::routes()),
         Mode::Prod => api,

@@ -238,3 +238,18 @@ impl From<axum::extract::rejection::FormRejection> for ApiError {
         ApiError::new(r.status(), kind, format!("the form body is invalid: {}", r.body_text()))
     }
 }
+
+/// A JSON body that may be absent: empty means `T::default()`; anything else must be valid JSON of `T`.
+pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            format!("the body does not match the expected shape: {e}"),
+        ),
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed-json", "the body is not valid JSON"),
+    })
+}

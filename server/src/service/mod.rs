@@ -4,9 +4,12 @@
 
 pub mod documents;
 pub mod eds;
+pub mod housekeeping;
+pub mod notify;
 pub mod org;
 pub mod otp;
 pub mod phone;
 pub mod registration;
 pub mod session;
+pub mod sharing;
 pub mod sms;

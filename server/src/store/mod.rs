@@ -17,6 +17,7 @@ mod keys;
 pub mod otp;
 pub mod rate;
 pub mod sessions;
+pub mod sharing;
 pub mod sms;
 
 pub use keys::KeyRow;

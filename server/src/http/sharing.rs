@@ -1,0 +1,299 @@
+//! One-time sharing routes: open access, the QR image, extend, revoke, redeem, the copy's status, and the
+//! owner's notifications (list and live stream).
+
+use crate::AppState;
+use crate::http::documents::AskedLang;
+use crate::http::extract::{CitizenAuth, RedeemerAuth};
+use crate::http::problem::{ApiError, Json, Path, Query};
+use crate::service::sharing::{self, CopyStatus, Presented, Redeemed, ShareView};
+use crate::store::from_millis;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use egov_core::auth::session::Action;
+use egov_core::qr::{Scanned, parse_scanned, render_matrix, render_svg};
+use egov_core::sharing::{Preset, parse_short_code};
+use futures_util::stream::{self, Stream};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(get_share, revoke))
+        .routes(routes!(qr_svg))
+        .routes(routes!(qr_png))
+        .routes(routes!(extend))
+        .routes(routes!(redeem))
+        .routes(routes!(copy_status))
+        .routes(routes!(notifications))
+        .routes(routes!(notifications_stream))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CreateShare {
+    /// Lifetime in seconds (60-1800; default 300).
+    pub ttl_seconds: Option<i64>,
+    /// `full` (default), `identity`, `age_over_18` or `vehicle`.
+    pub preset: Option<String>,
+}
+
+/// "Open access": a one-time QR code and short code for one of the citizen's valid documents.
+#[utoipa::path(post, path = "/v1/documents/{id}/shares", tag = "sharing", params(("id" = String, Path)), request_body = CreateShare,
+    responses((status = 201, body = ShareView), (status = 404), (status = 409, description = "document revoked or expired"), (status = 422)))]
+async fn create(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<ShareView>), ApiError> {
+    who.require(Action::ShareDocument)?;
+    let body: CreateShare = crate::http::problem::optional_json(&body)?;
+    let preset = match body.preset.as_deref() {
+        None => Preset::Full,
+        Some(p) => Preset::parse(p)
+            .ok_or_else(|| ApiError::validation("preset", "must be full, identity, age_over_18 or vehicle"))?,
+    };
+    let ttl = body.ttl_seconds.map(Duration::seconds);
+    Ok((StatusCode::CREATED, Json(sharing::create(&app, &who.citizen_id, &id, ttl, preset).await?)))
+}
+
+/// One of the citizen's shares: its state and countdown.
+#[utoipa::path(get, path = "/v1/shares/{id}", tag = "sharing", params(("id" = String, Path)), responses((status = 200, body = ShareView), (status = 404)))]
+async fn get_share(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Path(id): Path<String>,
+) -> Result<Json<ShareView>, ApiError> {
+    Ok(Json(sharing::get(&app, &who.citizen_id, &id).await?))
+}
+
+/// Revokes an active share.
+#[utoipa::path(delete, path = "/v1/shares/{id}", tag = "sharing", params(("id" = String, Path)), responses((status = 204), (status = 404), (status = 410)))]
+async fn revoke(State(app): State<AppState>, who: CitizenAuth, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    sharing::revoke(&app, &who.citizen_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The QR code of an active share (SVG).
+#[utoipa::path(get, path = "/v1/shares/{id}/qr.svg", tag = "sharing", params(("id" = String, Path)),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404), (status = 410)))]
+async fn qr_svg(State(app): State<AppState>, who: CitizenAuth, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let url = sharing::active_qr_url(&app, &who.citizen_id, &id).await?;
+    let svg = render_svg(&url).map_err(|_| ApiError::internal())?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-store")], svg).into_response())
+}
+
+/// Pixels per QR module, and the quiet zone in modules.
+const PNG_SCALE: usize = 8;
+const PNG_QUIET: usize = 4;
+
+/// Draws a module matrix as a grayscale PNG.
+pub fn qr_png_bytes(text: &str) -> Result<Vec<u8>, ApiError> {
+    let m = render_matrix(text).map_err(|_| ApiError::internal())?;
+    let side = (m.len() + 2 * PNG_QUIET) * PNG_SCALE;
+    let mut pixels = vec![255u8; side * side];
+    for (y, row) in m.iter().enumerate() {
+        for (x, dark) in row.iter().enumerate() {
+            if *dark {
+                for dy in 0..PNG_SCALE {
+                    let start = ((y + PNG_QUIET) * PNG_SCALE + dy) * side + (x + PNG_QUIET) * PNG_SCALE;
+                    pixels[start..start + PNG_SCALE].fill(0);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side as u32, side as u32);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|_| ApiError::internal())?;
+    writer.write_image_data(&pixels).map_err(|_| ApiError::internal())?;
+    writer.finish().map_err(|_| ApiError::internal())?;
+    Ok(out)
+}
+
+/// The QR code of an active share (PNG).
+#[utoipa::path(get, path = "/v1/shares/{id}/qr.png", tag = "sharing", params(("id" = String, Path)),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 404), (status = 410)))]
+async fn qr_png(State(app): State<AppState>, who: CitizenAuth, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let url = sharing::active_qr_url(&app, &who.citizen_id, &id).await?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")], qr_png_bytes(&url)?)
+        .into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendShare {
+    /// Seconds from now; the expiry is capped 30 minutes after creation.
+    pub ttl_seconds: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Extended {
+    #[serde(flatten)]
+    pub share: ShareView,
+    /// True when the request went past the 30-minute ceiling and was cut to it.
+    pub capped: bool,
+}
+
+/// Extends an active share. A request past 30 minutes after creation is capped at that ceiling (and says
+/// so); one at the ceiling already is refused with `share-max-lifetime`.
+#[utoipa::path(post, path = "/v1/shares/{id}/extend", tag = "sharing", params(("id" = String, Path)), request_body = ExtendShare,
+    responses((status = 200, body = Extended), (status = 410), (status = 422)))]
+async fn extend(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Path(id): Path<String>,
+    Json(body): Json<ExtendShare>,
+) -> Result<Json<Extended>, ApiError> {
+    if !(1..=1800).contains(&body.ttl_seconds) {
+        return Err(ApiError::validation("ttl_seconds", "must be from 1 to 1800"));
+    }
+    let (share, capped) = sharing::extend(&app, &who.citizen_id, &id, Duration::seconds(body.ttl_seconds)).await?;
+    Ok(Json(Extended { share, capped }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemBody {
+    /// The token of the QR URL.
+    pub token: Option<String>,
+    /// Or the whole scanned QR URL.
+    pub qr_url: Option<String>,
+    /// Or the 12-digit short code (spaces and dashes allowed).
+    pub short_code: Option<String>,
+}
+
+/// Redeems a share (once) and returns the signed copy. 404 unknown; 410 used, expired, revoked or the
+/// document revoked; 429 after 10 wrong short codes in 10 minutes.
+#[utoipa::path(post, path = "/v1/shares/redeem", tag = "sharing", request_body = RedeemBody,
+    responses((status = 200, body = Redeemed), (status = 404), (status = 410), (status = 429)))]
+async fn redeem(
+    State(app): State<AppState>,
+    RedeemerAuth(who): RedeemerAuth,
+    Json(body): Json<RedeemBody>,
+) -> Result<Json<Redeemed>, ApiError> {
+    let presented = match (body.token, body.qr_url, body.short_code) {
+        (Some(t), None, None) if !t.is_empty() && t.len() <= 128 => Presented::Token(t),
+        (None, Some(url), None) => match parse_scanned(&url, &app.public_url) {
+            Scanned::Share { token } => Presented::Token(token),
+            _ => return Err(ApiError::validation("qr_url", "not a document share of this service")),
+        },
+        (None, None, Some(code)) => Presented::ShortCode(
+            parse_short_code(&code).ok_or_else(|| ApiError::validation("short_code", "must be 12 digits"))?,
+        ),
+        _ => return Err(ApiError::validation("token", "send exactly one of token, qr_url or short_code")),
+    };
+    Ok(Json(sharing::redeem(&app, &who, presented).await?))
+}
+
+/// Whether the document behind a signed copy is still valid.
+#[utoipa::path(get, path = "/v1/shared-copies/{share_id}/status", tag = "sharing", params(("share_id" = String, Path)),
+    responses((status = 200, body = CopyStatus), (status = 404)))]
+async fn copy_status(
+    State(app): State<AppState>,
+    _who: RedeemerAuth,
+    Path(share_id): Path<String>,
+) -> Result<Json<CopyStatus>, ApiError> {
+    Ok(Json(sharing::copy_status(&app, &share_id).await?))
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct Notification {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+}
+
+impl From<crate::store::sharing::NotificationRow> for Notification {
+    fn from(r: crate::store::sharing::NotificationRow) -> Self {
+        Notification {
+            id: r.id,
+            at: from_millis(r.at),
+            kind: r.kind,
+            body: serde_json::from_str(&r.body).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct NotificationsQuery {
+    /// At most this many (1-200, default 50).
+    limit: Option<u32>,
+}
+
+/// The citizen's notifications, newest first.
+#[utoipa::path(get, path = "/v1/notifications", tag = "sharing", params(NotificationsQuery), responses((status = 200, body = Vec<Notification>)))]
+async fn notifications(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    _lang: AskedLang,
+    Query(q): Query<NotificationsQuery>,
+) -> Result<Json<Vec<Notification>>, ApiError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::validation("limit", "must be from 1 to 200"));
+    }
+    Ok(Json(
+        app.store.notifications_latest(&who.citizen_id, limit).await?.into_iter().map(Notification::from).collect(),
+    ))
+}
+
+/// How often a stream looks in the database even without a wake-up (the polling fallback).
+const STREAM_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Live notifications (Server-Sent Events): each new notification as an event `notification`, from the
+/// moment of connection, on whichever replica it was raised.
+#[utoipa::path(get, path = "/v1/notifications/stream", tag = "sharing", responses((status = 200, content_type = "text/event-stream", body = String)))]
+async fn notifications_stream(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
+    let topic = crate::service::notify::topic(&who.citizen_id);
+    let state = (
+        app.clone(),
+        app.events.subscribe(),
+        app.shutdown.clone(),
+        app.clock.now_ms() - 1,
+        VecDeque::<Notification>::new(),
+    );
+    let events = stream::unfold(state, move |(app, mut rx, mut shutdown, mut last, mut queue)| {
+        let topic = topic.clone();
+        let citizen = who.citizen_id.clone();
+        async move {
+            loop {
+                if let Some(n) = queue.pop_front() {
+                    let event =
+                        Event::default().event("notification").id(n.id.clone()).json_data(&n).unwrap_or_default();
+                    return Some((Ok(event), (app, rx, shutdown, last, queue)));
+                }
+                if *shutdown.borrow() {
+                    return None;
+                }
+                tokio::select! {
+                    ev = rx.recv() => {
+                        if matches!(&ev, Ok(e) if e.topic != topic) { continue; }
+                    }
+                    _ = tokio::time::sleep(STREAM_POLL) => {}
+                    _ = shutdown.changed() => return None,
+                }
+                if let Ok(rows) = app.store.notifications_after(&citizen, last, 100).await {
+                    for r in rows {
+                        last = last.max(r.at);
+                        queue.push_back(r.into());
+                    }
+                }
+            }
+        }
+    });
+    Sse::new(events).keep_alive(KeepAlive::default())
+}

@@ -1,0 +1,407 @@
+//! One-time sharing: "Open access" makes a QR code and a short code; exactly one redeemer gets a signed
+//! copy; both sides' histories record every step, and the owner hears of every view and every refusal.
+//!
+//! A share's token and short code are derived from the server's HMAC key and the share id, and only
+//! their keyed hashes are stored: a copy of the database alone redeems nothing, while the owner's app can
+//! still be shown its QR code again.
+
+use crate::App;
+use crate::http::problem::ApiError;
+use crate::service::{documents, notify};
+use crate::store::from_millis;
+use crate::store::sharing::{By, RedeemerRef, ShareRow};
+use axum::http::StatusCode;
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use egov_core::documents::{DocumentKind, DocumentStatus};
+use egov_core::sharing::{
+    COPY_TYP, DocumentData, ExtendError, HolderData, Preset, SHARE_DEFAULT_TTL, SHARE_TOKEN_BYTES, SHORT_CODE_FAILURES,
+    SHORT_CODE_LOCKOUT, disclose, extended_expiry, format_short_code, short_code_from, valid_ttl,
+};
+use egov_core::time::almaty_date;
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+/// Who redeems a share.
+#[derive(Debug, Clone)]
+pub struct Redeemer {
+    /// `citizen` or `organisation`.
+    pub kind: &'static str,
+    pub id: String,
+    pub name: String,
+}
+
+impl Redeemer {
+    fn key(&self) -> String {
+        format!("{}:{}", self.kind, self.id)
+    }
+}
+
+/// The secrets of a share, recomputed from the key and its id.
+struct Secrets {
+    token: String,
+    code: String,
+}
+
+fn secrets(app: &App, share_id: &str) -> Secrets {
+    let t = app.keys.hash_secret(&["share-token-derive", share_id]);
+    let c = app.keys.hash_secret(&["share-code-derive", share_id]);
+    let mut code_bytes = [0u8; 8];
+    code_bytes.copy_from_slice(&c[..8]);
+    Secrets { token: URL_SAFE_NO_PAD.encode(&t[..SHARE_TOKEN_BYTES]), code: short_code_from(code_bytes) }
+}
+
+fn token_hash(app: &App, token: &str) -> Vec<u8> {
+    app.keys.hash_secret(&["share-token", token])
+}
+
+fn code_hash(app: &App, code: &str) -> Vec<u8> {
+    app.keys.hash_secret(&["share-code", code])
+}
+
+/// The URL in the QR code.
+pub fn qr_url(app: &App, share_id: &str) -> String {
+    format!("{}/s/{}", app.public_url, secrets(app, share_id).token)
+}
+
+/// A share as its owner sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShareView {
+    pub share_id: String,
+    pub document_id: String,
+    pub qr_url: String,
+    /// Twelve digits in three groups of four.
+    pub short_code: String,
+    pub preset: String,
+    /// `active`, `used`, `expired` or `revoked`.
+    pub state: &'static str,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// No extension can go past this instant (30 minutes after creation).
+    pub max_expires_at: DateTime<Utc>,
+    pub seconds_left: i64,
+    /// Who viewed it, once used.
+    pub viewed_by: Option<String>,
+    pub viewed_at: Option<DateTime<Utc>>,
+}
+
+fn state(s: &ShareRow, now_ms: i64) -> &'static str {
+    match (s.redeemed_at, s.revoked_at) {
+        (Some(_), _) => "used",
+        (_, Some(_)) => "revoked",
+        _ if s.expires_at <= now_ms => "expired",
+        _ => "active",
+    }
+}
+
+fn view(app: &App, s: &ShareRow) -> ShareView {
+    let now = app.clock.now_ms();
+    let secrets = secrets(app, &s.id);
+    ShareView {
+        share_id: s.id.clone(),
+        document_id: s.document_id.clone(),
+        qr_url: format!("{}/s/{}", app.public_url, secrets.token),
+        short_code: format_short_code(&secrets.code),
+        preset: s.preset.clone(),
+        state: state(s, now),
+        created_at: from_millis(s.created_at),
+        expires_at: from_millis(s.expires_at),
+        max_expires_at: from_millis(s.created_at) + egov_core::sharing::SHARE_MAX_LIFETIME,
+        seconds_left: egov_core::sharing::seconds_left(from_millis(s.expires_at), from_millis(now)),
+        viewed_by: s.redeemer_name.clone(),
+        viewed_at: s.redeemed_at.map(from_millis),
+    }
+}
+
+fn holder_and_doc(
+    c: &crate::store::citizens::CitizenRow,
+    d: &crate::store::documents::DocumentRow,
+) -> Result<(HolderData, DocumentData), ApiError> {
+    let birth = NaiveDate::parse_from_str(&c.birth_date, "%Y-%m-%d").map_err(|_| ApiError::internal())?;
+    let kind = DocumentKind::parse(&d.kind).ok_or_else(ApiError::internal)?;
+    Ok((
+        HolderData {
+            iin: c.iin.clone(),
+            surname: c.surname.clone(),
+            given_name: c.given_name.clone(),
+            patronymic: c.patronymic.clone(),
+            birth_date: birth,
+        },
+        DocumentData {
+            kind,
+            number: d.number.clone(),
+            issued_on: d.issued_on.clone(),
+            expires_on: d.expires_on.clone(),
+            fields: serde_json::from_str(&d.fields).unwrap_or_default(),
+        },
+    ))
+}
+
+/// "Open access": a share of one of the owner's valid documents.
+pub async fn create(
+    app: &App,
+    owner_id: &str,
+    document_id: &str,
+    ttl: Option<Duration>,
+    preset: Preset,
+) -> Result<ShareView, ApiError> {
+    let ttl = ttl.unwrap_or(SHARE_DEFAULT_TTL);
+    if !valid_ttl(ttl) {
+        return Err(ApiError::validation("ttl_seconds", "must be from 60 to 1800"));
+    }
+    let (c, d) = documents::get(app, owner_id, document_id).await?;
+    let (holder, doc) = holder_and_doc(&c, &d)?;
+    if !preset.applies_to(doc.kind) {
+        return Err(ApiError::validation(
+            "preset",
+            "the vehicle preset applies to a vehicle registration certificate only",
+        ));
+    }
+    match documents::status_of(app, &d) {
+        DocumentStatus::Valid => {}
+        other => {
+            return Err(ApiError::conflict(
+                "document-not-shareable",
+                format!(
+                    "a {} document cannot be shared",
+                    serde_json::to_value(other).unwrap_or_default().as_str().unwrap_or("invalid")
+                ),
+            ));
+        }
+    }
+    let now = app.clock.now();
+    // Draw a share id whose short code no live share has (a collision is about one in a million).
+    let mut id = uuid::Uuid::new_v4().to_string();
+    for _ in 0..5 {
+        if !app.store.share_code_live(&code_hash(app, &secrets(app, &id).code), now.timestamp_millis()).await? {
+            break;
+        }
+        id = uuid::Uuid::new_v4().to_string();
+    }
+    let s = secrets(app, &id);
+    let expires = now + ttl;
+    app.store
+        .share_insert(
+            &id,
+            owner_id,
+            &d.id,
+            &token_hash(app, &s.token),
+            &code_hash(app, &s.code),
+            preset.as_str(),
+            now.timestamp_millis(),
+            expires.timestamp_millis(),
+        )
+        .await?;
+    let fields = disclose(preset, &doc, &holder, almaty_date(now)).names;
+    let detail = json!({"share_id": id, "document_id": d.id, "kind": doc.kind, "preset": preset, "fields": fields, "expires_at": expires});
+    app.store.history_add(owner_id, "share_created", &detail, now.timestamp_millis()).await?;
+    let row = app.store.share_of(owner_id, &id).await?.ok_or_else(ApiError::internal)?;
+    Ok(view(app, &row))
+}
+
+pub async fn get(app: &App, owner_id: &str, share_id: &str) -> Result<ShareView, ApiError> {
+    let s = app.store.share_of(owner_id, share_id).await?.ok_or_else(|| ApiError::not_found("share"))?;
+    Ok(view(app, &s))
+}
+
+/// The QR URL of one of the owner's active shares.
+pub async fn active_qr_url(app: &App, owner_id: &str, share_id: &str) -> Result<String, ApiError> {
+    let s = app.store.share_of(owner_id, share_id).await?.ok_or_else(|| ApiError::not_found("share"))?;
+    if state(&s, app.clock.now_ms()) != "active" {
+        return Err(ApiError::new(StatusCode::GONE, "share-inactive", "this share is no longer active"));
+    }
+    Ok(qr_url(app, &s.id))
+}
+
+/// Extends an active share by `ttl` from now, capped 30 minutes after its creation.
+pub async fn extend(app: &App, owner_id: &str, share_id: &str, ttl: Duration) -> Result<(ShareView, bool), ApiError> {
+    let s = app.store.share_of(owner_id, share_id).await?.ok_or_else(|| ApiError::not_found("share"))?;
+    let now = app.clock.now();
+    let active = s.redeemed_at.is_none() && s.revoked_at.is_none();
+    let (new, capped) = extended_expiry(from_millis(s.created_at), from_millis(s.expires_at), active, ttl, now)
+        .map_err(|e| match e {
+            ExtendError::NotActive => {
+                ApiError::new(StatusCode::GONE, "share-inactive", "this share is used, revoked or expired")
+            }
+            ExtendError::AtCeiling => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "share-max-lifetime",
+                "a share cannot live past 30 minutes after its creation; create a new one",
+            ),
+            ExtendError::NotLonger => ApiError::validation("ttl_seconds", "the share already lives longer than that"),
+        })?;
+    if !app.store.share_extend(owner_id, share_id, new.timestamp_millis(), now.timestamp_millis()).await? {
+        return Err(ApiError::new(StatusCode::GONE, "share-inactive", "this share is used, revoked or expired"));
+    }
+    app.store
+        .history_add(
+            owner_id,
+            "share_extended",
+            &json!({"share_id": share_id, "expires_at": new, "capped": capped}),
+            now.timestamp_millis(),
+        )
+        .await?;
+    let row = app.store.share_of(owner_id, share_id).await?.ok_or_else(ApiError::internal)?;
+    Ok((view(app, &row), capped))
+}
+
+pub async fn revoke(app: &App, owner_id: &str, share_id: &str) -> Result<(), ApiError> {
+    app.store.share_of(owner_id, share_id).await?.ok_or_else(|| ApiError::not_found("share"))?;
+    let now = app.clock.now_ms();
+    if !app.store.share_revoke(owner_id, share_id, now).await? {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "share-inactive",
+            "this share is already used, revoked or expired",
+        ));
+    }
+    app.store.history_add(owner_id, "share_revoked", &json!({"share_id": share_id}), now).await?;
+    Ok(())
+}
+
+/// What a redeemer presented.
+pub enum Presented {
+    Token(String),
+    ShortCode(String),
+}
+
+/// The winner's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Redeemed {
+    pub share_id: String,
+    /// The signed copy: a compact JWS (ES256, `typ` `egov-document-copy+jws`, key in the JWKS).
+    pub copy: String,
+    /// The payload of `copy`, for display (verify `copy`, not this).
+    #[schema(value_type = Object)]
+    pub document: serde_json::Value,
+}
+
+/// Redeems a share: exactly one of any number of concurrent redeemers wins. Every refused attempt on a
+/// real share is recorded in the owner's history and notifications.
+pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<Redeemed, ApiError> {
+    let now = app.clock.now();
+    let now_ms = now.timestamp_millis();
+    let (by, hash) = match &presented {
+        Presented::Token(t) => (By::Token, token_hash(app, t)),
+        Presented::ShortCode(c) => {
+            if let Some(until) = app.store.redeemer_locked_until(&who.key()).await?.filter(|u| *u > now_ms) {
+                let secs = ((until - now_ms) / 1000).max(1) as u64;
+                return Err(ApiError::too_many(
+                    "short-code-locked",
+                    format!("too many wrong short codes; try again in {secs} s or scan the QR code"),
+                    secs,
+                ));
+            }
+            (By::ShortCode, code_hash(app, c))
+        }
+    };
+    let redeemer = RedeemerRef { kind: who.kind, id: &who.id, name: &who.name };
+    if let Some(share) = app.store.share_claim(by, &hash, &redeemer, now_ms).await? {
+        return deliver(app, who, &share, now).await;
+    }
+    let Some(share) = app.store.share_latest(by, &hash).await? else {
+        // Only a code that never existed is a guess: the losers of a race for a real code, or someone
+        // typing an expired one, are not brute-forcing anything.
+        if by == By::ShortCode {
+            let failures = app.store.rate_hit("short-code-failures", &who.key(), &SHORT_CODE_FAILURES, now).await?;
+            if !SHORT_CODE_FAILURES.allows(failures + 1) {
+                app.store.redeemer_lock(&who.key(), (now + SHORT_CODE_LOCKOUT).timestamp_millis()).await?;
+            }
+        }
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "share-not-found", "no share has this code"));
+    };
+    let (kind, detail) = match state(&share, now_ms) {
+        "used" => ("share-used", "this code was already used"),
+        "revoked" => ("share-revoked", "the owner revoked this code"),
+        "expired" => ("share-expired", "this code has expired"),
+        _ => ("document-revoked", "the document was reported lost or stolen and is no longer valid"),
+    };
+    let via = if by == By::Token { "qr" } else { "short_code" };
+    let record = json!({"share_id": share.id, "reason": kind, "by": who.name, "by_kind": who.kind, "via": via});
+    app.store.history_add(&share.owner_id, "share_refused", &record, now_ms).await?;
+    notify::notify(app, &share.owner_id, "share_refused", &record).await?;
+    Err(ApiError::new(StatusCode::GONE, kind, detail))
+}
+
+async fn deliver(app: &App, who: &Redeemer, share: &ShareRow, now: DateTime<Utc>) -> Result<Redeemed, ApiError> {
+    let owner = app.store.citizen_by_id(&share.owner_id).await?.ok_or_else(ApiError::internal)?;
+    let doc = app.store.document_of(&share.owner_id, &share.document_id).await?.ok_or_else(ApiError::internal)?;
+    let (holder, data) = holder_and_doc(&owner, &doc)?;
+    let preset = Preset::parse(&share.preset).unwrap_or_default();
+    let disclosed = disclose(preset, &data, &holder, almaty_date(now));
+    let photo = if disclosed.photo {
+        app.store
+            .photo_get(&owner.id, data.kind.photo_source().as_str())
+            .await?
+            .map(|(bytes, _)| STANDARD.encode(bytes))
+    } else {
+        None
+    };
+    let payload = json!({
+        "iss": app.public_url,
+        "iat": now.timestamp(),
+        "share_id": share.id,
+        "document": {"kind": data.kind, "title": data.kind.title(), "status": "valid", "checked_at": from_millis(doc.checked_at)},
+        "preset": preset,
+        "disclosed": disclosed.values,
+        "disclosed_fields": disclosed.names,
+        "photo": photo,
+        "viewer": {"kind": who.kind, "name": who.name},
+        "viewed_at": now,
+        "status_url": format!("{}/v1/shared-copies/{}/status", app.public_url, share.id),
+    });
+    let copy = sign_jws(app, COPY_TYP, &payload)?;
+    let now_ms = now.timestamp_millis();
+    let owner_entry = json!({"share_id": share.id, "kind": data.kind, "viewer": who.name, "viewer_kind": who.kind, "fields": disclosed.names});
+    app.store.history_add(&owner.id, "share_viewed", &owner_entry, now_ms).await?;
+    notify::notify(app, &owner.id, "share_viewed", &owner_entry).await?;
+    if who.kind == "citizen" {
+        let owner_name = format!("{} {}", owner.surname, owner.given_name);
+        let viewer_entry =
+            json!({"share_id": share.id, "kind": data.kind, "owner": owner_name, "fields": disclosed.names});
+        app.store.history_add(&who.id, "document_viewed", &viewer_entry, now_ms).await?;
+    }
+    Ok(Redeemed { share_id: share.id.clone(), copy, document: payload })
+}
+
+/// Signs `payload` as a compact JWS with the document key.
+pub fn sign_jws(app: &App, typ: &str, payload: &serde_json::Value) -> Result<String, ApiError> {
+    let key = app.keys.document.first().ok_or_else(ApiError::internal)?;
+    let header = json!({"alg": "ES256", "kid": key.kid, "typ": typ});
+    let input = egov_core::jws::signing_input(&header, payload);
+    let signature = key.pair.sign(&app.rng, input.as_bytes()).map_err(|_| ApiError::internal())?;
+    Ok(egov_core::jws::compact(&input, signature.as_ref()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CopyStatus {
+    pub share_id: String,
+    /// `valid`, `expired` or `revoked`: the shared document's status now.
+    pub document_status: String,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When the registry last confirmed the document.
+    pub checked_at: DateTime<Utc>,
+}
+
+/// Whether the document behind a used share is still valid (for anyone holding its copy).
+pub async fn copy_status(app: &App, share_id: &str) -> Result<CopyStatus, ApiError> {
+    let share = app
+        .store
+        .share_by_id(share_id)
+        .await?
+        .filter(|s| s.redeemed_at.is_some())
+        .ok_or_else(|| ApiError::not_found("shared copy"))?;
+    let doc = app.store.document_of(&share.owner_id, &share.document_id).await?.ok_or_else(ApiError::internal)?;
+    let status = documents::status_of(app, &doc);
+    Ok(CopyStatus {
+        share_id: share.id,
+        document_status: serde_json::to_value(status)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
+        revoked_at: doc.revoked_at.map(from_millis),
+        checked_at: from_millis(doc.checked_at),
+    })
+}

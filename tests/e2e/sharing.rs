@@ -1,0 +1,395 @@
+//! One-time sharing over HTTP: open access, redemption by organisations and citizens, the signed copy
+//! verified offline with `egov-core`, both histories, refusals, the 30-minute ceiling, presets,
+//! revocation, short-code guessing, concurrent redemption, QR images, live notifications, clean-up.
+
+use harness::flows::*;
+use harness::{DataPlace, Options, Server, Value, body_json, client, expect_problem, get_auth, json, post_auth};
+use std::time::Duration;
+
+async fn access(server: &Server, phone: &str) -> String {
+    login_otp(server, phone).await["access_token"].as_str().unwrap().to_string()
+}
+
+async fn document_id(server: &Server, token: &str, kind: &str) -> String {
+    let list = body_json(get_auth(server, "/v1/documents", token).await).await;
+    list["documents"].as_array().unwrap().iter().find(|d| d["kind"] == kind).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn share(server: &Server, token: &str, doc: &str, body: Value) -> Value {
+    let r = post_auth(server, &format!("/v1/documents/{doc}/shares"), token, body).await;
+    assert_eq!(r.status(), 201);
+    body_json(r).await
+}
+
+async fn redeem(server: &Server, token: &str, body: Value) -> reqwest::Response {
+    post_auth(server, "/v1/shares/redeem", token, body).await
+}
+
+async fn jwks(server: &Server) -> Value {
+    body_json(client().get(server.url("/.well-known/jwks.json")).send().await.unwrap()).await
+}
+
+async fn history(server: &Server, token: &str) -> Vec<Value> {
+    body_json(get_auth(server, "/v1/history", token).await).await.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn an_organisation_scans_a_share_verifies_the_copy_offline_and_both_histories_record_it() {
+    let server = Server::start().await;
+    let owner = access(&server, CITIZEN_1.0).await;
+    let doc = document_id(&server, &owner, "national_id").await;
+    let s = share(&server, &owner, &doc, json!({})).await;
+    assert!(s["qr_url"].as_str().unwrap().starts_with(&format!("{}/s/", server.base)));
+    let code = s["short_code"].as_str().unwrap();
+    assert_eq!(code.len(), 14, "three groups of four: {code}");
+    assert_eq!(s["state"], "active");
+    assert!((299..=300).contains(&s["seconds_left"].as_i64().unwrap()));
+
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    let r = redeem(&server, &verifier, json!({"qr_url": s["qr_url"]})).await;
+    assert_eq!(r.status(), 200);
+    let got = body_json(r).await;
+    let verified = egov_core::sharing::verify_copy(got["copy"].as_str().unwrap(), &jwks(&server).await)
+        .expect("the copy verifies offline");
+    let p = verified.payload;
+    assert_eq!(p["share_id"], s["share_id"]);
+    assert_eq!(p["viewer"]["name"], "Demo Bank verification desk");
+    assert_eq!(p["disclosed"]["iin"], CITIZEN_1.1);
+    assert_eq!(p["document"]["kind"], "national_id");
+    assert!(p["checked_at"].is_null() && p["document"]["checked_at"].is_string());
+    assert!(p["photo"].as_str().is_some_and(|ph| ph.starts_with("/9j/")), "a JPEG photo");
+
+    // A copy whose bytes were altered no longer verifies.
+    let copy = got["copy"].as_str().unwrap();
+    let tampered = format!("{}x{}", &copy[..copy.len() - 10], &copy[copy.len() - 9..]);
+    assert!(egov_core::sharing::verify_copy(&tampered, &jwks(&server).await).is_err());
+
+    let owner_history = history(&server, &owner).await;
+    assert!(owner_history.iter().any(|e| e["kind"] == "share_created" && e["detail"]["share_id"] == s["share_id"]));
+    let viewed =
+        owner_history.iter().find(|e| e["kind"] == "share_viewed").expect("the view is in the owner's history");
+    assert_eq!(viewed["detail"]["viewer"], "Demo Bank verification desk");
+    assert!(viewed["detail"]["fields"].as_array().unwrap().contains(&json!("iin")));
+    assert!(!viewed.to_string().contains(CITIZEN_1.1), "histories name fields, never values: {viewed}");
+
+    // A citizen redeems by short code: the viewer's history records what they viewed.
+    let s2 = share(&server, &owner, &doc, json!({"preset": "identity"})).await;
+    let viewer = access(&server, CITIZEN_2.0).await;
+    let r = redeem(&server, &viewer, json!({"short_code": s2["short_code"]})).await;
+    assert_eq!(r.status(), 200);
+    let viewer_history = history(&server, &viewer).await;
+    let seen = viewer_history.iter().find(|e| e["kind"] == "document_viewed").expect("in the viewer's history");
+    assert_eq!(seen["detail"]["kind"], "national_id");
+    let mut fields: Vec<String> =
+        seen["detail"]["fields"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+    fields.sort();
+    assert_eq!(fields, ["given_name", "iin", "patronymic", "photo", "surname"]);
+}
+
+#[tokio::test]
+async fn a_used_expired_or_revoked_code_is_410_and_each_refusal_reaches_the_owner() {
+    let server = Server::start().await;
+    let owner = access(&server, CITIZEN_1.0).await;
+    let doc = document_id(&server, &owner, "driving_licence").await;
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+
+    let used = share(&server, &owner, &doc, json!({})).await;
+    assert_eq!(redeem(&server, &verifier, json!({"qr_url": used["qr_url"]})).await.status(), 200);
+    expect_problem(redeem(&server, &verifier, json!({"qr_url": used["qr_url"]})).await, 410, "share-used").await;
+
+    let revoked = share(&server, &owner, &doc, json!({})).await;
+    let r = client()
+        .delete(server.url(&format!("/v1/shares/{}", revoked["share_id"].as_str().unwrap())))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    expect_problem(
+        redeem(&server, &verifier, json!({"short_code": revoked["short_code"]})).await,
+        410,
+        "share-revoked",
+    )
+    .await;
+
+    let expired = share(&server, &owner, &doc, json!({})).await;
+    advance_clock(&server, 301).await;
+    expect_problem(redeem(&server, &verifier, json!({"qr_url": expired["qr_url"]})).await, 410, "share-expired").await;
+
+    let refused: Vec<Value> =
+        history(&server, &owner).await.into_iter().filter(|e| e["kind"] == "share_refused").collect();
+    let reasons: Vec<&str> = refused.iter().map(|e| e["detail"]["reason"].as_str().unwrap()).collect();
+    for reason in ["share-used", "share-revoked", "share-expired"] {
+        assert!(reasons.contains(&reason), "{reason} in {reasons:?}");
+    }
+    assert!(refused.iter().all(|e| e["detail"]["by"] == "Demo Bank verification desk"));
+    let notes = body_json(get_auth(&server, "/v1/notifications", &owner).await).await;
+    assert!(notes.as_array().unwrap().iter().filter(|n| n["kind"] == "share_refused").count() >= 3);
+}
+
+#[tokio::test]
+async fn a_share_extends_to_the_thirty_minute_ceiling_and_no_further() {
+    let server = Server::start().await;
+    let owner = access(&server, CITIZEN_1.0).await;
+    let doc = document_id(&server, &owner, "national_id").await;
+    let s = share(&server, &owner, &doc, json!({"ttl_seconds": 300})).await;
+    let id = s["share_id"].as_str().unwrap();
+    let r = post_auth(&server, &format!("/v1/shares/{id}/extend"), &owner, json!({"ttl_seconds": 600})).await;
+    let e = body_json(r).await;
+    assert_eq!(e["capped"], false);
+    assert!((599..=600).contains(&e["seconds_left"].as_i64().unwrap()));
+    let r = post_auth(&server, &format!("/v1/shares/{id}/extend"), &owner, json!({"ttl_seconds": 1800})).await;
+    let e = body_json(r).await;
+    assert_eq!(e["capped"], true);
+    assert_eq!(e["expires_at"], e["max_expires_at"], "capped at 30 minutes after creation");
+    let p = expect_problem(
+        post_auth(&server, &format!("/v1/shares/{id}/extend"), &owner, json!({"ttl_seconds": 60})).await,
+        422,
+        "share-max-lifetime",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("30 minutes"));
+    let other = access(&server, CITIZEN_2.0).await;
+    expect_problem(
+        post_auth(&server, &format!("/v1/shares/{id}/extend"), &other, json!({"ttl_seconds": 60})).await,
+        404,
+        "not-found",
+    )
+    .await;
+    expect_problem(
+        post_auth(&server, &format!("/v1/documents/{doc}/shares"), &owner, json!({"ttl_seconds": 3600})).await,
+        422,
+        "validation",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn presets_disclose_only_their_fields() {
+    let server = Server::start().await;
+    let owner = access(&server, CITIZEN_1.0).await;
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    let keys = jwks(&server).await;
+    let id = document_id(&server, &owner, "national_id").await;
+    let s = share(&server, &owner, &id, json!({"preset": "age_over_18"})).await;
+    let copy = body_json(redeem(&server, &verifier, json!({"qr_url": s["qr_url"]})).await).await;
+    let p = egov_core::sharing::verify_copy(copy["copy"].as_str().unwrap(), &keys).unwrap().payload;
+    assert_eq!(p["disclosed"], json!({"over_18": true}));
+    assert!(p["photo"].is_string());
+    assert!(!p.to_string().contains(CITIZEN_1.1) && !p.to_string().contains("Ахметова"), "nothing else: {p}");
+
+    let vehicle = document_id(&server, &owner, "vehicle_registration").await;
+    let s = share(&server, &owner, &vehicle, json!({"preset": "vehicle"})).await;
+    let copy = body_json(redeem(&server, &verifier, json!({"qr_url": s["qr_url"]})).await).await;
+    let p = egov_core::sharing::verify_copy(copy["copy"].as_str().unwrap(), &keys).unwrap().payload;
+    let mut keys_disclosed: Vec<&str> = p["disclosed"].as_object().unwrap().keys().map(String::as_str).collect();
+    keys_disclosed.sort();
+    assert_eq!(keys_disclosed, ["holder_name", "make", "model", "plate"]);
+    assert!(p["photo"].is_null());
+
+    expect_problem(
+        post_auth(&server, &format!("/v1/documents/{id}/shares"), &owner, json!({"preset": "vehicle"})).await,
+        422,
+        "validation",
+    )
+    .await;
+    expect_problem(
+        post_auth(&server, &format!("/v1/documents/{id}/shares"), &owner, json!({"preset": "everything"})).await,
+        422,
+        "validation",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_revoked_document_cannot_be_shared_and_a_copy_holder_learns_it_was_revoked() {
+    let server = Server::start().await;
+    let owner = access(&server, CITIZEN_2.0).await;
+    let licence = document_id(&server, &owner, "driving_licence").await;
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    let s = share(&server, &owner, &licence, json!({})).await;
+    assert_eq!(redeem(&server, &verifier, json!({"qr_url": s["qr_url"]})).await.status(), 200);
+    let status_url = format!("/v1/shared-copies/{}/status", s["share_id"].as_str().unwrap());
+    assert_eq!(body_json(get_auth(&server, &status_url, &verifier).await).await["document_status"], "valid");
+
+    let pending = share(&server, &owner, &licence, json!({})).await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let r = post_auth(
+        &server,
+        &format!("/v1/agency/documents/{}/revoke", CITIZEN_2.1),
+        &police,
+        json!({"kind": "driving_licence", "reason": "stolen"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let status = body_json(get_auth(&server, &status_url, &verifier).await).await;
+    assert_eq!(status["document_status"], "revoked");
+    assert!(status["revoked_at"].is_string());
+    expect_problem(redeem(&server, &verifier, json!({"qr_url": pending["qr_url"]})).await, 410, "document-revoked")
+        .await;
+    expect_problem(
+        post_auth(&server, &format!("/v1/documents/{licence}/shares"), &owner, json!({})).await,
+        409,
+        "document-not-shareable",
+    )
+    .await;
+
+    let lost = access(&server, "+77010000004").await;
+    let id = document_id(&server, &lost, "national_id").await;
+    expect_problem(
+        post_auth(&server, &format!("/v1/documents/{id}/shares"), &lost, json!({})).await,
+        409,
+        "document-not-shareable",
+    )
+    .await;
+    expect_problem(get_auth(&server, "/v1/shared-copies/unknown/status", &verifier).await, 404, "not-found").await;
+}
+
+#[tokio::test]
+async fn ten_wrong_short_codes_lock_that_redeemer_out_for_an_hour() {
+    let server = Server::start().await;
+    let owner = access(&server, CITIZEN_1.0).await;
+    let doc = document_id(&server, &owner, "national_id").await;
+    let s = share(&server, &owner, &doc, json!({})).await;
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    for i in 0..10 {
+        let r = redeem(&server, &verifier, json!({"short_code": format!("0000 0000 {i:04}")})).await;
+        expect_problem(r, 404, "share-not-found").await;
+    }
+    let r = redeem(&server, &verifier, json!({"short_code": s["short_code"]})).await;
+    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry > 3500, "an hour: {retry}");
+    expect_problem(r, 429, "short-code-locked").await;
+    // The QR code still works for that redeemer, and another redeemer is not locked.
+    let citizen = access(&server, CITIZEN_2.0).await;
+    assert_eq!(redeem(&server, &citizen, json!({"short_code": s["short_code"]})).await.status(), 200);
+}
+
+#[tokio::test]
+async fn sixty_four_concurrent_redemptions_of_one_code_give_exactly_one_copy_every_round() {
+    let server = Server::start().await;
+    let owner = access(&server, CITIZEN_1.0).await;
+    let doc = document_id(&server, &owner, "national_id").await;
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    let rounds = std::env::var("EGOV_RACE_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    for round in 0..rounds {
+        let s = share(&server, &owner, &doc, json!({})).await;
+        let body = if round % 2 == 0 { json!({"qr_url": s["qr_url"]}) } else { json!({"short_code": s["short_code"]}) };
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(64));
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let (url, token, body, barrier) =
+                    (server.url("/v1/shares/redeem"), verifier.clone(), body.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    client().post(url).bearer_auth(token).json(&body).send().await.unwrap().status().as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "round {round}: {statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 410).count(), 63, "round {round}: {statuses:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_owner_gets_the_qr_image_as_svg_and_png_and_nobody_else_does() {
+    let server = Server::start().await;
+    let owner = access(&server, CITIZEN_1.0).await;
+    let doc = document_id(&server, &owner, "national_id").await;
+    let s = share(&server, &owner, &doc, json!({})).await;
+    let id = s["share_id"].as_str().unwrap();
+    let svg = get_auth(&server, &format!("/v1/shares/{id}/qr.svg"), &owner).await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.unwrap().contains("<svg"));
+    let png = get_auth(&server, &format!("/v1/shares/{id}/qr.png"), &owner).await;
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert_eq!(&png.bytes().await.unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+    let other = access(&server, CITIZEN_2.0).await;
+    expect_problem(get_auth(&server, &format!("/v1/shares/{id}/qr.svg"), &other).await, 404, "not-found").await;
+    let view = body_json(get_auth(&server, &format!("/v1/shares/{id}"), &owner).await).await;
+    assert_eq!(view["qr_url"], s["qr_url"]);
+    assert_eq!(view["short_code"], s["short_code"]);
+}
+
+#[tokio::test]
+async fn redeeming_needs_one_valid_secret_and_a_redeemer_entitled_to_it() {
+    let server = Server::start().await;
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    expect_problem(redeem(&server, &verifier, json!({})).await, 422, "validation").await;
+    expect_problem(
+        redeem(&server, &verifier, json!({"token": "a", "short_code": "123412341234"})).await,
+        422,
+        "validation",
+    )
+    .await;
+    expect_problem(
+        redeem(&server, &verifier, json!({"qr_url": "https://evil.example/s/abc"})).await,
+        422,
+        "validation",
+    )
+    .await;
+    expect_problem(redeem(&server, &verifier, json!({"short_code": "1234"})).await, 422, "validation").await;
+    expect_problem(redeem(&server, &verifier, json!({"token": "nope"})).await, 404, "share-not-found").await;
+    expect_problem(redeem(&server, &police, json!({"token": "nope"})).await, 403, "insufficient-scope").await;
+    let r = client().post(server.url("/v1/shares/redeem")).json(&json!({"token": "nope"})).send().await.unwrap();
+    expect_problem(r, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn the_owner_hears_of_a_view_at_once_on_the_notification_stream() {
+    let server = Server::start().await;
+    let owner = access(&server, CITIZEN_1.0).await;
+    let doc = document_id(&server, &owner, "national_id").await;
+    let s = share(&server, &owner, &doc, json!({})).await;
+    let mut stream = client().get(server.url("/v1/notifications/stream")).bearer_auth(&owner).send().await.unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    let started = std::time::Instant::now();
+    assert_eq!(redeem(&server, &verifier, json!({"qr_url": s["qr_url"]})).await.status(), 200);
+    let mut seen = String::new();
+    while !seen.contains("share_viewed") {
+        let chunk = tokio::time::timeout(Duration::from_secs(3), stream.chunk())
+            .await
+            .expect("an event within 3 s")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: notification"), "{seen}");
+    assert!(started.elapsed() < Duration::from_secs(2), "pushed, not polled: {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn expired_unused_shares_are_cleaned_up_and_their_history_stays() {
+    let place = DataPlace::fresh().await;
+    let server = Server::start_on(&place, Options::default().env("EGOV_HOUSEKEEPING_SECONDS", "1")).await.unwrap();
+    let owner = access(&server, CITIZEN_1.0).await;
+    let doc = document_id(&server, &owner, "national_id").await;
+    let s = share(&server, &owner, &doc, json!({})).await;
+    let id = s["share_id"].as_str().unwrap().to_string();
+    advance_clock(&server, 2 * 3600).await;
+    let owner = access(&server, CITIZEN_1.0).await;
+    let mut gone = false;
+    for _ in 0..50 {
+        if get_auth(&server, &format!("/v1/shares/{id}"), &owner).await.status() == 404 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the expired share was cleaned up");
+    assert!(
+        history(&server, &owner)
+            .await
+            .iter()
+            .any(|e| e["kind"] == "share_created" && e["detail"]["share_id"] == id.as_str())
+    );
+}
