@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Benchmarks: release builds, the real server binary, baselines measured in the same run.
-#   bash tests/bench.sh auth              # sign-in on SQLite
-#   bash tests/bench.sh auth postgres     # sign-in on a fresh PostgreSQL database
+#   bash tests/bench.sh auth [postgres]       # sign-in: OTP and EDS verify
+#   bash tests/bench.sh sharing [postgres]    # share create and redeem; with postgres also raw pgbench
+#                                             # of the same single-row conditional UPDATE
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-auth}
 backend=${2:-sqlite}
 PG_ADMIN_URL=${EGOV_TEST_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+CONCURRENCY=${EGOV_BENCH_CONCURRENCY:-32}
 cargo build --release -q -p egov-server -p egov-e2e --bin egov-server --bin "bench-$what"
 if [ "$backend" = postgres ]; then
   db="egov_bench_$(date +%s)_$$"
@@ -17,4 +19,20 @@ else
   unset EGOV_TEST_DATABASE
 fi
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%F)"
-"target/release/bench-$what"
+out=$(mktemp)
+"target/release/bench-$what" | tee "$out"
+if [ "$what" = sharing ] && [ "$backend" = postgres ]; then
+  # The database ceiling: the same claim as redemption, a single-row conditional UPDATE by key, on fresh
+  # rows, with as many clients as the HTTP run had workers.
+  psql -q "$EGOV_TEST_DATABASE" -c "CREATE TABLE bench_claims (id BIGINT PRIMARY KEY, redeemed_at BIGINT)" \
+    -c "INSERT INTO bench_claims SELECT g, NULL FROM generate_series(1, 2000000) g"
+  cat > "$out.sql" <<'SQL'
+\set id random(1, 2000000)
+UPDATE bench_claims SET redeemed_at = 1 WHERE id = :id AND redeemed_at IS NULL RETURNING id;
+SQL
+  tps=$(pgbench -n -c "$CONCURRENCY" -j 2 -T 10 -f "$out.sql" "$EGOV_TEST_DATABASE" 2>/dev/null | awk '/^tps/ {print int($3)}')
+  rps=$(awk -F= '/^REDEEM_RPS=/ {print $2}' "$out")
+  echo
+  echo "| pgbench: UPDATE ... WHERE id = :id AND redeemed_at IS NULL RETURNING id ($CONCURRENCY clients, 10 s) | $tps tps |"
+  echo "| redeem req/s ÷ pgbench tps | $(awk -v a="$rps" -v b="$tps" 'BEGIN {printf "%.3f", a / b}') |"
+fi

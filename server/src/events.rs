@@ -7,7 +7,7 @@ use crate::store::{Backend, Store};
 use tokio::sync::broadcast;
 
 /// The PostgreSQL channel.
-const CHANNEL: &str = "egov_events";
+pub const CHANNEL: &str = "egov_events";
 
 /// One event: a topic (`citizen:{id}`, `web-login:{id}`, ...) and a short payload (never a secret).
 #[derive(Debug, Clone)]
@@ -45,6 +45,14 @@ impl EventBus {
             Backend::Sqlite => {
                 let _ = self.local.send(Event { topic: topic.to_string(), payload: payload.to_string() });
             }
+        }
+    }
+
+    /// After a transaction that raised an event with NOTIFY (PostgreSQL) commits: on SQLite, where there
+    /// is no NOTIFY, hand the event to the local subscribers now.
+    pub fn committed(&self, store: &Store, topic: &str, payload: &str) {
+        if store.backend() == Backend::Sqlite {
+            let _ = self.local.send(Event { topic: topic.to_string(), payload: payload.to_string() });
         }
     }
 

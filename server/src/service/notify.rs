@@ -2,15 +2,21 @@
 
 use crate::App;
 use crate::http::problem::ApiError;
+use crate::store::sharing::Outcome;
 
 /// The event topic of a citizen's notifications.
 pub fn topic(citizen_id: &str) -> String {
     format!("citizen:{citizen_id}")
 }
 
-/// Stores a notification and wakes the citizen's streams.
-pub async fn notify(app: &App, citizen_id: &str, kind: &str, body: &serde_json::Value) -> Result<(), ApiError> {
-    let id = app.store.notification_add(citizen_id, kind, body, app.clock.now_ms()).await?;
-    app.events.publish(&app.store, &topic(citizen_id), &id).await;
+/// Stores a notification and wakes the citizen's streams (the NOTIFY is in the same transaction).
+pub async fn notify(app: &App, citizen_id: &str, kind: &'static str, body: &serde_json::Value) -> Result<(), ApiError> {
+    let outcome = Outcome {
+        history: Vec::new(),
+        notification: Some((citizen_id.to_string(), kind, body.clone(), topic(citizen_id))),
+    };
+    if let Some((topic, id)) = app.store.record_outcome(&outcome, app.clock.now_ms()).await? {
+        app.events.committed(&app.store, &topic, &id);
+    }
     Ok(())
 }

@@ -9,7 +9,7 @@ use crate::App;
 use crate::http::problem::ApiError;
 use crate::service::{documents, notify};
 use crate::store::from_millis;
-use crate::store::sharing::{By, RedeemerRef, ShareRow};
+use crate::store::sharing::{By, Outcome, RedeemerRef, ShareRow};
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -278,8 +278,9 @@ pub struct Redeemed {
     pub document: serde_json::Value,
 }
 
-/// Redeems a share: exactly one of any number of concurrent redeemers wins. Every refused attempt on a
-/// real share is recorded in the owner's history and notifications.
+/// Redeems a share: exactly one of any number of concurrent redeemers wins. The view, or every refused
+/// attempt on a real share, is recorded in the owner's history and notifications in the same
+/// transaction as the claim.
 pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<Redeemed, ApiError> {
     let now = app.clock.now();
     let now_ms = now.timestamp_millis();
@@ -297,10 +298,6 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
             (By::ShortCode, code_hash(app, c))
         }
     };
-    let redeemer = RedeemerRef { kind: who.kind, id: &who.id, name: &who.name };
-    if let Some(share) = app.store.share_claim(by, &hash, &redeemer, now_ms).await? {
-        return deliver(app, who, &share, now).await;
-    }
     let Some(share) = app.store.share_latest(by, &hash).await? else {
         // Only a code that never existed is a guess: the losers of a race for a real code, or someone
         // typing an expired one, are not brute-forcing anything.
@@ -312,58 +309,76 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
         }
         return Err(ApiError::new(StatusCode::NOT_FOUND, "share-not-found", "no share has this code"));
     };
-    let (kind, detail) = match state(&share, now_ms) {
-        "used" => ("share-used", "this code was already used"),
-        "revoked" => ("share-revoked", "the owner revoked this code"),
-        "expired" => ("share-expired", "this code has expired"),
-        _ => ("document-revoked", "the document was reported lost or stolen and is no longer valid"),
-    };
-    let via = if by == By::Token { "qr" } else { "short_code" };
-    let record = json!({"share_id": share.id, "reason": kind, "by": who.name, "by_kind": who.kind, "via": via});
-    app.store.history_add(&share.owner_id, "share_refused", &record, now_ms).await?;
-    notify::notify(app, &share.owner_id, "share_refused", &record).await?;
-    Err(ApiError::new(StatusCode::GONE, kind, detail))
-}
-
-async fn deliver(app: &App, who: &Redeemer, share: &ShareRow, now: DateTime<Utc>) -> Result<Redeemed, ApiError> {
+    // Everything the copy needs is read before the claim, so the claim's transaction only writes.
     let owner = app.store.citizen_by_id(&share.owner_id).await?.ok_or_else(ApiError::internal)?;
     let doc = app.store.document_of(&share.owner_id, &share.document_id).await?.ok_or_else(ApiError::internal)?;
     let (holder, data) = holder_and_doc(&owner, &doc)?;
     let preset = Preset::parse(&share.preset).unwrap_or_default();
     let disclosed = disclose(preset, &data, &holder, almaty_date(now));
-    let photo = if disclosed.photo {
-        app.store
-            .photo_get(&owner.id, data.kind.photo_source().as_str())
-            .await?
-            .map(|(bytes, _)| STANDARD.encode(bytes))
-    } else {
-        None
-    };
-    let payload = json!({
-        "iss": app.public_url,
-        "iat": now.timestamp(),
-        "share_id": share.id,
-        "document": {"kind": data.kind, "title": data.kind.title(), "status": "valid", "checked_at": from_millis(doc.checked_at)},
-        "preset": preset,
-        "disclosed": disclosed.values,
-        "disclosed_fields": disclosed.names,
-        "photo": photo,
-        "viewer": {"kind": who.kind, "name": who.name},
-        "viewed_at": now,
-        "status_url": format!("{}/v1/shared-copies/{}/status", app.public_url, share.id),
-    });
-    let copy = sign_jws(app, COPY_TYP, &payload)?;
-    let now_ms = now.timestamp_millis();
+
     let owner_entry = json!({"share_id": share.id, "kind": data.kind, "viewer": who.name, "viewer_kind": who.kind, "fields": disclosed.names});
-    app.store.history_add(&owner.id, "share_viewed", &owner_entry, now_ms).await?;
-    notify::notify(app, &owner.id, "share_viewed", &owner_entry).await?;
+    let mut success = Outcome::default();
+    success.history.push((owner.id.clone(), "share_viewed", owner_entry.clone()));
+    success.notification = Some((owner.id.clone(), "share_viewed", owner_entry, notify::topic(&owner.id)));
     if who.kind == "citizen" {
         let owner_name = format!("{} {}", owner.surname, owner.given_name);
-        let viewer_entry =
-            json!({"share_id": share.id, "kind": data.kind, "owner": owner_name, "fields": disclosed.names});
-        app.store.history_add(&who.id, "document_viewed", &viewer_entry, now_ms).await?;
+        success.history.push((
+            who.id.clone(),
+            "document_viewed",
+            json!({"share_id": share.id, "kind": data.kind, "owner": owner_name, "fields": disclosed.names}),
+        ));
     }
-    Ok(Redeemed { share_id: share.id.clone(), copy, document: payload })
+    let redeemer = RedeemerRef { kind: who.kind, id: &who.id, name: &who.name };
+    match app.store.share_claim_recording(by, &hash, &redeemer, &success, now_ms).await? {
+        Some((claimed, published)) => {
+            if let Some((topic, id)) = published {
+                app.events.committed(&app.store, &topic, &id);
+            }
+            let photo = if disclosed.photo {
+                app.store
+                    .photo_get(&owner.id, data.kind.photo_source().as_str())
+                    .await?
+                    .map(|(bytes, _)| STANDARD.encode(bytes))
+            } else {
+                None
+            };
+            let payload = json!({
+                "iss": app.public_url,
+                "iat": now.timestamp(),
+                "share_id": claimed.id,
+                "document": {"kind": data.kind, "title": data.kind.title(), "status": "valid", "checked_at": from_millis(doc.checked_at)},
+                "preset": preset,
+                "disclosed": disclosed.values,
+                "disclosed_fields": disclosed.names,
+                "photo": photo,
+                "viewer": {"kind": who.kind, "name": who.name},
+                "viewed_at": now,
+                "status_url": format!("{}/v1/shared-copies/{}/status", app.public_url, claimed.id),
+            });
+            let copy = sign_jws(app, COPY_TYP, &payload)?;
+            Ok(Redeemed { share_id: claimed.id, copy, document: payload })
+        }
+        None => {
+            let latest = app.store.share_by_id(&share.id).await?.unwrap_or(share);
+            let (kind, detail) = match state(&latest, now_ms) {
+                "used" => ("share-used", "this code was already used"),
+                "revoked" => ("share-revoked", "the owner revoked this code"),
+                "expired" => ("share-expired", "this code has expired"),
+                _ => ("document-revoked", "the document was reported lost or stolen and is no longer valid"),
+            };
+            let via = if by == By::Token { "qr" } else { "short_code" };
+            let record =
+                json!({"share_id": latest.id, "reason": kind, "by": who.name, "by_kind": who.kind, "via": via});
+            let refused = Outcome {
+                history: vec![(latest.owner_id.clone(), "share_refused", record.clone())],
+                notification: Some((latest.owner_id.clone(), "share_refused", record, notify::topic(&latest.owner_id))),
+            };
+            if let Some((topic, id)) = app.store.record_outcome(&refused, now_ms).await? {
+                app.events.committed(&app.store, &topic, &id);
+            }
+            Err(ApiError::new(StatusCode::GONE, kind, detail))
+        }
+    }
 }
 
 /// Signs `payload` as a compact JWS with the document key.

@@ -1,7 +1,9 @@
 //! Shares, notifications and redeemer lock-outs. Redemption is one conditional UPDATE: of any number of
 //! concurrent redeemers exactly one changes the row.
 
-use super::{Store, StoreResult};
+use super::history::add_history;
+use super::{Backend, Store, StoreResult};
+use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ShareRow {
@@ -52,7 +54,75 @@ pub struct NotificationRow {
     pub read_at: Option<i64>,
 }
 
+/// What an attempt on a share leaves behind, written in the same transaction as the claim: history
+/// entries, at most one notification, and (PostgreSQL) the NOTIFY that wakes its streams on commit.
+#[derive(Default)]
+pub struct Outcome {
+    /// (citizen id, kind, detail)
+    pub history: Vec<(String, &'static str, serde_json::Value)>,
+    /// (citizen id, kind, body, event topic)
+    pub notification: Option<(String, &'static str, serde_json::Value, String)>,
+}
+
+/// Writes an outcome on an open transaction; returns the notification's (topic, id) to publish.
+async fn write_outcome(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    outcome: &Outcome,
+    now_ms: i64,
+) -> StoreResult<Option<(String, String)>> {
+    for (citizen, kind, detail) in &outcome.history {
+        add_history(&mut *conn, citizen, kind, detail, now_ms).await?;
+    }
+    let Some((citizen, kind, body, topic)) = &outcome.notification else { return Ok(None) };
+    let id = uuid::Uuid::new_v4().to_string();
+    sqlx::query("INSERT INTO notifications (id, citizen_id, at, kind, body) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&id)
+        .bind(citizen)
+        .bind(now_ms)
+        .bind(*kind)
+        .bind(body.to_string())
+        .execute(&mut *conn)
+        .await?;
+    if backend == Backend::Postgres {
+        // NOTIFY is transactional: it is delivered on commit, and never for a rolled-back attempt.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(crate::events::CHANNEL)
+            .bind(format!("{topic} {id}"))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(Some((topic.clone(), id)))
+}
+
 impl Store {
+    /// Claims a share and records the view in one transaction: either both happen or neither.
+    pub async fn share_claim_recording(
+        &self,
+        by: By,
+        hash: &[u8],
+        redeemer: &RedeemerRef<'_>,
+        outcome: &Outcome,
+        now_ms: i64,
+    ) -> StoreResult<Option<(ShareRow, Option<(String, String)>)>> {
+        let mut tx = self.pool().begin().await?;
+        let Some(share) = claim(&mut tx, by, hash, redeemer, now_ms).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let published = write_outcome(&mut tx, self.backend(), outcome, now_ms).await?;
+        tx.commit().await?;
+        Ok(Some((share, published)))
+    }
+
+    /// Records a refused attempt in one transaction.
+    pub async fn record_outcome(&self, outcome: &Outcome, now_ms: i64) -> StoreResult<Option<(String, String)>> {
+        let mut tx = self.pool().begin().await?;
+        let published = write_outcome(&mut tx, self.backend(), outcome, now_ms).await?;
+        tx.commit().await?;
+        Ok(published)
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub async fn share_insert(
         &self,
@@ -102,32 +172,6 @@ impl Store {
     pub async fn share_by_id(&self, id: &str) -> StoreResult<Option<ShareRow>> {
         let sql = format!("SELECT {COLUMNS} FROM shares WHERE id = $1");
         Ok(sqlx::query_as::<_, ShareRow>(&sql).bind(id).fetch_optional(self.pool()).await?)
-    }
-
-    /// The one atomic step of redemption: claims the live share with this secret for `redeemer` if, and
-    /// only if, it is unused, unrevoked, unexpired and its document is not revoked.
-    pub async fn share_claim(
-        &self,
-        by: By,
-        hash: &[u8],
-        redeemer: &RedeemerRef<'_>,
-        now_ms: i64,
-    ) -> StoreResult<Option<ShareRow>> {
-        let sql = format!(
-            "UPDATE shares SET redeemed_at = $2, redeemer_kind = $3, redeemer_id = $4, redeemer_name = $5
-             WHERE {col} = $1 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $2
-               AND EXISTS (SELECT 1 FROM documents d WHERE d.id = shares.document_id AND d.revoked_at IS NULL)
-             RETURNING {COLUMNS}",
-            col = by.column()
-        );
-        Ok(sqlx::query_as::<_, ShareRow>(&sql)
-            .bind(hash)
-            .bind(now_ms)
-            .bind(redeemer.kind)
-            .bind(redeemer.id)
-            .bind(redeemer.name)
-            .fetch_optional(self.pool())
-            .await?)
     }
 
     /// The newest share with this secret, whatever its state (to say why a claim failed).
@@ -192,25 +236,6 @@ impl Store {
         Ok(())
     }
 
-    pub async fn notification_add(
-        &self,
-        citizen_id: &str,
-        kind: &str,
-        body: &serde_json::Value,
-        now_ms: i64,
-    ) -> StoreResult<String> {
-        let id = uuid::Uuid::new_v4().to_string();
-        sqlx::query("INSERT INTO notifications (id, citizen_id, at, kind, body) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id)
-            .bind(citizen_id)
-            .bind(now_ms)
-            .bind(kind)
-            .bind(body.to_string())
-            .execute(self.pool())
-            .await?;
-        Ok(id)
-    }
-
     /// The citizen's notifications newer than `after_ms`, oldest first, at most `limit`.
     pub async fn notifications_after(
         &self,
@@ -238,4 +263,31 @@ impl Store {
         .fetch_all(self.pool())
         .await?)
     }
+}
+
+/// The one atomic step of redemption: claims the live share with this secret for `redeemer` if, and only
+/// if, it is unused, unrevoked, unexpired and its document is not revoked. As the first statement of its
+/// transaction it takes the write lock on SQLite and the row lock on PostgreSQL.
+async fn claim(
+    conn: &mut AnyConnection,
+    by: By,
+    hash: &[u8],
+    redeemer: &RedeemerRef<'_>,
+    now_ms: i64,
+) -> StoreResult<Option<ShareRow>> {
+    let sql = format!(
+        "UPDATE shares SET redeemed_at = $2, redeemer_kind = $3, redeemer_id = $4, redeemer_name = $5
+         WHERE {col} = $1 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $2
+           AND EXISTS (SELECT 1 FROM documents d WHERE d.id = shares.document_id AND d.revoked_at IS NULL)
+         RETURNING {COLUMNS}",
+        col = by.column()
+    );
+    Ok(sqlx::query_as::<_, ShareRow>(&sql)
+        .bind(hash)
+        .bind(now_ms)
+        .bind(redeemer.kind)
+        .bind(redeemer.id)
+        .bind(redeemer.name)
+        .fetch_optional(conn)
+        .await?)
 }

@@ -1,0 +1,93 @@
+//! Benchmark: share creation and redemption (one conditional UPDATE decides the winner) against the real
+//! server binary, beside an empty route measured in the same run. `tests/bench.sh sharing postgres` also
+//! runs raw `pgbench` of the equivalent single-row conditional UPDATE on the same PostgreSQL.
+
+use harness::flows::{CITIZEN_1, login_otp, org_token};
+use harness::load::{Stats, TABLE_HEADER, closed_loop, open_loop};
+use harness::{DataPlace, Options, Server, Value, json};
+use std::sync::{Arc, Mutex};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    let n = env_usize("EGOV_BENCH_N", 2000);
+    let concurrency = env_usize("EGOV_BENCH_CONCURRENCY", 32);
+    let rate = env_usize("EGOV_BENCH_RATE", 500) as f64;
+    let place = DataPlace::fresh().await;
+    let backend = if place.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
+    let server = Arc::new(
+        Server::start_on(&place, Options::default().arg("--trust-forwarded-for").env("RUST_LOG", "warn"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(256).build().unwrap();
+    let owner = login_otp(&server, CITIZEN_1.0).await["access_token"].as_str().unwrap().to_string();
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    let docs: Value =
+        http.get(server.url("/v1/documents")).bearer_auth(&owner).send().await.unwrap().json().await.unwrap();
+    let doc = docs["documents"].as_array().unwrap().iter().find(|d| d["kind"] == "national_id").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (h, s) = (http.clone(), server.clone());
+    let baseline = closed_loop("GET /healthz (baseline, empty route)", n * 2, concurrency, move |_| {
+        let (h, url) = (h.clone(), s.url("/healthz"));
+        async move { h.get(url).send().await.is_ok_and(|r| r.status() == 200) }
+    })
+    .await;
+
+    let urls = Arc::new(Mutex::new(vec![String::new(); n]));
+    let (h, s, u, t) = (http.clone(), server.clone(), urls.clone(), owner.clone());
+    let create = closed_loop("POST /v1/documents/{id}/shares", n, concurrency, move |i| {
+        let (h, url, u, t) = (h.clone(), s.url(&format!("/v1/documents/{doc}/shares")), u.clone(), t.clone());
+        async move {
+            let Ok(r) = h.post(url).bearer_auth(t).send().await else { return false };
+            let ok = r.status() == 201;
+            let body: Value = r.json().await.unwrap_or_default();
+            u.lock().unwrap()[i] = body["qr_url"].as_str().unwrap_or_default().to_string();
+            ok
+        }
+    })
+    .await;
+
+    let redeem = |h: reqwest::Client, s: Arc<Server>, u: Arc<Mutex<Vec<String>>>, t: String| {
+        move |i: usize| {
+            let (h, url, t) = (h.clone(), s.url("/v1/shares/redeem"), t.clone());
+            let body = json!({"qr_url": u.lock().unwrap()[i]});
+            async move { h.post(url).bearer_auth(t).json(&body).send().await.is_ok_and(|r| r.status() == 200) }
+        }
+    };
+    let half = n / 2;
+    let closed = closed_loop(
+        "POST /v1/shares/redeem (closed loop)",
+        half,
+        concurrency,
+        redeem(http.clone(), server.clone(), urls.clone(), verifier.clone()),
+    )
+    .await;
+    let r = redeem(http.clone(), server.clone(), urls.clone(), verifier.clone());
+    let open =
+        open_loop(&format!("POST /v1/shares/redeem (open loop, {rate:.0}/s)"), n - half, rate, move |i| r(half + i))
+            .await;
+
+    let rows: Vec<Stats> = vec![create, closed, open];
+    println!(
+        "\n### Sharing on {backend} (n = {n}, closed-loop concurrency {concurrency}, open-loop rate {rate:.0}/s)\n"
+    );
+    println!("{TABLE_HEADER}");
+    println!("{}", baseline.row(None));
+    for r in &rows {
+        println!("{}", r.row(Some(&baseline)));
+    }
+    // For the pgbench comparison in bench.sh.
+    println!("\nREDEEM_RPS={:.0}", rows[1].rps());
+    let failed: usize = rows.iter().map(|r| r.errors).sum::<usize>() + baseline.errors;
+    if failed > 0 {
+        eprintln!("{failed} requests did not get the expected answer");
+        std::process::exit(1);
+    }
+}
