@@ -17,6 +17,7 @@
 //! - [`secret`]: injected randomness and redacted secrets.
 //! - [`sharing`]: one-time shares, short codes, extensions, disclosure presets, signed copies.
 //! - [`time`]: Asia/Almaty calendar dates.
+//! - [`weblogin`]: website login and signing by QR code.
 
 pub mod auth;
 pub mod documents;
@@ -26,3 +27,4 @@ pub mod qr;
 pub mod secret;
 pub mod sharing;
 pub mod time;
+pub mod weblogin;

@@ -12,6 +12,7 @@ pub mod ops;
 pub mod problem;
 pub mod registration;
 pub mod sharing;
+pub mod web_login;
 
 use crate::AppState;
 use crate::config::Mode;
@@ -58,7 +59,8 @@ pub fn api(mode: Mode) -> OpenApiRouter<AppState> {
         .merge(oauth::routes())
         .merge(documents::routes())
         .merge(agency::routes())
-        .merge(sharing::routes());
+        .merge(sharing::routes())
+        .merge(web_login::routes());
     match mode {
         Mode::Dev => api.merge(dev::routes()),
         Mode::Prod => api,

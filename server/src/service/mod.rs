@@ -13,3 +13,4 @@ pub mod registration;
 pub mod session;
 pub mod sharing;
 pub mod sms;
+pub mod web_login;

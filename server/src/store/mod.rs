@@ -19,6 +19,7 @@ pub mod rate;
 pub mod sessions;
 pub mod sharing;
 pub mod sms;
+pub mod web_login;
 
 pub use keys::KeyRow;
 

@@ -1,0 +1,477 @@
+//! Website login by QR code and website signing requests: the browser's side (create, events, exchange)
+//! and the phone's side (scan, approve, deny, sign). The browser proves itself with its poll secret: an
+//! HttpOnly SameSite cookie set when it created the request, or the `X-Poll-Secret` header; never a URL.
+
+use crate::AppState;
+use crate::http::extract::{CitizenAuth, ClientIp, EdsAuth, UserAgent};
+use crate::http::problem::{ApiError, Json, Path, Query};
+use crate::service::session::Tokens;
+use crate::service::web_login::{self, ScanView, SignView};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use egov_core::auth::session::Action;
+use egov_core::documents::Multilingual;
+use egov_core::qr::{Scanned, parse_scanned, render_svg};
+use egov_core::weblogin::normalize_digest;
+use futures_util::stream;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(events))
+        .routes(routes!(scan))
+        .routes(routes!(approve))
+        .routes(routes!(deny))
+        .routes(routes!(exchange))
+        .routes(routes!(create_sign))
+        .routes(routes!(get_sign))
+        .routes(routes!(sign))
+        .routes(routes!(sign_events))
+        .routes(routes!(qr_image))
+}
+
+const LOGIN_COOKIE: &str = "egov_wl_poll";
+const SIGN_COOKIE: &str = "egov_sr_poll";
+
+/// The poll secret from the `X-Poll-Secret` header or the named cookie.
+fn poll_secret(headers: &HeaderMap, cookie: &str) -> Option<String> {
+    if let Some(v) = headers.get("x-poll-secret").and_then(|v| v.to_str().ok()) {
+        return Some(v.trim().to_string());
+    }
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == cookie).then(|| value.to_string())
+    })
+}
+
+/// Sets the poll secret as an HttpOnly, SameSite=Strict cookie scoped to `path`, and as a header for
+/// clients that are not browsers.
+fn with_poll_secret(
+    mut response: Response,
+    app: &crate::App,
+    cookie: &str,
+    path: &str,
+    secret: &str,
+    max_age: i64,
+) -> Response {
+    let secure = if app.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let value = format!("{cookie}={secret}; HttpOnly; SameSite=Strict; Path={path}; Max-Age={max_age}{secure}");
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(secret) {
+        response.headers_mut().insert("x-poll-secret", v);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLogin {
+    /// The site asking (shown on the phone); default `egov.kz`.
+    pub site: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginCreated {
+    pub request_id: String,
+    /// `{PUBLIC_URL}/ql/{qr_secret}`; replaced every 60 s (event `qr`).
+    pub qr_url: String,
+    /// The two digits the browser shows; the phone must pick them.
+    pub check_code: u8,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A website login request. Sets the browser's poll secret (HttpOnly cookie `egov_wl_poll`, also in the
+/// `X-Poll-Secret` header).
+#[utoipa::path(post, path = "/v1/web-login/requests", tag = "web-login", request_body = CreateLogin,
+    responses((status = 201, body = LoginCreated), (status = 429)))]
+async fn create(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    UserAgent(ua): UserAgent,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let body: CreateLogin = crate::http::problem::optional_json(&body)?;
+    let site: String =
+        body.site.unwrap_or_else(|| "egov.kz".into()).chars().filter(|c| !c.is_control()).take(100).collect();
+    let c = web_login::create(&app, &site, ua.as_deref(), &ip).await?;
+    let out = LoginCreated {
+        request_id: c.request_id.clone(),
+        qr_url: c.qr_url,
+        check_code: c.check_code,
+        expires_at: c.expires_at,
+    };
+    let response = (StatusCode::CREATED, Json(out)).into_response();
+    Ok(with_poll_secret(response, &app, LOGIN_COOKIE, "/v1/web-login", &c.poll_secret, 300))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct EventsQuery {
+    /// Long-poll instead of SSE: wait up to this many seconds (1-25) for a change, answer JSON.
+    wait: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct LoginState {
+    /// `pending`, `scanned`, `approved`, `denied`, `expired` or `consumed`.
+    pub status: String,
+    /// A new QR (pending only).
+    pub qr_url: Option<String>,
+    /// The one-time login code (approved only, 60 s).
+    pub login_code: Option<String>,
+}
+
+/// How often a stream re-reads the request without a wake-up (the polling fallback across replicas).
+const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn status_of(app: &crate::App, row: &crate::store::web_login::WebLoginRow) -> String {
+    if matches!(row.status.as_str(), "pending" | "scanned") && row.expires_at <= app.clock.now_ms() {
+        "expired".into()
+    } else {
+        row.status.clone()
+    }
+}
+
+/// The browser's view of its request: SSE events `qr`, `scanned`, `approved` (with the login code),
+/// `denied`, `expired`; or, with `?wait=`, one long-poll answer. Needs the poll secret.
+#[utoipa::path(get, path = "/v1/web-login/requests/{id}/events", tag = "web-login", params(("id" = String, Path), EventsQuery),
+    responses((status = 200, content_type = "text/event-stream", body = LoginState), (status = 401, description = "no or wrong poll secret")))]
+async fn events(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<EventsQuery>,
+) -> Result<Response, ApiError> {
+    let poll = poll_secret(&headers, LOGIN_COOKIE);
+    let row = web_login::for_browser(&app, &id, poll.as_deref()).await?;
+    if let Some(wait) = q.wait {
+        if !(1..=25).contains(&wait) {
+            return Err(ApiError::validation("wait", "must be from 1 to 25 seconds"));
+        }
+        return Ok(Json(long_poll(&app, row, std::time::Duration::from_secs(wait)).await?).into_response());
+    }
+    let topic = web_login::topic(&id);
+    let init = (
+        app.clone(),
+        app.events.subscribe(),
+        app.shutdown.clone(),
+        String::new(),
+        0i64,
+        VecDeque::<(String, LoginState)>::new(),
+        false,
+    );
+    let stream =
+        stream::unfold(init, move |(app, mut rx, mut shutdown, mut last, mut qr_until, mut queue, mut done)| {
+            let (topic, id) = (topic.clone(), id.clone());
+            async move {
+                loop {
+                    if let Some((name, state)) = queue.pop_front() {
+                        let event = Event::default().event(name).json_data(&state).unwrap_or_default();
+                        return Some((
+                            Ok::<_, std::convert::Infallible>(event),
+                            (app, rx, shutdown, last, qr_until, queue, done),
+                        ));
+                    }
+                    if done || *shutdown.borrow() {
+                        return None;
+                    }
+                    if !last.is_empty() {
+                        let wait = std::time::Duration::from_millis(
+                            (qr_until - app.clock.now_ms()).clamp(50, POLL_EVERY.as_millis() as i64) as u64,
+                        );
+                        tokio::select! {
+                            ev = rx.recv() => if matches!(&ev, Ok(e) if e.topic != topic) { continue; },
+                            _ = tokio::time::sleep(wait) => {},
+                            _ = shutdown.changed() => return None,
+                        }
+                    }
+                    let Ok(Some(row)) = app.store.web_login(&id).await else { return None };
+                    let status = status_of(&app, &row);
+                    let now = app.clock.now_ms();
+                    if status == "pending" && (last.is_empty() || now >= qr_until) {
+                        if let Ok(Some((url, until))) = web_login::rotate(&app, &row).await {
+                            qr_until = until.timestamp_millis();
+                            queue.push_back((
+                                "qr".into(),
+                                LoginState { status: status.clone(), qr_url: Some(url), login_code: None },
+                            ));
+                        } else {
+                            qr_until = now + 1000;
+                        }
+                    }
+                    if status != last {
+                        let login_code = (status == "approved").then(|| web_login::login_code(&app, &id));
+                        if status != "pending" {
+                            queue.push_back((
+                                status.clone(),
+                                LoginState { status: status.clone(), qr_url: None, login_code },
+                            ));
+                        }
+                        done = matches!(status.as_str(), "approved" | "denied" | "expired" | "consumed");
+                        last = status;
+                    }
+                }
+            }
+        });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+}
+
+async fn long_poll(
+    app: &crate::App,
+    row: crate::store::web_login::WebLoginRow,
+    wait: std::time::Duration,
+) -> Result<LoginState, ApiError> {
+    let mut rx = app.events.subscribe();
+    let topic = web_login::topic(&row.id);
+    let start = status_of(app, &row);
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut current = row;
+    loop {
+        let status = status_of(app, &current);
+        if status != start || tokio::time::Instant::now() >= deadline {
+            let qr_url = if status == "pending" && app.clock.now_ms() - current.qr_issued_at > 50_000 {
+                web_login::rotate(app, &current).await?.map(|(u, _)| u)
+            } else {
+                None
+            };
+            let login_code = (status == "approved").then(|| web_login::login_code(app, &current.id));
+            return Ok(LoginState { status, qr_url, login_code });
+        }
+        tokio::select! {
+            ev = rx.recv() => if matches!(&ev, Ok(e) if e.topic != topic) { continue; },
+            _ = tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + POLL_EVERY)) => {},
+        }
+        current = app.store.web_login(&current.id).await?.ok_or_else(ApiError::internal)?;
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanBody {
+    /// The scanned text, `{PUBLIC_URL}/ql/{secret}`.
+    pub qr_url: String,
+}
+
+/// The phone scanned a login QR: what to show, and three check codes to choose from.
+#[utoipa::path(post, path = "/v1/web-login/scan", tag = "web-login", request_body = ScanBody,
+    responses((status = 200, body = ScanView), (status = 409, description = "already scanned"), (status = 410, description = "QR expired or rotated"), (status = 422)))]
+async fn scan(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Json(body): Json<ScanBody>,
+) -> Result<Json<ScanView>, ApiError> {
+    let Scanned::WebLogin { secret } = parse_scanned(&body.qr_url, &app.public_url) else {
+        return Err(ApiError::validation("qr_url", "not a website login code of this service"));
+    };
+    Ok(Json(web_login::scan(&app, &who.citizen_id, who.acr, &secret).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveBody {
+    /// The two digits the citizen picked.
+    pub check_code: u8,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Decision {
+    pub status: &'static str,
+}
+
+/// Approves the scanned request with the picked check code (a wrong pick denies it).
+#[utoipa::path(post, path = "/v1/web-login/requests/{id}/approve", tag = "web-login", params(("id" = String, Path)), request_body = ApproveBody,
+    responses((status = 200, body = Decision), (status = 404), (status = 409, description = "wrong check code: denied")))]
+async fn approve(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Path(id): Path<String>,
+    Json(body): Json<ApproveBody>,
+) -> Result<Json<Decision>, ApiError> {
+    web_login::approve(&app, &who.citizen_id, &id, body.check_code).await?;
+    Ok(Json(Decision { status: "approved" }))
+}
+
+/// Denies the scanned request.
+#[utoipa::path(post, path = "/v1/web-login/requests/{id}/deny", tag = "web-login", params(("id" = String, Path)),
+    responses((status = 200, body = Decision), (status = 404)))]
+async fn deny(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Decision>, ApiError> {
+    web_login::deny(&app, &who.citizen_id, &id).await?;
+    Ok(Json(Decision { status: "denied" }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeBody {
+    pub login_code: String,
+}
+
+/// The browser trades the login code for its own session (needs its poll secret).
+#[utoipa::path(post, path = "/v1/web-login/exchange", tag = "web-login", request_body = ExchangeBody,
+    responses((status = 200, body = Tokens), (status = 401, description = "unknown, used or expired code, or wrong poll secret")))]
+async fn exchange(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    UserAgent(ua): UserAgent,
+    Json(body): Json<ExchangeBody>,
+) -> Result<Json<Tokens>, ApiError> {
+    let poll = poll_secret(&headers, LOGIN_COOKIE);
+    Ok(Json(web_login::exchange(&app, &body.login_code, poll.as_deref(), ua.as_deref()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSign {
+    /// SHA-256 of what is to be signed: 64 hex characters or base64.
+    pub digest: String,
+    /// What is signed, in Kazakh, Russian and English.
+    #[schema(value_type = Object)]
+    pub description: Multilingual,
+    /// The requesting organisation.
+    pub organisation: String,
+    /// Lifetime, at most 600 s (default 600).
+    pub ttl_seconds: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignCreatedView {
+    pub request_id: String,
+    /// `{PUBLIC_URL}/qs/{id}`
+    pub qr_url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A website registers something to sign. Sets the poll secret (cookie `egov_sr_poll`, header).
+#[utoipa::path(post, path = "/v1/sign-requests", tag = "signing", request_body = CreateSign,
+    responses((status = 201, body = SignCreatedView), (status = 422), (status = 429)))]
+async fn create_sign(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<CreateSign>,
+) -> Result<Response, ApiError> {
+    let digest = normalize_digest(&body.digest)
+        .ok_or_else(|| ApiError::validation("digest", "must be a SHA-256 digest: 64 hex characters or base64"))?;
+    let d = &body.description;
+    let bounded = |s: &str| !s.trim().is_empty() && s.chars().count() <= 500;
+    if !(bounded(&d.kk) && bounded(&d.ru) && bounded(&d.en)) {
+        return Err(ApiError::validation("description", "kk, ru and en are each 1 to 500 characters"));
+    }
+    if !(1..=200).contains(&body.organisation.trim().chars().count()) {
+        return Err(ApiError::validation("organisation", "must be 1 to 200 characters"));
+    }
+    let ttl = Duration::seconds(body.ttl_seconds.unwrap_or(600));
+    let c = web_login::create_sign(&app, &digest, d, body.organisation.trim(), ttl, &ip).await?;
+    let out = SignCreatedView { request_id: c.request_id, qr_url: c.qr_url, expires_at: c.expires_at };
+    let response = (StatusCode::CREATED, Json(out)).into_response();
+    Ok(with_poll_secret(response, &app, SIGN_COOKIE, "/v1/sign-requests", &c.poll_secret, 600))
+}
+
+/// A signing request as the app shows it before signing.
+#[utoipa::path(get, path = "/v1/sign-requests/{id}", tag = "signing", params(("id" = String, Path)), responses((status = 200, body = SignView), (status = 404)))]
+async fn get_sign(
+    State(app): State<AppState>,
+    _who: CitizenAuth,
+    Path(id): Path<String>,
+) -> Result<Json<SignView>, ApiError> {
+    let row = app.store.sign_request(&id).await?.ok_or_else(|| ApiError::not_found("signing request"))?;
+    let mut view = web_login::sign_view(&app, row);
+    view.signature = None;
+    view.public_key = None;
+    Ok(Json(view))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignBody {
+    /// The enrolled device key's id.
+    pub key_id: String,
+    /// The device's signature over the request message, base64url.
+    pub signature: String,
+}
+
+/// Signs the request with the citizen's device key (needs an `eds` session).
+#[utoipa::path(post, path = "/v1/sign-requests/{id}/sign", tag = "signing", params(("id" = String, Path)), request_body = SignBody,
+    responses((status = 200, body = SignView), (status = 403, description = "needs eds, or not your key"), (status = 410), (status = 422)))]
+async fn sign(
+    State(app): State<AppState>,
+    EdsAuth(who): EdsAuth,
+    Path(id): Path<String>,
+    Json(body): Json<SignBody>,
+) -> Result<Json<SignView>, ApiError> {
+    who.require(Action::SignRequest)?;
+    Ok(Json(web_login::sign(&app, &who.citizen_id, &id, &body.key_id, &body.signature).await?))
+}
+
+/// The website's view of its signing request (poll secret): SSE event `signed` (with the signature, the
+/// public key and the signer) or `expired`.
+#[utoipa::path(get, path = "/v1/sign-requests/{id}/events", tag = "signing", params(("id" = String, Path)),
+    responses((status = 200, content_type = "text/event-stream", body = SignView), (status = 401)))]
+async fn sign_events(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let poll = poll_secret(&headers, SIGN_COOKIE);
+    let row = app.store.sign_request(&id).await?.ok_or_else(|| ApiError::not_found("signing request"))?;
+    if !web_login::poll_matches(&app, &row.poll_hash, poll.as_deref()) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "poll-secret-invalid",
+            "this browser did not create that request",
+        ));
+    }
+    let topic = web_login::sign_topic(&id);
+    let init = (app.clone(), app.events.subscribe(), app.shutdown.clone(), false);
+    let stream = stream::unfold(init, move |(app, mut rx, mut shutdown, done)| {
+        let (topic, id) = (topic.clone(), id.clone());
+        async move {
+            if done {
+                return None;
+            }
+            loop {
+                let Ok(Some(row)) = app.store.sign_request(&id).await else { return None };
+                let view = web_login::sign_view(&app, row);
+                if view.status != "pending" {
+                    let event = Event::default().event(view.status.clone()).json_data(&view).unwrap_or_default();
+                    return Some((Ok::<_, std::convert::Infallible>(event), (app, rx, shutdown, true)));
+                }
+                tokio::select! {
+                    ev = rx.recv() => if matches!(&ev, Ok(e) if e.topic != topic) { continue; },
+                    _ = tokio::time::sleep(POLL_EVERY) => {},
+                    _ = shutdown.changed() => return None,
+                }
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct QrQuery {
+    /// One of this service's QR URLs (`/s/`, `/ql/`, `/qs/`).
+    data: String,
+}
+
+/// The QR image of one of this service's URLs (for the web pages); anything else is refused.
+#[utoipa::path(get, path = "/v1/qr.svg", tag = "web-login", params(QrQuery),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 422)))]
+async fn qr_image(State(app): State<AppState>, Query(q): Query<QrQuery>) -> Result<Response, ApiError> {
+    if parse_scanned(&q.data, &app.public_url) == Scanned::NotOurs {
+        return Err(ApiError::validation("data", "only this service's QR URLs are drawn"));
+    }
+    let svg = render_svg(&q.data).map_err(|_| ApiError::validation("data", "too long for a QR code"))?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-store")], svg).into_response())
+}

@@ -1,0 +1,390 @@
+//! Website login by QR code and signing website requests by QR code.
+//!
+//! The browser holds a poll secret (cookie or header, stored hashed) that alone can read the request's
+//! events and exchange its login code: a stolen QR URL logs nobody in. The login code is derived from the
+//! server key and the request id (only its hash is stored), so the replica serving the browser's event
+//! stream can hand it over when another replica's approval reaches it.
+
+use crate::App;
+use crate::http::problem::ApiError;
+use crate::service::otp::ip_limit;
+use crate::service::session::{self, Opening, Tokens};
+use crate::store::from_millis;
+use crate::store::web_login::{NewWebLogin, SignRequestRow, WebLoginRow};
+use axum::http::StatusCode;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use egov_core::auth::eds::decode_b64;
+use egov_core::auth::session::Acr;
+use egov_core::documents::Multilingual;
+use egov_core::secret::random_token;
+use egov_core::weblogin::{
+    LOGIN_CODE_TTL, LOGIN_REQUEST_TTL, POLL_SECRET_BYTES, QR_SECRET_BYTES, QR_TTL, REQUESTS_PER_IP,
+    SIGN_REQUEST_MAX_TTL, check_code_choices, describe_user_agent, sign_request_message,
+};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+pub fn topic(id: &str) -> String {
+    format!("web-login:{id}")
+}
+
+pub fn sign_topic(id: &str) -> String {
+    format!("sign-request:{id}")
+}
+
+fn poll_hash(app: &App, secret: &str) -> Vec<u8> {
+    app.keys.hash_secret(&["poll", secret])
+}
+
+fn qr_hash(app: &App, secret: &str) -> Vec<u8> {
+    app.keys.hash_secret(&["web-login-qr", secret])
+}
+
+/// The login code of an approved request.
+pub fn login_code(app: &App, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(app.keys.hash_secret(&["web-login-code-derive", id]))
+}
+
+fn code_hash(app: &App, code: &str) -> Vec<u8> {
+    app.keys.hash_secret(&["web-login-code", code])
+}
+
+/// Whether `presented` is the poll secret of a request (constant time).
+pub fn poll_matches(app: &App, stored: &[u8], presented: Option<&str>) -> bool {
+    presented.is_some_and(|p| app.keys.verify_secret(&["poll", p], stored))
+}
+
+/// A city for an address where one is known (the demo knows only local networks).
+fn city_of(ip: &str) -> Option<&'static str> {
+    let addr: std::net::IpAddr = ip.parse().ok()?;
+    let local = match addr {
+        std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),
+        std::net::IpAddr::V6(v6) => v6.is_loopback(),
+    };
+    local.then_some("Local network")
+}
+
+/// A new login request, for the browser.
+pub struct Created {
+    pub request_id: String,
+    pub qr_url: String,
+    pub check_code: u8,
+    pub expires_at: DateTime<Utc>,
+    pub poll_secret: String,
+}
+
+pub async fn create(app: &App, site: &str, user_agent: Option<&str>, ip: &str) -> Result<Created, ApiError> {
+    ip_limit(app, "web-request-ip", &REQUESTS_PER_IP, ip).await?;
+    let now = app.clock.now();
+    let id = uuid::Uuid::new_v4().to_string();
+    let poll = random_token::<POLL_SECRET_BYTES>(&app.rng)?;
+    let qr = random_token::<QR_SECRET_BYTES>(&app.rng)?;
+    let (right, choices) = check_code_choices(&app.rng)?;
+    let choices = choices.iter().map(u8::to_string).collect::<Vec<_>>().join(",");
+    let expires = now + LOGIN_REQUEST_TTL;
+    let new = NewWebLogin {
+        id: &id,
+        poll_hash: &poll_hash(app, &poll),
+        qr_hash: &qr_hash(app, &qr),
+        right_code: right,
+        choices: &choices,
+        site,
+        user_agent,
+        ip,
+        city: city_of(ip),
+        expires_ms: expires.timestamp_millis(),
+    };
+    app.store.web_login_insert(&new, now.timestamp_millis()).await?;
+    Ok(Created {
+        request_id: id,
+        qr_url: format!("{}/ql/{qr}", app.public_url),
+        check_code: right,
+        expires_at: expires,
+        poll_secret: poll,
+    })
+}
+
+/// The request, if `poll` is its poll secret (404 otherwise: the id alone reveals nothing).
+pub async fn for_browser(app: &App, id: &str, poll: Option<&str>) -> Result<WebLoginRow, ApiError> {
+    let row = app.store.web_login(id).await?.ok_or_else(|| ApiError::not_found("login request"))?;
+    if !poll_matches(app, &row.poll_hash, poll) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "poll-secret-invalid",
+            "this browser did not create that request",
+        ));
+    }
+    Ok(row)
+}
+
+/// A fresh QR for a pending request whose QR was issued at `issued_at` (None when another stream rotated
+/// it first or the request is no longer pending).
+pub async fn rotate(app: &App, row: &WebLoginRow) -> Result<Option<(String, DateTime<Utc>)>, ApiError> {
+    let qr = random_token::<QR_SECRET_BYTES>(&app.rng)?;
+    let now = app.clock.now();
+    if app.store.web_login_rotate(&row.id, row.qr_issued_at, &qr_hash(app, &qr), now.timestamp_millis()).await? {
+        Ok(Some((format!("{}/ql/{qr}", app.public_url), now + QR_TTL)))
+    } else {
+        Ok(None)
+    }
+}
+
+/// What the phone shows after scanning.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScanView {
+    pub request_id: String,
+    pub site: String,
+    pub browser: String,
+    pub os: String,
+    pub city: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Pick the one the browser shows.
+    pub check_codes: Vec<u8>,
+}
+
+/// The phone scanned a login QR: first scanner wins; a second scan is refused and recorded.
+pub async fn scan(app: &App, citizen_id: &str, acr: Acr, secret: &str) -> Result<ScanView, ApiError> {
+    let now = app.clock.now_ms();
+    let hash = qr_hash(app, secret);
+    let Some(row) = app.store.web_login_scan(&hash, citizen_id, acr.as_str(), QR_TTL.num_milliseconds(), now).await?
+    else {
+        let Some(row) = app.store.web_login_by_qr(&hash).await? else {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "qr-expired",
+                "this QR code has been replaced or has expired; scan the one on the screen now",
+            ));
+        };
+        if row.status == "pending" {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "qr-expired",
+                "this QR code has expired; scan the one on the screen now",
+            ));
+        }
+        let record = json!({"request_id": row.id, "site": row.site});
+        app.store.history_add(citizen_id, "web_login_scan_refused", &record, now).await?;
+        if let Some(first) = row.citizen_id.as_deref().filter(|f| *f != citizen_id) {
+            app.store.history_add(first, "web_login_second_scan", &record, now).await?;
+        }
+        return Err(ApiError::conflict("already-scanned", "this login request was already scanned"));
+    };
+    app.events.publish(&app.store, &topic(&row.id), "scanned").await;
+    let (browser, os) = describe_user_agent(row.user_agent.as_deref().unwrap_or(""));
+    Ok(ScanView {
+        request_id: row.id,
+        site: row.site,
+        browser,
+        os,
+        city: row.city,
+        requested_at: from_millis(row.created_at),
+        expires_at: from_millis(row.expires_at),
+        check_codes: row.choices.split(',').filter_map(|c| c.parse().ok()).collect(),
+    })
+}
+
+/// The scanner approves with the code they picked; a wrong pick denies the request.
+pub async fn approve(app: &App, citizen_id: &str, id: &str, picked: u8) -> Result<(), ApiError> {
+    let row = app
+        .store
+        .web_login(id)
+        .await?
+        .filter(|r| r.citizen_id.as_deref() == Some(citizen_id))
+        .ok_or_else(|| ApiError::not_found("login request"))?;
+    let now = app.clock.now_ms();
+    let (browser, os) = describe_user_agent(row.user_agent.as_deref().unwrap_or(""));
+    let detail = json!({"request_id": id, "site": row.site, "browser": browser, "os": os, "city": row.city, "acr": row.session_acr});
+    if i64::from(picked) != row.right_code {
+        if app.store.web_login_decide(id, citizen_id, "denied", None, None, now).await? {
+            app.store
+                .history_add(
+                    citizen_id,
+                    "web_login_denied",
+                    &json!({"request_id": id, "reason": "wrong check code"}),
+                    now,
+                )
+                .await?;
+            app.events.publish(&app.store, &topic(id), "denied").await;
+        }
+        return Err(ApiError::conflict(
+            "check-code-wrong",
+            "that is not the code the browser shows; the login request was denied for safety",
+        ));
+    }
+    let code = login_code(app, id);
+    let until = now + LOGIN_CODE_TTL.num_milliseconds();
+    if !app.store.web_login_decide(id, citizen_id, "approved", Some(&code_hash(app, &code)), Some(until), now).await? {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "request-closed",
+            "this login request is no longer waiting for a decision",
+        ));
+    }
+    app.store.history_add(citizen_id, "web_login", &detail, now).await?;
+    app.events.publish(&app.store, &topic(id), "approved").await;
+    Ok(())
+}
+
+pub async fn deny(app: &App, citizen_id: &str, id: &str) -> Result<(), ApiError> {
+    let now = app.clock.now_ms();
+    if !app.store.web_login_decide(id, citizen_id, "denied", None, None, now).await? {
+        return Err(ApiError::not_found("login request waiting for your decision"));
+    }
+    app.store
+        .history_add(citizen_id, "web_login_denied", &json!({"request_id": id, "reason": "denied by the citizen"}), now)
+        .await?;
+    app.events.publish(&app.store, &topic(id), "denied").await;
+    Ok(())
+}
+
+/// The browser trades its login code (with its poll secret) for a session of its own, no higher than the
+/// approving app session's level.
+pub async fn exchange(app: &App, code: &str, poll: Option<&str>, user_agent: Option<&str>) -> Result<Tokens, ApiError> {
+    let hash = code_hash(app, code);
+    let invalid =
+        || ApiError::new(StatusCode::UNAUTHORIZED, "login-code-invalid", "the login code is unknown, used or expired");
+    let row = app.store.web_login_by_code(&hash).await?.ok_or_else(invalid)?;
+    if !poll_matches(app, &row.poll_hash, poll) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "poll-secret-invalid",
+            "this browser did not create that request",
+        ));
+    }
+    let row = app.store.web_login_exchange(&hash, app.clock.now_ms()).await?.ok_or_else(invalid)?;
+    let citizen_id = row.citizen_id.clone().ok_or_else(ApiError::internal)?;
+    let acr = row.session_acr.as_deref().and_then(Acr::parse).unwrap_or(Acr::Otp);
+    session::open(app, Opening { citizen_id: &citizen_id, acr, device_id: None, client: "web", user_agent }).await
+}
+
+/// A new signing request, for the website.
+pub struct SignCreated {
+    pub request_id: String,
+    pub qr_url: String,
+    pub expires_at: DateTime<Utc>,
+    pub poll_secret: String,
+}
+
+pub async fn create_sign(
+    app: &App,
+    digest: &str,
+    description: &Multilingual,
+    organisation: &str,
+    ttl: Duration,
+    ip: &str,
+) -> Result<SignCreated, ApiError> {
+    ip_limit(app, "web-request-ip", &REQUESTS_PER_IP, ip).await?;
+    if ttl <= Duration::zero() || ttl > SIGN_REQUEST_MAX_TTL {
+        return Err(ApiError::validation("ttl_seconds", "must be from 1 to 600"));
+    }
+    let now = app.clock.now();
+    let id = uuid::Uuid::new_v4().to_string();
+    let poll = random_token::<POLL_SECRET_BYTES>(&app.rng)?;
+    let expires = now + ttl;
+    let description = serde_json::to_string(description).map_err(|_| ApiError::internal())?;
+    app.store
+        .sign_request_insert(
+            &id,
+            &poll_hash(app, &poll),
+            digest,
+            &description,
+            organisation,
+            now.timestamp_millis(),
+            expires.timestamp_millis(),
+        )
+        .await?;
+    Ok(SignCreated {
+        qr_url: format!("{}/qs/{id}", app.public_url),
+        request_id: id,
+        expires_at: expires,
+        poll_secret: poll,
+    })
+}
+
+/// A signing request as the app shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignView {
+    pub request_id: String,
+    pub organisation: String,
+    #[schema(value_type = Object)]
+    pub description: Multilingual,
+    /// SHA-256 of what is signed, hex.
+    pub digest: String,
+    /// `pending`, `signed` or `expired`.
+    pub status: String,
+    pub expires_at: DateTime<Utc>,
+    /// The exact bytes to sign (base64url): `egov-mobile/sign-request/v1\n{request_id}\n{digest}`.
+    pub message: String,
+    pub signer_name: Option<String>,
+    pub public_key: Option<String>,
+    pub signature: Option<String>,
+    pub signed_at: Option<DateTime<Utc>>,
+}
+
+pub fn sign_view(app: &App, r: SignRequestRow) -> SignView {
+    let status = if r.status == "pending" && r.expires_at <= app.clock.now_ms() {
+        "expired".to_string()
+    } else {
+        r.status.clone()
+    };
+    SignView {
+        message: URL_SAFE_NO_PAD.encode(sign_request_message(&r.id, &r.digest)),
+        request_id: r.id,
+        organisation: r.organisation,
+        description: serde_json::from_str(&r.description).unwrap_or_else(|_| Multilingual::new("", "", "")),
+        digest: r.digest,
+        status,
+        expires_at: from_millis(r.expires_at),
+        signer_name: r.signer_name,
+        public_key: r.public_key,
+        signature: r.signature,
+        signed_at: r.signed_at.map(from_millis),
+    }
+}
+
+/// The citizen signs with their enrolled device key (needs an `eds` session); once.
+pub async fn sign(app: &App, citizen_id: &str, id: &str, key_id: &str, signature: &str) -> Result<SignView, ApiError> {
+    let r = app.store.sign_request(id).await?.ok_or_else(|| ApiError::not_found("signing request"))?;
+    let sig = decode_b64(signature).ok_or_else(|| ApiError::validation("signature", "must be base64url"))?;
+    let (public_key, _device) = app.store.device_of_citizen(key_id, citizen_id).await?.ok_or_else(|| {
+        ApiError::new(StatusCode::FORBIDDEN, "key-not-yours", "that key is not one of your enrolled device keys")
+    })?;
+    if !app.eds.verify(&public_key, &sign_request_message(&r.id, &r.digest), &sig) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "signature-invalid",
+            "the signature is not over this request's digest by that key",
+        ));
+    }
+    let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or_else(ApiError::internal)?;
+    let name = format!("{} {}", citizen.surname, citizen.given_name);
+    let now = app.clock.now_ms();
+    if !app
+        .store
+        .sign_request_sign(id, citizen_id, key_id, &public_key, &URL_SAFE_NO_PAD.encode(&sig), &name, now)
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "request-closed",
+            "this signing request is already signed or has expired",
+        ));
+    }
+    let description: Multilingual =
+        serde_json::from_str(&r.description).unwrap_or_else(|_| Multilingual::new("", "", ""));
+    app.store
+        .history_add(
+            citizen_id,
+            "request_signed",
+            &json!({"request_id": id, "organisation": r.organisation, "what": description.en, "digest": r.digest}),
+            now,
+        )
+        .await?;
+    app.events.publish(&app.store, &sign_topic(id), "signed").await;
+    let row = app.store.sign_request(id).await?.ok_or_else(ApiError::internal)?;
+    Ok(sign_view(app, row))
+}
