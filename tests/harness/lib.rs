@@ -410,3 +410,43 @@ pub async fn get_auth(server: &Server, path: &str, token: &str) -> reqwest::Resp
 pub async fn post_auth(server: &Server, path: &str, token: &str, body: Value) -> reqwest::Response {
     client().post(server.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
 }
+
+/// Reads Server-Sent Events from a streaming response.
+pub struct SseReader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl SseReader {
+    pub fn new(response: reqwest::Response) -> SseReader {
+        SseReader { response, buffer: String::new() }
+    }
+
+    /// The data (as JSON) of the next event named `name`, skipping others; panics after `within`.
+    pub async fn next(&mut self, name: &str, within: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = "message";
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(e) = line.strip_prefix("event:") {
+                        event = e.trim();
+                    } else if let Some(d) = line.strip_prefix("data:") {
+                        data.push_str(d.trim());
+                    }
+                }
+                if event == name {
+                    return serde_json::from_str(&data).unwrap_or(Value::String(data));
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("no `{name}` event within {within:?}; got so far: {}", self.buffer))
+                .expect("stream read")
+                .unwrap_or_else(|| panic!("the stream ended before a `{name}` event"));
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
