@@ -4,6 +4,7 @@
 #
 #   1. Rust, SQLite:      cargo test --workspace (unit tests, core property tests, end-to-end on SQLite)
 #   2. Rust, PostgreSQL:  the storage and end-to-end suites again on a fresh PostgreSQL database
+#   3. Browser:           the web pages in Debian's Chromium driven by playwright-core (node:test)
 #
 # PostgreSQL: uses EGOV_TEST_PG_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres); starts the
 # local cluster when it is installed but stopped; installs it with apt-get when missing and running as root.
@@ -82,6 +83,24 @@ trap 'psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >
 PG_URL="${PG_ADMIN_URL%/*}/$PG_DB"
 export EGOV_TEST_DATABASE="$PG_URL"
 run_cargo_suite rust-postgres "$LOGDIR/postgres.log" -- cargo test -p egov-server -p egov-e2e
+
+say "suite 3: web pages in headless Chromium (playwright-core)"
+if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
+  [ "$(id -u)" = 0 ] || die "chromium and node/npm are needed for the browser suite; install them (apt-get install chromium nodejs npm)"
+  say "installing chromium and node (apt-get)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm >/dev/null \
+    || die "apt-get could not install chromium/nodejs/npm"
+fi
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) || die "npm could not install playwright-core"
+status=0
+EGOV_SERVER_BIN="$ROOT/target/debug/egov-server" node --test --test-reporter=tap tests/browser/ >"$LOGDIR/browser.log" 2>&1 || status=$?
+grep -E '^(not ok|ok|# (pass|fail))' "$LOGDIR/browser.log" || true
+if [ "$status" != 0 ]; then tail -n 80 "$LOGDIR/browser.log"; die "the browser suite failed (exit $status)"; fi
+passed=$(awk '/^# pass/ {print $3}' "$LOGDIR/browser.log")
+failed=$(awk '/^# fail/ {print $3}' "$LOGDIR/browser.log")
+[ "${passed:-0}" -gt 0 ] || die "the browser suite ran no test"
+TOTAL_PASSED=$((TOTAL_PASSED + passed)); TOTAL_FAILED=$((TOTAL_FAILED + ${failed:-0}))
+SUMMARY+=("browser: $passed passed, ${failed:-0} failed (screenshots in tests/browser/artifacts)")
 
 say "summary"
 printf '%s\n' "${SUMMARY[@]}"

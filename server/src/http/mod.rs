@@ -9,6 +9,7 @@ pub mod extract;
 pub mod me;
 pub mod oauth;
 pub mod ops;
+pub mod pages;
 pub mod problem;
 pub mod registration;
 pub mod sharing;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     routes
         .merge(ops::openapi_route(openapi))
+        .merge(pages::routes())
         .fallback(route_not_found)
         .layer(middleware::from_fn(record_metrics))
         .layer(
