@@ -12,6 +12,7 @@
 //! - [`identity`]: IIN and BIN check digits, Kazakhstan mobile phone numbers.
 //! - [`auth`]: SMS one-time passwords, digital-signature challenges, sessions, rate windows.
 //! - [`documents`]: the fourteen document kinds, their sources, fields, labels and status.
+//! - [`fines`]: the working-day calendar, the 50% discount, tiyn, MCI, plates, overdue fines.
 //! - [`jws`]: offline verification of signed copies and receipts (ES256 against a JWKS).
 //! - [`qr`]: what a scanned text means; QR codes as SVG or a module matrix.
 //! - [`secret`]: injected randomness and redacted secrets.
@@ -21,6 +22,7 @@
 
 pub mod auth;
 pub mod documents;
+pub mod fines;
 pub mod identity;
 pub mod jws;
 pub mod qr;
