@@ -89,6 +89,19 @@ pub struct Config {
     #[arg(long, env = "EGOV_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
 
+    /// A directory of extra working-day calendar files (`kz-YYYY.json`), e.g. next year's decree.
+    #[arg(long, env = "EGOV_CALENDAR_DIR")]
+    pub calendar_dir: Option<PathBuf>,
+
+    /// The key the (simulated) acquirer signs its webhooks with (dev default is public: change it).
+    #[arg(
+        long,
+        env = "EGOV_ACQUIRER_WEBHOOK_SECRET",
+        default_value = "dev-acquirer-webhook-secret",
+        hide_env_values = true
+    )]
+    pub acquirer_webhook_secret: String,
+
     /// Seconds between housekeeping runs (expired shares, old counters).
     #[arg(long, env = "EGOV_HOUSEKEEPING_SECONDS", default_value_t = 60)]
     pub housekeeping_seconds: u64,

@@ -20,6 +20,26 @@ pub struct DemoData {
     /// Photo files by IIN and source.
     #[serde(default)]
     pub photos: std::collections::HashMap<String, std::collections::HashMap<String, String>>,
+    /// Fines in every state (dates relative to today).
+    #[serde(default)]
+    pub fines: Vec<DemoFine>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DemoFine {
+    pub protocol_number: String,
+    pub offender_iin: Iin,
+    pub article: String,
+    pub description: String,
+    pub amount_mci: i64,
+    pub case_opened_on: String,
+    pub recorded_by: String,
+    pub notice_date: String,
+    pub delivered_on: Option<String>,
+    pub vehicle_plate: Option<String>,
+    pub city: String,
+    /// What the fine demonstrates; `paid` seeds it paid.
+    pub state: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,6 +135,42 @@ pub async fn seed(
     for o in &data.organisations {
         let hash = keys.hash_secret(&["client-secret", &o.client_id, &o.client_secret]);
         store.org_client_seed(o, &hash, now_ms).await?;
+    }
+    let mci: Vec<egov_core::fines::MciPeriod> = serde_json::from_str(egov_core::fines::MCI_TABLE_JSON)?;
+    for f in &data.fines {
+        let opened = resolve_date(&f.case_opened_on, today)?;
+        let notice = resolve_date(&f.notice_date, today)?;
+        let tenge = egov_core::fines::mci_on(&mci, opened).ok_or_else(|| DemoError::Date(f.case_opened_on.clone()))?;
+        let paid = f.state == "paid";
+        let row = crate::store::fines::FineRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            protocol_number: f.protocol_number.clone(),
+            offender_iin: f.offender_iin.as_string(),
+            article: f.article.clone(),
+            description: f.description.clone(),
+            amount_mci: f.amount_mci,
+            mci_tenge: tenge,
+            amount_tiyn: egov_core::fines::Tiyn::from_tenge(tenge * f.amount_mci).0,
+            case_opened_on: opened.to_string(),
+            recorded_by: f.recorded_by.clone(),
+            notice_date: notice.to_string(),
+            delivered_on: f.delivered_on.as_deref().map(|d| resolve_date(d, today)).transpose()?.map(|d| d.to_string()),
+            vehicle_plate: f.vehicle_plate.clone(),
+            city: f.city.clone(),
+            discount_excluded: None,
+            status: if paid { "paid".into() } else { "unpaid".into() },
+            paid_at: paid.then_some(now_ms - 95 * 86_400_000),
+            paid_amount_tiyn: paid.then_some(egov_core::fines::Tiyn::from_tenge(tenge * f.amount_mci).half().0),
+            paid_via: paid.then(|| "bank".to_string()),
+            agency: "demo-police".into(),
+            created_at: now_ms,
+            notified_soon_at: None,
+            notified_over_at: None,
+        };
+        match store.fine_insert(&row).await {
+            Ok(()) | Err(crate::store::StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(())
 }

@@ -44,6 +44,12 @@ pub struct App {
     pub trust_forwarded_for: bool,
     pub registries: adapters::registry::Registries,
     pub events: events::EventBus,
+    /// The working-day calendar of every loaded year.
+    pub calendar: egov_core::fines::Calendar,
+    /// The MCI values in force.
+    pub mci: Vec<egov_core::fines::MciPeriod>,
+    /// The acquirer (the simulated one in dev mode; none configured in prod yet: payments answer 503).
+    pub payments: Option<Arc<dyn adapters::payments::PaymentGateway>>,
     /// Flips to `true` when the server begins to shut down; long-lived streams end on it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -90,6 +96,16 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
 
     let sms = sms_gateway(&config)?;
+    let calendar = load_calendar(&config)?;
+    let mci: Vec<egov_core::fines::MciPeriod> = serde_json::from_str(egov_core::fines::MCI_TABLE_JSON)
+        .map_err(|e| StartError::Config(format!("MCI table: {e}")))?;
+    let payments: Option<Arc<dyn adapters::payments::PaymentGateway>> = match config.mode {
+        Mode::Dev => Some(Arc::new(adapters::payments::SimulatedAcquirer::new(
+            store.clone(),
+            config.acquirer_webhook_secret.clone().into_bytes(),
+        ))),
+        Mode::Prod => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|source| StartError::Bind { addr: config.bind, source })?;
@@ -111,6 +127,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         trust_forwarded_for: config.trust_forwarded_for,
         registries,
         events: events::EventBus::default(),
+        calendar,
+        mci,
+        payments,
         shutdown: shutdown_rx,
     });
     let worker = tokio::spawn(service::sms::run_worker(app.clone()));
@@ -143,6 +162,38 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     store.close().await;
     tracing::info!("shutdown complete");
     Ok(())
+}
+
+/// The shipped calendar years, then any `kz-*.json` in `--calendar-dir` (an operator's new decree),
+/// each checked against the rules.
+const CALENDAR_FILES: [&str; 6] = [
+    include_str!("../calendars/kz-2022.json"),
+    include_str!("../calendars/kz-2023.json"),
+    include_str!("../calendars/kz-2024.json"),
+    include_str!("../calendars/kz-2025.json"),
+    include_str!("../calendars/kz-2026.json"),
+    include_str!("../calendars/kz-2027.json"),
+];
+
+fn load_calendar(config: &Config) -> Result<egov_core::fines::Calendar, StartError> {
+    let mut texts: Vec<String> = CALENDAR_FILES.iter().map(|s| s.to_string()).collect();
+    if let Some(dir) = &config.calendar_dir {
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| StartError::Config(format!("calendar dir {}: {e}", dir.display())))?;
+        let mut paths: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        paths.sort();
+        for p in paths {
+            texts.push(std::fs::read_to_string(&p).map_err(|e| StartError::Config(format!("{}: {e}", p.display())))?);
+        }
+    }
+    let calendar = egov_core::fines::Calendar::load(texts.iter().map(String::as_str))
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    tracing::info!(years = ?calendar.years(), "working-day calendar loaded");
+    Ok(calendar)
 }
 
 /// The SMS gateway of the configuration; prod accepts only a real provider.

@@ -10,3 +10,11 @@ pub use calendar::{Calendar, CalendarError};
 pub use discount::*;
 pub use money::Tiyn;
 pub use reference::*;
+
+/// The `typ` of a signed electronic receipt.
+pub const RECEIPT_TYP: &str = "egov-receipt+jws";
+
+/// Verifies a signed receipt offline against the server's key set; its payload.
+pub fn verify_receipt(token: &str, jwks: &serde_json::Value) -> Result<crate::jws::Verified, crate::jws::JwsError> {
+    crate::jws::verify(token, jwks, RECEIPT_TYP)
+}

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod dev;
 pub mod documents;
 pub mod extract;
+pub mod fines;
 pub mod me;
 pub mod oauth;
 pub mod ops;
@@ -61,7 +62,8 @@ pub fn api(mode: Mode) -> OpenApiRouter<AppState> {
         .merge(documents::routes())
         .merge(agency::routes())
         .merge(sharing::routes())
-        .merge(web_login::routes());
+        .merge(web_login::routes())
+        .merge(fines::routes());
     match mode {
         Mode::Dev => api.merge(dev::routes()),
         Mode::Prod => api,

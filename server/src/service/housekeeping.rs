@@ -1,5 +1,6 @@
 //! Background housekeeping on every replica (each step is an idempotent conditional statement, so
-//! replicas running it at once do no harm): unused expired shares, old rate windows.
+//! replicas running it at once do no harm): unused expired shares, old rate windows, fine notifications
+//! and purge, reconciliation of payments whose answer was lost.
 
 use crate::App;
 use std::sync::Arc;
@@ -25,6 +26,9 @@ pub async fn run(app: Arc<App>, every: Duration) {
         }
         if let Err(e) = app.store.rate_prune(now - RATE_RETENTION_MS).await {
             tracing::warn!(error = %e, "rate counter cleanup failed");
+        }
+        if let Err(e) = crate::service::fines::daily(&app).await {
+            tracing::warn!(error = %e, "fines job failed");
         }
     }
 }

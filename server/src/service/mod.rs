@@ -4,6 +4,7 @@
 
 pub mod documents;
 pub mod eds;
+pub mod fines;
 pub mod housekeeping;
 pub mod notify;
 pub mod org;

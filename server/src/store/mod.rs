@@ -12,6 +12,7 @@
 
 pub mod citizens;
 pub mod documents;
+pub mod fines;
 pub mod history;
 mod keys;
 pub mod otp;

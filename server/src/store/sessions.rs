@@ -308,7 +308,7 @@ impl Store {
 }
 
 /// A unique-constraint violation becomes `StoreError::Conflict`.
-fn conflict_or(e: sqlx::Error) -> StoreError {
+pub(crate) fn conflict_or(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
         _ => StoreError::Database(e),

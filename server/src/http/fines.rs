@@ -1,0 +1,216 @@
+//! Fines routes: the citizen's fines and search, payments (with `Idempotency-Key`), the acquirer's
+//! webhook, receipts, the licence eligibility checks, and the state bodies' feed.
+
+use crate::AppState;
+use crate::http::extract::{CitizenAuth, PartnerAuth};
+use crate::http::problem::{ApiError, Json, Path, Query};
+use crate::service::fines::{self, FeedFine, FineView, PayRequest, SearchQuery};
+use crate::store::from_millis;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use egov_core::auth::session::Action;
+use egov_core::fines::Tiyn;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(search))
+        .routes(routes!(one))
+        .routes(routes!(pay))
+        .routes(routes!(webhook))
+        .routes(routes!(receipts))
+        .routes(routes!(receipt))
+        .routes(routes!(receipt_qr))
+        .routes(routes!(licence_eligibility))
+        .routes(routes!(vehicle_eligibility))
+        .routes(routes!(feed))
+        .routes(routes!(external_payment))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// `unpaid`, `processing` or `paid`.
+    status: Option<String>,
+}
+
+/// The citizen's own fines with the amount due now and the discount.
+#[utoipa::path(get, path = "/v1/fines", tag = "fines", params(ListQuery), responses((status = 200, body = Vec<FineView>)))]
+async fn list(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<FineView>>, ApiError> {
+    who.require(Action::ViewFines)?;
+    if let Some(s) = q.status.as_deref().filter(|s| !matches!(*s, "unpaid" | "processing" | "paid")) {
+        return Err(ApiError::validation("status", format!("{s:?} is not unpaid, processing or paid")));
+    }
+    Ok(Json(fines::own(&app, &who.citizen_id, q.status.as_deref()).await?))
+}
+
+/// Search, among the citizen's own fines only: `iin`; or `surname`, `given_name` and `birth_date`; or a
+/// vehicle's camera fines by `plate`, `certificate` and `city`. Another person's IIN or name is 403.
+#[utoipa::path(get, path = "/v1/fines/search", tag = "fines", params(SearchQuery),
+    responses((status = 200, body = Vec<FineView>), (status = 403, description = "not yours"), (status = 422)))]
+async fn search(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Vec<FineView>>, ApiError> {
+    who.require(Action::ViewFines)?;
+    Ok(Json(fines::search(&app, &who.citizen_id, &q).await?))
+}
+
+/// One of the citizen's fines.
+#[utoipa::path(get, path = "/v1/fines/{id}", tag = "fines", params(("id" = String, Path)), responses((status = 200, body = FineView), (status = 404)))]
+async fn one(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Path(id): Path<String>,
+) -> Result<Json<FineView>, ApiError> {
+    who.require(Action::ViewFines)?;
+    Ok(Json(fines::own_one(&app, &who.citizen_id, &id).await?.1))
+}
+
+/// Pays one of the citizen's fines for the amount due now. Needs an `Idempotency-Key` header: a retry
+/// with the same key returns the same outcome and never charges twice. 201 paid with the receipt, 202
+/// pending (bank QR) or processing, 402 declined with the decline code, 409 already paid.
+#[utoipa::path(post, path = "/v1/fines/{id}/payments", tag = "fines", params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
+    request_body = PayRequest,
+    responses((status = 201, description = "paid, with the signed receipt"), (status = 202, description = "pending or processing"),
+        (status = 400, description = "no Idempotency-Key"), (status = 402, description = "declined"), (status = 409, description = "already paid")))]
+async fn pay(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<PayRequest>,
+) -> Result<Response, ApiError> {
+    who.require(Action::PayFine)?;
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).ok_or_else(|| {
+        ApiError::bad_request(
+            "send an Idempotency-Key header (a fresh random value per payment, the same on every retry)",
+        )
+    })?;
+    let answer = fines::pay(&app, &who.citizen_id, &id, key, &body).await?;
+    Ok((answer.status, Json(answer.body)).into_response())
+}
+
+/// The acquirer's confirmations (bank QR), signed with HMAC-SHA256 over the raw body in
+/// `X-Acquirer-Signature` (hex).
+#[utoipa::path(post, path = "/v1/payments/webhook", tag = "fines", responses((status = 200, body = Object), (status = 401, description = "bad signature")))]
+async fn webhook(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let sig = headers.get("x-acquirer-signature").and_then(|v| v.to_str().ok());
+    Ok(Json(fines::webhook(&app, &body, sig).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReceiptView {
+    pub id: String,
+    pub fine_id: String,
+    pub protocol_number: String,
+    #[schema(value_type = Object)]
+    pub amount: Tiyn,
+    pub paid_at: chrono::DateTime<chrono::Utc>,
+    /// The signed receipt: compact JWS, `typ` `egov-receipt+jws`, verifiable offline against the JWKS.
+    pub jws: String,
+    /// What its QR code holds.
+    pub qr_url: String,
+}
+
+fn receipt_view(app: &crate::App, r: crate::store::fines::ReceiptRow) -> ReceiptView {
+    ReceiptView {
+        qr_url: format!("{}/v1/receipts/{}", app.public_url, r.id),
+        id: r.id,
+        fine_id: r.fine_id,
+        protocol_number: r.protocol_number,
+        amount: Tiyn(r.amount_tiyn),
+        paid_at: from_millis(r.paid_at),
+        jws: r.jws,
+    }
+}
+
+/// The citizen's electronic receipts, newest first (they outlive purged fines).
+#[utoipa::path(get, path = "/v1/receipts", tag = "fines", responses((status = 200, body = Vec<ReceiptView>)))]
+async fn receipts(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<Vec<ReceiptView>>, ApiError> {
+    Ok(Json(app.store.receipts_of(&who.citizen_id).await?.into_iter().map(|r| receipt_view(&app, r)).collect()))
+}
+
+/// One receipt, downloadable again at any time.
+#[utoipa::path(get, path = "/v1/receipts/{id}", tag = "fines", params(("id" = String, Path)), responses((status = 200, body = ReceiptView), (status = 404)))]
+async fn receipt(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Path(id): Path<String>,
+) -> Result<Json<ReceiptView>, ApiError> {
+    let r = app.store.receipt_of(&who.citizen_id, &id).await?.ok_or_else(|| ApiError::not_found("receipt"))?;
+    Ok(Json(receipt_view(&app, r)))
+}
+
+/// The receipt's QR code (SVG).
+#[utoipa::path(get, path = "/v1/receipts/{id}/qr.svg", tag = "fines", params(("id" = String, Path)),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404)))]
+async fn receipt_qr(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let r = app.store.receipt_of(&who.citizen_id, &id).await?.ok_or_else(|| ApiError::not_found("receipt"))?;
+    let svg = egov_core::qr::render_svg(&receipt_view(&app, r).qr_url).map_err(|_| ApiError::internal())?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+/// Whether the citizen may use the driving licence services: refused, naming the fines, while an unpaid
+/// fine is past its voluntary payment period.
+#[utoipa::path(get, path = "/v1/services/driving-licence/eligibility", tag = "fines", responses((status = 200, body = Object)))]
+async fn licence_eligibility(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<Value>, ApiError> {
+    Ok(Json(fines::eligibility(&app, &who.citizen_id, "driving-licence").await?))
+}
+
+/// The same check for vehicle registration services.
+#[utoipa::path(get, path = "/v1/services/vehicle-registration/eligibility", tag = "fines", responses((status = 200, body = Object)))]
+async fn vehicle_eligibility(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<Value>, ApiError> {
+    Ok(Json(fines::eligibility(&app, &who.citizen_id, "vehicle-registration").await?))
+}
+
+/// A state body registers a fine (scope `agency:fines`).
+#[utoipa::path(post, path = "/v1/agency/fines", tag = "agency", request_body = FeedFine,
+    responses((status = 201, body = FineView), (status = 403), (status = 409, description = "protocol number exists"), (status = 422)))]
+async fn feed(
+    State(app): State<AppState>,
+    org: PartnerAuth,
+    Json(body): Json<FeedFine>,
+) -> Result<(StatusCode, Json<FineView>), ApiError> {
+    org.require("agency:fines")?;
+    Ok((StatusCode::CREATED, Json(fines::register(&app, &org.client_id, body).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalPayment {
+    /// The bank's receipt number.
+    pub bank_receipt_number: String,
+}
+
+/// A state body records that a fine was paid at a bank (scope `agency:fines`).
+#[utoipa::path(post, path = "/v1/agency/fines/{id}/external-payment", tag = "agency", params(("id" = String, Path)), request_body = ExternalPayment,
+    responses((status = 200, body = FineView), (status = 404), (status = 409)))]
+async fn external_payment(
+    State(app): State<AppState>,
+    org: PartnerAuth,
+    Path(id): Path<String>,
+    Json(body): Json<ExternalPayment>,
+) -> Result<Json<FineView>, ApiError> {
+    org.require("agency:fines")?;
+    Ok(Json(fines::external_payment(&app, &org.client_id, &id, &body.bank_receipt_number).await?))
+}

@@ -1,0 +1,701 @@
+//! Traffic fines: the state bodies' feed, the citizen's fines with the amount due and the discount,
+//! search, payment (idempotent, reconciled, never lost or charged twice), signed receipts, payments made
+//! at a bank, the licence eligibility check, and the daily notifications and purge.
+
+use crate::App;
+use crate::adapters::payments::{Method, Outcome, PaymentError, decline_message};
+use crate::http::problem::ApiError;
+use crate::service::{notify, sharing};
+use crate::store::fines::{FineRow, NewReceipt, PaymentRow};
+use crate::store::from_millis;
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use egov_core::fines::{
+    Discount, Exclusion, FineFacts, RECEIPT_TYP, RecordedBy, Tiyn, known_article, mci_on, normalize_plate,
+};
+use egov_core::identity::Iin;
+use egov_core::time::almaty_date;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+/// A fine as the app and state bodies see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FineView {
+    pub id: String,
+    /// `unpaid`, `processing` (a payment is under way) or `paid`.
+    pub status: String,
+    #[schema(value_type = Object)]
+    pub amount: Tiyn,
+    #[schema(value_type = Object)]
+    pub amount_due: Tiyn,
+    #[schema(value_type = Object)]
+    pub discount: Discount,
+    pub protocol_number: String,
+    pub offender_iin: String,
+    pub article: String,
+    pub description: String,
+    pub amount_mci: i64,
+    /// The MCI (tenge) in force on `case_opened_on`.
+    pub mci: i64,
+    pub case_opened_on: String,
+    pub recorded_by: String,
+    pub notice_date: String,
+    pub delivered_on: Option<String>,
+    pub vehicle_plate: Option<String>,
+    pub city: String,
+    pub discount_excluded: Option<String>,
+    /// The last day of voluntary payment; after it an unpaid fine is overdue.
+    pub payment_deadline: Option<String>,
+    pub overdue: bool,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub paid_via: Option<String>,
+}
+
+fn date(s: &str) -> Result<NaiveDate, ApiError> {
+    s.parse().map_err(|_| ApiError::internal())
+}
+
+fn facts(f: &FineRow) -> Result<FineFacts, ApiError> {
+    Ok(FineFacts {
+        recorded_by: if f.recorded_by == "camera" { RecordedBy::Camera } else { RecordedBy::Officer },
+        notice_date: date(&f.notice_date)?,
+        delivered_on: f.delivered_on.as_deref().map(date).transpose()?,
+        excluded: f.discount_excluded.as_deref().and_then(|e| serde_json::from_value(json!(e)).ok()),
+        appealed: false,
+        amount: Tiyn(f.amount_tiyn),
+    })
+}
+
+pub fn view(app: &App, f: &FineRow) -> Result<FineView, ApiError> {
+    let facts = facts(f)?;
+    let now = app.clock.now();
+    let (discount, amount_due) = match (facts.discount(&app.calendar), facts.amount_due(&app.calendar, now)) {
+        (Ok(d), Ok(due)) => (d, due),
+        _ => {
+            tracing::warn!(fine = %f.id, "no working-day calendar for the fine's dates; showing the full amount");
+            (Discount { eligible: false, last_day: None, amount: facts.amount.half() }, facts.amount)
+        }
+    };
+    let paid = f.status == "paid";
+    Ok(FineView {
+        id: f.id.clone(),
+        status: f.status.clone(),
+        amount: facts.amount,
+        amount_due: if paid { Tiyn(0) } else { amount_due },
+        discount,
+        protocol_number: f.protocol_number.clone(),
+        offender_iin: f.offender_iin.clone(),
+        article: f.article.clone(),
+        description: f.description.clone(),
+        amount_mci: f.amount_mci,
+        mci: f.mci_tenge,
+        case_opened_on: f.case_opened_on.clone(),
+        recorded_by: f.recorded_by.clone(),
+        notice_date: f.notice_date.clone(),
+        delivered_on: f.delivered_on.clone(),
+        vehicle_plate: f.vehicle_plate.clone(),
+        city: f.city.clone(),
+        discount_excluded: f.discount_excluded.clone(),
+        payment_deadline: facts.payment_deadline().map(|d| d.to_string()),
+        overdue: !paid && facts.is_overdue(almaty_date(now)),
+        paid_at: f.paid_at.map(from_millis),
+        paid_via: f.paid_via.clone(),
+    })
+}
+
+/// A fine as a state body feeds it (the integration contract of design section 4).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedFine {
+    pub protocol_number: String,
+    pub offender_iin: String,
+    pub article: String,
+    pub description: String,
+    pub amount_mci: i64,
+    pub case_opened_on: String,
+    /// `officer` or `camera`.
+    pub recorded_by: String,
+    pub notice_date: String,
+    pub delivered_on: Option<String>,
+    pub vehicle_plate: Option<String>,
+    pub city: String,
+    /// `other_penalty`, `immunity` or `financial_regulator`.
+    pub discount_excluded: Option<String>,
+}
+
+fn field_date(field: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, ApiError> {
+    let d: NaiveDate = value.parse().map_err(|_| ApiError::validation(field, "must be a date YYYY-MM-DD"))?;
+    if d > today {
+        return Err(ApiError::validation(field, "must not be in the future"));
+    }
+    Ok(d)
+}
+
+const FINE_SMS: &str = "eGov: сізге айыппұл / вам назначен штраф / you have a traffic fine. eGov Mobile → Айыппұлдар / Штрафы / Fines. 7 жұмыс күні ішінде 50% жеңілдік / скидка 50% в течение 7 рабочих дней / 50% off within 7 working days.";
+
+/// Registers a fine from a state body. A camera fine's payment notice is delivered by SMS to the
+/// offender's registered phone (and to their eGov account), which starts its discount period.
+pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineView, ApiError> {
+    let today = almaty_date(app.clock.now());
+    let protocol = feed.protocol_number.trim();
+    if !(6..=20).contains(&protocol.len()) || !protocol.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(ApiError::validation("protocol_number", "must be 6 to 20 letters, digits or dashes"));
+    }
+    let iin = Iin::parse(&feed.offender_iin).map_err(|e| ApiError::validation("offender_iin", e))?;
+    if !known_article(&feed.article) {
+        return Err(ApiError::validation(
+            "article",
+            "not a traffic article of the Administrative Offences Code known to this service",
+        ));
+    }
+    if !(1..=1000).contains(&feed.amount_mci) {
+        return Err(ApiError::validation("amount_mci", "must be from 1 to 1000"));
+    }
+    let description = feed.description.trim();
+    if !(1..=300).contains(&description.chars().count()) {
+        return Err(ApiError::validation("description", "must be 1 to 300 characters"));
+    }
+    let opened = field_date("case_opened_on", &feed.case_opened_on, today)?;
+    let notice = field_date("notice_date", &feed.notice_date, today)?;
+    if notice < opened {
+        return Err(ApiError::validation("notice_date", "must not be before case_opened_on"));
+    }
+    let mut delivered = feed.delivered_on.as_deref().map(|d| field_date("delivered_on", d, today)).transpose()?;
+    if delivered.is_some_and(|d| d < notice) {
+        return Err(ApiError::validation("delivered_on", "must not be before notice_date"));
+    }
+    let recorded_by = match feed.recorded_by.as_str() {
+        "officer" | "camera" => feed.recorded_by.clone(),
+        _ => return Err(ApiError::validation("recorded_by", "must be officer or camera")),
+    };
+    let plate = match feed.vehicle_plate.as_deref().filter(|p| !p.trim().is_empty()) {
+        Some(p) => {
+            Some(normalize_plate(p).ok_or_else(|| ApiError::validation("vehicle_plate", "not a vehicle plate"))?)
+        }
+        None if recorded_by == "camera" => {
+            return Err(ApiError::validation("vehicle_plate", "a camera fine needs the plate"));
+        }
+        None => None,
+    };
+    let city = feed.city.trim();
+    if !(1..=64).contains(&city.chars().count()) {
+        return Err(ApiError::validation("city", "must be 1 to 64 characters"));
+    }
+    if let Some(e) = feed.discount_excluded.as_deref() {
+        serde_json::from_value::<Exclusion>(json!(e)).map_err(|_| {
+            ApiError::validation("discount_excluded", "must be other_penalty, immunity or financial_regulator")
+        })?;
+    }
+    let mci = mci_on(&app.mci, opened)
+        .ok_or_else(|| ApiError::validation("case_opened_on", "no MCI value is configured for that date"))?;
+    let citizen = app.store.citizen_by_iin(&iin.as_string()).await?;
+    let phone = citizen.as_ref().and_then(|c| c.phone.clone());
+    if recorded_by == "camera" && delivered.is_none() && phone.is_some() {
+        delivered = Some(today);
+    }
+    let now = app.clock.now_ms();
+    let row = FineRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        protocol_number: protocol.to_string(),
+        offender_iin: iin.as_string(),
+        article: feed.article.clone(),
+        description: description.to_string(),
+        amount_mci: feed.amount_mci,
+        mci_tenge: mci,
+        amount_tiyn: Tiyn::from_tenge(mci * feed.amount_mci).0,
+        case_opened_on: opened.to_string(),
+        recorded_by,
+        notice_date: notice.to_string(),
+        delivered_on: delivered.map(|d| d.to_string()),
+        vehicle_plate: plate,
+        city: city.to_string(),
+        discount_excluded: feed.discount_excluded.clone(),
+        status: "unpaid".into(),
+        paid_at: None,
+        paid_amount_tiyn: None,
+        paid_via: None,
+        agency: agency.to_string(),
+        created_at: now,
+        notified_soon_at: None,
+        notified_over_at: None,
+    };
+    match app.store.fine_insert(&row).await {
+        Ok(()) => {}
+        Err(crate::store::StoreError::Conflict) => {
+            return Err(ApiError::conflict("fine-exists", "a fine with this protocol number is already registered"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if let Some(c) = &citizen {
+        if let Some(phone) = &phone {
+            let sms = crate::store::sms::NewSms {
+                phone,
+                sender: egov_core::auth::otp::SMS_SENDER,
+                text: FINE_SMS,
+                kind: "notice",
+                expires_at_ms: None,
+            };
+            app.store.sms_enqueue(&sms, now).await?;
+            app.sms_wake.notify_one();
+        }
+        notify::notify(
+            app,
+            &c.id,
+            "fine_new",
+            &json!({"fine_id": row.id, "protocol_number": row.protocol_number, "article": row.article}),
+        )
+        .await?;
+    }
+    view(app, &row)
+}
+
+async fn citizen(app: &App, citizen_id: &str) -> Result<crate::store::citizens::CitizenRow, ApiError> {
+    app.store.citizen_by_id(citizen_id).await?.ok_or_else(|| ApiError::not_found("citizen"))
+}
+
+/// The citizen's own fines, optionally of one status.
+pub async fn own(app: &App, citizen_id: &str, status: Option<&str>) -> Result<Vec<FineView>, ApiError> {
+    let c = citizen(app, citizen_id).await?;
+    let rows = app.store.fines_of(&c.iin).await?;
+    let mut out = Vec::new();
+    for f in rows.iter().filter(|f| status.is_none_or(|s| f.status == s)) {
+        out.push(view(app, f)?);
+    }
+    Ok(out)
+}
+
+/// One of the citizen's fines (404 for anyone else's).
+pub async fn own_one(app: &App, citizen_id: &str, id: &str) -> Result<(FineRow, FineView), ApiError> {
+    let c = citizen(app, citizen_id).await?;
+    let f = app.store.fine(id).await?.filter(|f| f.offender_iin == c.iin).ok_or_else(|| ApiError::not_found("fine"))?;
+    let v = view(app, &f)?;
+    Ok((f, v))
+}
+
+/// How a citizen searches their fines.
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+pub struct SearchQuery {
+    pub iin: Option<String>,
+    pub surname: Option<String>,
+    pub given_name: Option<String>,
+    pub birth_date: Option<String>,
+    pub plate: Option<String>,
+    /// The vehicle registration certificate number.
+    pub certificate: Option<String>,
+    pub city: Option<String>,
+}
+
+/// Search, only ever among the citizen's own fines: by IIN, by full name and birth date, or the camera
+/// fines of their own vehicle by plate, registration certificate and city.
+pub async fn search(app: &App, citizen_id: &str, q: &SearchQuery) -> Result<Vec<FineView>, ApiError> {
+    let c = citizen(app, citizen_id).await?;
+    let not_yours = || ApiError::forbidden("you can only search your own fines");
+    if let Some(iin) = &q.iin {
+        let iin = Iin::parse(iin).map_err(|e| ApiError::validation("iin", e))?;
+        return if iin.as_string() == c.iin { own(app, citizen_id, None).await } else { Err(not_yours()) };
+    }
+    if let (Some(surname), Some(given), Some(birth)) = (&q.surname, &q.given_name, &q.birth_date) {
+        let birth: NaiveDate =
+            birth.parse().map_err(|_| ApiError::validation("birth_date", "must be a date YYYY-MM-DD"))?;
+        let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
+        let latin_or_cyrillic = (same(surname, &c.surname) || same(surname, &c.surname_lat))
+            && (same(given, &c.given_name) || same(given, &c.given_name_lat));
+        return if latin_or_cyrillic && birth.to_string() == c.birth_date {
+            own(app, citizen_id, None).await
+        } else {
+            Err(not_yours())
+        };
+    }
+    if let (Some(plate), Some(cert), Some(city)) = (&q.plate, &q.certificate, &q.city) {
+        let plate = normalize_plate(plate).ok_or_else(|| ApiError::validation("plate", "not a vehicle plate"))?;
+        let compact = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+        // Through the documents service, which generates the citizen's documents if this is their first use.
+        let held = crate::service::documents::list(app, &c.id).await.map(|(_, docs, _)| docs).unwrap_or_default();
+        let owns = held.into_iter().any(|d| {
+            let fields: Value = serde_json::from_str(&d.fields).unwrap_or_default();
+            d.kind == "vehicle_registration"
+                && fields["plate"].as_str().and_then(normalize_plate).as_deref() == Some(plate.as_str())
+                && compact(&d.number) == compact(cert)
+        });
+        if !owns {
+            return Err(ApiError::forbidden(
+                "that plate and registration certificate are not of a vehicle registered to you",
+            ));
+        }
+        let rows = app.store.camera_fines_of_plate(&plate, city.trim()).await?;
+        return rows.iter().map(|f| view(app, f)).collect();
+    }
+    Err(ApiError::validation(
+        "iin",
+        "search by iin; or surname, given_name and birth_date; or plate, certificate and city",
+    ))
+}
+
+/// How the citizen pays.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayRequest {
+    /// `card`, `phone_balance` or `bank_qr`.
+    pub method: String,
+    /// `card`: the acquirer's token of the card (never a card number).
+    pub card_token: Option<String>,
+    /// `phone_balance`: a Beeline or Activ number (default: the citizen's registered phone).
+    pub phone: Option<String>,
+}
+
+/// What a payment answered (replayed as is for a repeated idempotency key).
+pub struct PayAnswer {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+fn receipt_json(app: &App, r: &crate::store::fines::ReceiptRow) -> Value {
+    json!({"id": r.id, "jws": r.jws, "qr_url": format!("{}/v1/receipts/{}", app.public_url, r.id), "paid_at": from_millis(r.paid_at),
+        "amount": Tiyn(r.amount_tiyn), "protocol_number": r.protocol_number})
+}
+
+/// The answer for a payment in its current state.
+async fn answer(app: &App, p: &PaymentRow) -> Result<PayAnswer, ApiError> {
+    match p.status.as_str() {
+        "approved" => {
+            let r = app.store.receipt_by_payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+            Ok(PayAnswer {
+                status: StatusCode::CREATED,
+                body: json!({"payment_id": p.id, "status": "paid", "fine_id": p.fine_id, "amount": Tiyn(p.amount_tiyn), "receipt": receipt_json(app, &r)}),
+            })
+        }
+        "declined" => {
+            let code = p.decline_code.clone().unwrap_or_default();
+            Err(ApiError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "payment-declined",
+                format!("the payment was declined: {}", decline_message(&code)),
+            )
+            .with("decline_code", code)
+            .with("payment_id", &p.id))
+        }
+        "awaiting" => Ok(PayAnswer {
+            status: StatusCode::ACCEPTED,
+            body: json!({"payment_id": p.id, "status": "pending", "fine_id": p.fine_id, "amount": Tiyn(p.amount_tiyn), "qr_payload": p.qr_payload,
+                "detail": "pay the QR in your bank's app; the fine shows as paid once the bank confirms"}),
+        }),
+        "cancelled" => {
+            Err(ApiError::conflict("fine-not-payable", "the fine was paid or was being paid by another payment"))
+        }
+        _ => Ok(PayAnswer {
+            status: StatusCode::ACCEPTED,
+            body: json!({"payment_id": p.id, "status": "processing", "fine_id": p.fine_id, "amount": Tiyn(p.amount_tiyn),
+                "detail": "the bank has not confirmed yet; retry with the same Idempotency-Key to see the outcome"}),
+        }),
+    }
+}
+
+/// Pays a fine: only the offender, for the amount due now, once per idempotency key, never twice for a
+/// fine. A lost acquirer answer is reconciled by asking the acquirer, never by charging again.
+pub async fn pay(
+    app: &App,
+    citizen_id: &str,
+    fine_id: &str,
+    key: &str,
+    req: &PayRequest,
+) -> Result<PayAnswer, ApiError> {
+    let gateway =
+        app.payments.clone().ok_or_else(|| ApiError::unavailable("payments are not configured on this server"))?;
+    if !(8..=128).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::bad_request("Idempotency-Key must be 8 to 128 visible characters"));
+    }
+    let c = citizen(app, citizen_id).await?;
+    let (fine, _) = own_one(app, citizen_id, fine_id).await?;
+    let method = match req.method.as_str() {
+        "card" => {
+            let token = req
+                .card_token
+                .clone()
+                .filter(|t| (4..=64).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+                .ok_or_else(|| ApiError::validation("card_token", "a card payment needs the acquirer's card token"))?;
+            Method::Card { token }
+        }
+        "phone_balance" => {
+            let phone = match &req.phone {
+                Some(p) => egov_core::identity::Phone::parse(p).map_err(|e| ApiError::validation("phone", e))?,
+                None => egov_core::identity::Phone::parse(c.phone.as_deref().unwrap_or(""))
+                    .map_err(|e| ApiError::validation("phone", e))?,
+            };
+            if !egov_core::fines::pays_from_balance(&phone) {
+                return Err(ApiError::validation("phone", "only Beeline and Activ numbers can pay from the balance"));
+            }
+            Method::PhoneBalance { phone: phone.as_str().to_string() }
+        }
+        "bank_qr" => Method::BankQr,
+        _ => return Err(ApiError::validation("method", "must be card, phone_balance or bank_qr")),
+    };
+    let request_hash = {
+        let canonical =
+            json!({"fine": fine_id, "method": req.method, "card_token": req.card_token, "phone": req.phone})
+                .to_string();
+        ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes())
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    if let Some(existing) = app.store.payment_by_key(citizen_id, key).await? {
+        return replay(app, &gateway, existing, &request_hash).await;
+    }
+    if fine.status == "paid" {
+        return Err(ApiError::conflict("fine-paid", "this fine is already paid"));
+    }
+    let now = app.clock.now();
+    let amount = facts(&fine)?
+        .amount_due(&app.calendar, now)
+        .map_err(|_| ApiError::unavailable("the working-day calendar does not cover this fine's dates"))?;
+    let payment_id = uuid::Uuid::new_v4().to_string();
+    if !app
+        .store
+        .payment_insert(
+            &payment_id,
+            fine_id,
+            Some(citizen_id),
+            Some(key),
+            Some(&request_hash),
+            method.name(),
+            amount.0,
+            now.timestamp_millis(),
+        )
+        .await?
+    {
+        let existing = app.store.payment_by_key(citizen_id, key).await?.ok_or_else(ApiError::internal)?;
+        return replay(app, &gateway, existing, &request_hash).await;
+    }
+    if !app.store.fine_hold(fine_id).await? {
+        app.store.payment_set(&payment_id, "cancelled", None, None).await?;
+        let paid = app.store.fine(fine_id).await?.is_some_and(|f| f.status == "paid");
+        return Err(if paid {
+            ApiError::conflict("fine-paid", "this fine is already paid")
+        } else {
+            ApiError::conflict("payment-in-progress", "another payment of this fine is under way")
+        });
+    }
+    let p = app.store.payment(&payment_id).await?.ok_or_else(ApiError::internal)?;
+    let outcome = gateway.charge(&payment_id, amount.0, &method).await;
+    settle(app, &p, outcome).await?;
+    let p = app.store.payment(&payment_id).await?.ok_or_else(ApiError::internal)?;
+    answer(app, &p).await
+}
+
+async fn replay(
+    app: &App,
+    gateway: &std::sync::Arc<dyn crate::adapters::payments::PaymentGateway>,
+    p: PaymentRow,
+    hash: &str,
+) -> Result<PayAnswer, ApiError> {
+    if p.request_hash.as_deref() != Some(hash) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency-key-reused",
+            "this Idempotency-Key was used for a different payment",
+        ));
+    }
+    if matches!(p.status.as_str(), "pending" | "unknown") {
+        let outcome = gateway.status(&p.id).await;
+        if let Ok(Some(o)) = outcome {
+            settle(app, &p, Ok(o)).await?;
+        }
+    }
+    let p = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+    answer(app, &p).await
+}
+
+/// Applies what the acquirer said about a payment.
+async fn settle(app: &App, p: &PaymentRow, outcome: Result<Outcome, PaymentError>) -> Result<(), ApiError> {
+    match outcome {
+        Ok(Outcome::Approved { reference }) => approve(app, p, &reference).await,
+        Ok(Outcome::Declined { code }) => {
+            if app.store.payment_set(&p.id, "declined", Some(&code), None).await? {
+                app.store.fine_release(&p.fine_id).await?;
+            }
+            Ok(())
+        }
+        Ok(Outcome::Pending { qr_payload }) => {
+            app.store.payment_set(&p.id, "awaiting", None, Some(&qr_payload)).await?;
+            Ok(())
+        }
+        Err(PaymentError::Timeout) => {
+            app.store.payment_set(&p.id, "unknown", None, None).await?;
+            // The answer was lost, not necessarily the charge: ask the acquirer what happened.
+            let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+            if let Some(gw) = &app.payments {
+                if let Ok(Some(o)) = gw.status(&p.id).await {
+                    return Box::pin(settle(app, &fresh, Ok(o))).await;
+                }
+            }
+            Ok(())
+        }
+        Err(PaymentError::Unavailable(e)) => {
+            tracing::warn!(error = %e, payment = %p.id, "acquirer unavailable");
+            app.store.payment_set(&p.id, "unknown", None, None).await?;
+            Ok(())
+        }
+    }
+}
+
+/// The payment is confirmed: the fine is paid on the confirmation date, with a signed receipt.
+async fn approve(app: &App, p: &PaymentRow, reference: &str) -> Result<(), ApiError> {
+    let fine = app.store.fine(&p.fine_id).await?.ok_or_else(ApiError::internal)?;
+    let now = app.clock.now();
+    let receipt_id = uuid::Uuid::new_v4().to_string();
+    let payload = json!({
+        "iss": app.public_url, "iat": now.timestamp(), "receipt_id": receipt_id, "payment_id": p.id,
+        "fine": {"id": fine.id, "protocol_number": fine.protocol_number, "article": fine.article, "description": fine.description},
+        "amount_paid": Tiyn(p.amount_tiyn), "full_amount": Tiyn(fine.amount_tiyn), "discount_applied": p.amount_tiyn < fine.amount_tiyn,
+        "paid_at": now, "paid_on": almaty_date(now), "method": p.method, "acquirer_reference": reference,
+        "verify_url": format!("{}/v1/receipts/{}", app.public_url, receipt_id),
+    });
+    let jws = sharing::sign_jws(app, RECEIPT_TYP, &payload)?;
+    let history = json!({"service": "fine_payment", "protocol_number": fine.protocol_number, "amount": Tiyn(p.amount_tiyn), "receipt_id": receipt_id});
+    let receipt = NewReceipt { id: &receipt_id, jws: &jws, history: Some(("fine_paid", history)) };
+    if app.store.payment_approve(p, reference, &receipt, &p.method, now.timestamp_millis()).await? {
+        if let Some(c) = &p.citizen_id {
+            notify::notify(app, c, "fine_paid", &json!({"fine_id": fine.id, "receipt_id": receipt_id})).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The acquirer's webhook (bank QR confirmations): the body must carry a valid HMAC-SHA256 signature.
+pub async fn webhook(app: &App, body: &[u8], signature_hex: Option<&str>) -> Result<Value, ApiError> {
+    let gateway =
+        app.payments.clone().ok_or_else(|| ApiError::unavailable("payments are not configured on this server"))?;
+    let sig = signature_hex.and_then(|h| {
+        (0..h.len())
+            .step_by(2)
+            .map(|i| h.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+            .collect::<Option<Vec<u8>>>()
+    });
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, gateway.webhook_key());
+    if sig.is_none_or(|s| ring::hmac::verify(&key, body, &s).is_err()) {
+        return Err(ApiError::unauthorized("the webhook signature does not verify"));
+    }
+    #[derive(Deserialize)]
+    struct Hook {
+        payment_id: String,
+        status: String,
+        reference: Option<String>,
+        decline_code: Option<String>,
+    }
+    let hook: Hook = serde_json::from_slice(body).map_err(|e| ApiError::validation("body", e))?;
+    let p = app.store.payment(&hook.payment_id).await?.ok_or_else(|| ApiError::not_found("payment"))?;
+    let outcome = match hook.status.as_str() {
+        "approved" => Outcome::Approved { reference: hook.reference.unwrap_or_else(|| "bank-qr".into()) },
+        "declined" => Outcome::Declined { code: hook.decline_code.unwrap_or_else(|| "05".into()) },
+        _ => return Err(ApiError::validation("status", "must be approved or declined")),
+    };
+    settle(app, &p, Ok(outcome)).await?;
+    let p = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+    Ok(json!({"payment_id": p.id, "status": p.status}))
+}
+
+/// A state body records a payment made at a bank.
+pub async fn external_payment(
+    app: &App,
+    agency: &str,
+    fine_id: &str,
+    bank_receipt: &str,
+) -> Result<FineView, ApiError> {
+    let bank_receipt = bank_receipt.trim();
+    if !(3..=64).contains(&bank_receipt.len()) {
+        return Err(ApiError::validation("bank_receipt_number", "must be 3 to 64 characters"));
+    }
+    let fine = app.store.fine(fine_id).await?.ok_or_else(|| ApiError::not_found("fine"))?;
+    if fine.status == "paid" {
+        return Err(ApiError::conflict("fine-paid", "this fine is already paid"));
+    }
+    if !app.store.fine_hold(fine_id).await? {
+        return Err(ApiError::conflict("payment-in-progress", "another payment of this fine is under way"));
+    }
+    let now = app.clock.now();
+    let citizen = app.store.citizen_by_iin(&fine.offender_iin).await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let due = facts(&fine)?.amount_due(&app.calendar, now).unwrap_or(Tiyn(fine.amount_tiyn));
+    app.store
+        .payment_insert(
+            &id,
+            fine_id,
+            citizen.as_ref().map(|c| c.id.as_str()),
+            None,
+            None,
+            "bank",
+            due.0,
+            now.timestamp_millis(),
+        )
+        .await?;
+    let p = app.store.payment(&id).await?.ok_or_else(ApiError::internal)?;
+    approve(app, &p, &format!("{agency}:{bank_receipt}")).await?;
+    view(app, &app.store.fine(fine_id).await?.ok_or_else(ApiError::internal)?)
+}
+
+/// Whether a licence service may be provided: refused while an unpaid fine is past its voluntary
+/// payment period (a timely unfulfilled fine is a ground for refusal).
+pub async fn eligibility(app: &App, citizen_id: &str, service: &str) -> Result<Value, ApiError> {
+    let fines = own(app, citizen_id, None).await?;
+    let blocking: Vec<Value> = fines
+        .iter()
+        .filter(|f| f.overdue)
+        .map(|f| json!({"fine_id": f.id, "protocol_number": f.protocol_number, "article": f.article, "amount_due": f.amount_due, "payment_deadline": f.payment_deadline}))
+        .collect();
+    let allowed = blocking.is_empty();
+    Ok(json!({
+        "service": service,
+        "allowed": allowed,
+        "reasons": if allowed { Vec::new() } else { vec![json!({"code": "overdue_fines", "detail": "unpaid fines are past their voluntary payment period; pay them to use this service", "fines": blocking})] },
+    }))
+}
+
+/// The daily job: tells citizens the day before their discount ends and when it has ended, purges fines
+/// a year past their deadline (receipts stay), and settles payments whose answer was lost.
+pub async fn daily(app: &App) -> Result<(), ApiError> {
+    let now = app.clock.now();
+    let today = almaty_date(now);
+    for f in app.store.fines_all_unpaid_or_old().await? {
+        let facts = facts(&f)?;
+        if facts.purgeable(today) {
+            app.store.fine_delete(&f.id).await?;
+            continue;
+        }
+        if f.status == "paid" {
+            continue;
+        }
+        let Some(citizen) = app.store.citizen_by_iin(&f.offender_iin).await? else { continue };
+        let Ok(d) = facts.discount(&app.calendar) else { continue };
+        let Some(last) = d.last_day else { continue };
+        if today.succ_opt() == Some(last)
+            && app.store.fine_mark(&f.id, "notified_soon_at", now.timestamp_millis()).await?
+        {
+            notify::notify(
+                app,
+                &citizen.id,
+                "fine_discount_ends_tomorrow",
+                &json!({"fine_id": f.id, "last_day": last, "amount": d.amount}),
+            )
+            .await?;
+        }
+        if today > last && app.store.fine_mark(&f.id, "notified_over_at", now.timestamp_millis()).await? {
+            notify::notify(
+                app,
+                &citizen.id,
+                "fine_discount_over",
+                &json!({"fine_id": f.id, "amount_due": Tiyn(f.amount_tiyn)}),
+            )
+            .await?;
+        }
+    }
+    if let Some(gw) = app.payments.clone() {
+        for p in app.store.payments_unsettled(now.timestamp_millis() - 5_000).await? {
+            if let Ok(Some(o)) = gw.status(&p.id).await {
+                settle(app, &p, Ok(o)).await?;
+            }
+        }
+    }
+    Ok(())
+}

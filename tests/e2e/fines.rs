@@ -1,0 +1,457 @@
+//! Fines over HTTP: the state body's feed and its validation, the discount's last day and the amount due,
+//! payments (discount, every decline code, a lost acquirer answer retried with the same key, bank QR with
+//! a signed webhook), receipts verified offline, search, bank payments recorded by a state body, and the
+//! licence eligibility check.
+
+use harness::flows::*;
+use harness::{Server, Value, body_json, client, expect_problem, get_auth, json, post_auth};
+
+const CALENDARS: [&str; 6] = [
+    include_str!("../../server/calendars/kz-2022.json"),
+    include_str!("../../server/calendars/kz-2023.json"),
+    include_str!("../../server/calendars/kz-2024.json"),
+    include_str!("../../server/calendars/kz-2025.json"),
+    include_str!("../../server/calendars/kz-2026.json"),
+    include_str!("../../server/calendars/kz-2027.json"),
+];
+
+fn today() -> chrono::NaiveDate {
+    egov_core::time::almaty_date(chrono::Utc::now())
+}
+
+async fn access(server: &Server, phone: &str) -> String {
+    login_otp(server, phone).await["access_token"].as_str().unwrap().to_string()
+}
+
+fn feed(protocol: &str, iin: &str, notice: &str) -> Value {
+    json!({"protocol_number": protocol, "offender_iin": iin, "article": "592-1", "description": "Speeding by 10-20 km/h",
+        "amount_mci": 5, "case_opened_on": notice, "recorded_by": "officer", "notice_date": notice, "delivered_on": null,
+        "vehicle_plate": "777AAA02", "city": "Astana", "discount_excluded": null})
+}
+
+async fn register(server: &Server, police: &str, body: Value) -> Value {
+    let r = post_auth(server, "/v1/agency/fines", police, body).await;
+    assert_eq!(r.status(), 201);
+    body_json(r).await
+}
+
+async fn pay(server: &Server, token: &str, fine: &str, key: Option<&str>, body: Value) -> reqwest::Response {
+    let mut req = client().post(server.url(&format!("/v1/fines/{fine}/payments"))).bearer_auth(token).json(&body);
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    req.send().await.unwrap()
+}
+
+async fn jwks(server: &Server) -> Value {
+    body_json(client().get(server.url("/.well-known/jwks.json")).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn a_registered_fine_shows_the_right_last_discount_day_and_amount() {
+    let server = Server::start().await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let notice = today() - chrono::Duration::days(1);
+    let fine = register(&server, &police, feed("P-TODAY-01", CITIZEN_2.1, &notice.to_string())).await;
+    // 5 MCI of the year the case was opened, in tiyn.
+    let mci = if notice.format("%Y").to_string() == "2026" { 4325 } else { fine["mci"].as_i64().unwrap() };
+    assert_eq!(fine["amount"], json!({"tiyn": 5 * mci * 100, "currency": "KZT"}));
+    let calendar = egov_core::fines::Calendar::load(CALENDARS).unwrap();
+    let last = calendar.nth_working_day_after(notice, 7).unwrap();
+    assert_eq!(fine["discount"]["eligible"], true);
+    assert_eq!(fine["discount"]["last_day"], last.to_string());
+    assert_eq!(fine["amount_due"]["tiyn"], 5 * mci * 50, "half while the discount runs");
+
+    // The egov.kz example: notice Monday 1 August 2022, discount through Wednesday 10 August; long over.
+    let old = register(&server, &police, json!({"protocol_number": "P-2022-0801", "offender_iin": CITIZEN_2.1, "article": "592-1",
+        "description": "Speeding", "amount_mci": 5, "case_opened_on": "2022-07-29", "recorded_by": "officer", "notice_date": "2022-08-01",
+        "city": "Astana"})).await;
+    assert_eq!(old["discount"]["last_day"], "2022-08-10");
+    assert_eq!(old["amount"]["tiyn"], 5 * 3180 * 100, "the MCI in force on 29 July 2022");
+    assert_eq!(old["amount_due"], old["amount"], "the full amount after the discount");
+    assert_eq!(old["overdue"], true);
+
+    let citizen = access(&server, CITIZEN_2.0).await;
+    let mine = body_json(get_auth(&server, "/v1/fines", &citizen).await).await;
+    assert_eq!(mine.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn the_feed_refuses_bad_input_with_clear_answers_and_normalises_cyrillic_plates() {
+    let server = Server::start().await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    let d = today().to_string();
+    let base = feed("P-VALID-01", CITIZEN_2.1, &d);
+    expect_problem(post_auth(&server, "/v1/agency/fines", &verifier, base.clone()).await, 403, "insufficient-scope")
+        .await;
+    let cases: Vec<(&str, Value)> = vec![
+        ("article", json!({"article": "999-9"})),
+        ("amount_mci", json!({"amount_mci": 0})),
+        ("amount_mci", json!({"amount_mci": -5})),
+        ("offender_iin", json!({"offender_iin": "900315301238"})),
+        ("notice_date", json!({"notice_date": (today() + chrono::Duration::days(3)).to_string()})),
+        ("recorded_by", json!({"recorded_by": "satellite"})),
+        ("discount_excluded", json!({"discount_excluded": "friendship"})),
+        ("vehicle_plate", json!({"vehicle_plate": "ЖЖЖ"})),
+    ];
+    for (field, change) in cases {
+        let mut body = base.clone();
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let p = expect_problem(post_auth(&server, "/v1/agency/fines", &police, body).await, 422, "validation").await;
+        assert_eq!(p["field"], field, "{p}");
+    }
+    let mut cyrillic = base.clone();
+    cyrillic["vehicle_plate"] = json!("777 ААА 02");
+    let fine = register(&server, &police, cyrillic).await;
+    assert_eq!(fine["vehicle_plate"], "777AAA02");
+    expect_problem(post_auth(&server, "/v1/agency/fines", &police, base.clone()).await, 409, "fine-exists").await;
+}
+
+#[tokio::test]
+async fn a_camera_fine_is_delivered_by_sms_to_the_registered_phone_and_the_period_starts() {
+    let server = Server::start().await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let mut body = feed("P-CAM-0001", CITIZEN_2.1, &today().to_string());
+    body["recorded_by"] = json!("camera");
+    let fine = register(&server, &police, body).await;
+    assert_eq!(fine["delivered_on"], today().to_string());
+    assert!(fine["discount"]["last_day"].is_string());
+    let sms = next_sms(&server, CITIZEN_2.0, &[]).await;
+    assert!(sms["text"].as_str().unwrap().contains("fine"));
+
+    // The demo camera fine of citizen 1 was never delivered: its discount has not started.
+    let token = access(&server, CITIZEN_1.0).await;
+    let fines = body_json(get_auth(&server, "/v1/fines", &token).await).await;
+    let waiting = fines.as_array().unwrap().iter().find(|f| f["protocol_number"] == "DEMO-000003").unwrap();
+    assert_eq!(waiting["discount"]["last_day"], Value::Null);
+    assert_eq!(waiting["discount"]["eligible"], true);
+}
+
+#[tokio::test]
+async fn paying_with_the_discount_gives_a_receipt_that_verifies_offline() {
+    let server = Server::start().await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let fine = register(&server, &police, feed("P-PAY-0001", CITIZEN_2.1, &today().to_string())).await;
+    let token = access(&server, CITIZEN_2.0).await;
+    let id = fine["id"].as_str().unwrap();
+    let r = pay(&server, &token, id, Some("key-pay-0001"), json!({"method": "card", "card_token": "tok_ok"})).await;
+    assert_eq!(r.status(), 201);
+    let paid = body_json(r).await;
+    assert_eq!(paid["amount"], fine["amount_due"], "the discounted amount due at the time of payment");
+    let receipt = egov_core::fines::verify_receipt(paid["receipt"]["jws"].as_str().unwrap(), &jwks(&server).await)
+        .expect("verifies offline");
+    assert_eq!(receipt.payload["fine"]["protocol_number"], "P-PAY-0001");
+    assert_eq!(receipt.payload["discount_applied"], true);
+    assert_eq!(receipt.payload["amount_paid"], fine["amount_due"]);
+    let after = body_json(get_auth(&server, &format!("/v1/fines/{id}"), &token).await).await;
+    assert_eq!(after["status"], "paid");
+    let receipts = body_json(get_auth(&server, "/v1/receipts", &token).await).await;
+    assert_eq!(receipts.as_array().unwrap().len(), 1);
+    let again = body_json(
+        get_auth(&server, &format!("/v1/receipts/{}", paid["receipt"]["id"].as_str().unwrap()), &token).await,
+    )
+    .await;
+    assert_eq!(again["jws"], paid["receipt"]["jws"], "downloadable again");
+    let history = body_json(get_auth(&server, "/v1/history", &token).await).await;
+    assert!(
+        history.as_array().unwrap().iter().any(|e| e["kind"] == "fine_paid"),
+        "in the history of obtained services"
+    );
+    let r = pay(&server, &token, id, Some("key-pay-0002"), json!({"method": "card", "card_token": "tok_ok"})).await;
+    expect_problem(r, 409, "fine-paid").await;
+}
+
+#[tokio::test]
+async fn each_decline_code_is_a_402_with_its_message_and_the_fine_stays_unpaid() {
+    let server = Server::start().await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let fine = register(&server, &police, feed("P-DECL-001", CITIZEN_2.1, &today().to_string())).await;
+    let token = access(&server, CITIZEN_2.0).await;
+    let id = fine["id"].as_str().unwrap();
+    for (code, words) in [("51", "insufficient funds"), ("54", "expired"), ("57", "internet payments"), ("61", "limit")]
+    {
+        let r = pay(
+            &server,
+            &token,
+            id,
+            Some(&format!("key-decline-{code}")),
+            json!({"method": "card", "card_token": format!("tok_{code}")}),
+        )
+        .await;
+        let p = expect_problem(r, 402, "payment-declined").await;
+        assert_eq!(p["decline_code"], code);
+        assert!(p["detail"].as_str().unwrap().contains(words), "{p}");
+    }
+    let after = body_json(get_auth(&server, &format!("/v1/fines/{id}"), &token).await).await;
+    assert_eq!(after["status"], "unpaid");
+}
+
+#[tokio::test]
+async fn a_lost_acquirer_answer_is_reconciled_and_a_retry_with_the_same_key_charges_once() {
+    let server = Server::start().await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let fine = register(&server, &police, feed("P-TIMEOUT1", CITIZEN_2.1, &today().to_string())).await;
+    let token = access(&server, CITIZEN_2.0).await;
+    let id = fine["id"].as_str().unwrap();
+    let body = json!({"method": "card", "card_token": "tok_timeout"});
+    let first = pay(&server, &token, id, Some("key-timeout-1"), body.clone()).await;
+    assert_eq!(first.status(), 201, "reconciled with the acquirer, not lost");
+    let first = body_json(first).await;
+    let second = body_json(pay(&server, &token, id, Some("key-timeout-1"), body.clone()).await).await;
+    assert_eq!(first["receipt"]["id"], second["receipt"]["id"], "the same outcome for the same key");
+    assert_eq!(first["payment_id"], second["payment_id"]);
+    let db = server.place.sql().await;
+    let charges: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sim_acquirer s JOIN payments p ON p.id = s.payment_id WHERE p.fine_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(charges, 1, "the acquirer charged once");
+    let approved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE fine_id = $1 AND status = 'approved'")
+        .bind(id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(approved, 1);
+    // The same key for a different payment is refused.
+    let r = pay(&server, &token, id, Some("key-timeout-1"), json!({"method": "card", "card_token": "tok_ok"})).await;
+    expect_problem(r, 422, "idempotency-key-reused").await;
+}
+
+fn hmac_hex(key: &[u8], body: &[u8]) -> String {
+    ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), body)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bank_qr_payment_is_pending_until_the_acquirers_signed_webhook() {
+    let server = Server::start().await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let fine = register(&server, &police, feed("P-QR-00001", CITIZEN_2.1, &today().to_string())).await;
+    let token = access(&server, CITIZEN_2.0).await;
+    let id = fine["id"].as_str().unwrap();
+    let r = pay(&server, &token, id, Some("key-qr-00001"), json!({"method": "bank_qr"})).await;
+    assert_eq!(r.status(), 202);
+    let pending = body_json(r).await;
+    assert_eq!(pending["status"], "pending");
+    assert!(pending["qr_payload"].as_str().unwrap().starts_with("KZQR1|"));
+    assert_eq!(body_json(get_auth(&server, &format!("/v1/fines/{id}"), &token).await).await["status"], "processing");
+
+    let hook =
+        json!({"payment_id": pending["payment_id"], "status": "approved", "reference": "HALYK-QR-1"}).to_string();
+    let bad = client()
+        .post(server.url("/v1/payments/webhook"))
+        .header("x-acquirer-signature", hmac_hex(b"wrong", hook.as_bytes()))
+        .body(hook.clone())
+        .send()
+        .await
+        .unwrap();
+    expect_problem(bad, 401, "unauthorized").await;
+    let good = client()
+        .post(server.url("/v1/payments/webhook"))
+        .header("x-acquirer-signature", hmac_hex(b"dev-acquirer-webhook-secret", hook.as_bytes()))
+        .body(hook)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(good.status(), 200);
+    assert_eq!(body_json(get_auth(&server, &format!("/v1/fines/{id}"), &token).await).await["status"], "paid");
+    let replay = body_json(pay(&server, &token, id, Some("key-qr-00001"), json!({"method": "bank_qr"})).await).await;
+    assert_eq!(replay["status"], "paid");
+    assert!(egov_core::fines::verify_receipt(replay["receipt"]["jws"].as_str().unwrap(), &jwks(&server).await).is_ok());
+}
+
+#[tokio::test]
+async fn payments_need_a_key_a_valid_method_and_the_offender() {
+    let server = Server::start().await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let fine = register(&server, &police, feed("P-RULES-01", CITIZEN_2.1, &today().to_string())).await;
+    let id = fine["id"].as_str().unwrap();
+    let owner = access(&server, CITIZEN_2.0).await;
+    let other = access(&server, CITIZEN_1.0).await;
+    expect_problem(
+        pay(&server, &owner, id, None, json!({"method": "card", "card_token": "tok_ok"})).await,
+        400,
+        "bad-request",
+    )
+    .await;
+    expect_problem(
+        pay(&server, &other, id, Some("key-other-01"), json!({"method": "card", "card_token": "tok_ok"})).await,
+        404,
+        "not-found",
+    )
+    .await;
+    expect_problem(pay(&server, &owner, id, Some("key-rules-01"), json!({"method": "card"})).await, 422, "validation")
+        .await;
+    expect_problem(pay(&server, &owner, id, Some("key-rules-02"), json!({"method": "cash"})).await, 422, "validation")
+        .await;
+    expect_problem(
+        pay(&server, &owner, id, Some("key-rules-03"), json!({"method": "phone_balance", "phone": "+77071234567"}))
+            .await,
+        422,
+        "validation",
+    )
+    .await;
+    let r = pay(&server, &owner, id, Some("key-rules-04"), json!({"method": "phone_balance", "phone": "+77771234567"}))
+        .await;
+    assert_eq!(r.status(), 201, "a Beeline number pays from its balance");
+}
+
+#[tokio::test]
+async fn search_finds_only_the_citizens_own_fines() {
+    let server = Server::start().await;
+    let token = access(&server, CITIZEN_1.0).await;
+    let q = |query: &str| {
+        let path = format!("/v1/fines/search?{query}");
+        let (server, token) = (&server, &token);
+        async move { get_auth(server, &path, token).await }
+    };
+    let r = q(&format!("iin={}", CITIZEN_1.1)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(body_json(r).await.as_array().unwrap().len(), 5);
+    expect_problem(q(&format!("iin={}", CITIZEN_2.1)).await, 403, "forbidden").await;
+    expect_problem(q("iin=871008401428").await, 422, "validation").await;
+    assert_eq!(q("surname=Ахметова&given_name=Айгерим&birth_date=1987-10-08").await.status(), 200);
+    assert_eq!(q("surname=akhmetova&given_name=AIGERIM&birth_date=1987-10-08").await.status(), 200);
+    expect_problem(q("surname=Жұмабаев&given_name=Нұрлан&birth_date=1990-03-15").await, 403, "forbidden").await;
+    let r = q("plate=123%20АВС%2002&certificate=AA%2000456789&city=Almaty").await;
+    assert_eq!(r.status(), 200);
+    let camera = body_json(r).await;
+    assert!(camera.as_array().unwrap().iter().all(|f| f["recorded_by"] == "camera"));
+    assert!(camera.as_array().unwrap().iter().any(|f| f["protocol_number"] == "DEMO-000003"));
+    expect_problem(q("plate=123ABC02&certificate=AA%2099999999&city=Almaty").await, 403, "forbidden").await;
+    expect_problem(q("city=Almaty").await, 422, "validation").await;
+}
+
+#[tokio::test]
+async fn eligibility_is_refused_while_a_fine_is_overdue_and_flips_when_it_is_paid() {
+    let server = Server::start().await;
+    let token = access(&server, CITIZEN_1.0).await;
+    let check = body_json(get_auth(&server, "/v1/services/driving-licence/eligibility", &token).await).await;
+    assert_eq!(check["allowed"], false);
+    let named = &check["reasons"][0]["fines"];
+    assert_eq!(named.as_array().unwrap().len(), 1);
+    assert_eq!(named[0]["protocol_number"], "DEMO-000005");
+    let vehicle = body_json(get_auth(&server, "/v1/services/vehicle-registration/eligibility", &token).await).await;
+    assert_eq!(vehicle["allowed"], false);
+
+    let fines = body_json(get_auth(&server, "/v1/fines", &token).await).await;
+    let overdue = fines.as_array().unwrap().iter().find(|f| f["protocol_number"] == "DEMO-000005").unwrap().clone();
+    assert_eq!(overdue["amount_due"], overdue["amount"], "the full amount once the discount is over");
+    let over = fines.as_array().unwrap().iter().find(|f| f["protocol_number"] == "DEMO-000002").unwrap();
+    assert_eq!(over["amount_due"], over["amount"]);
+    let running = fines.as_array().unwrap().iter().find(|f| f["protocol_number"] == "DEMO-000001").unwrap();
+    assert_eq!(running["amount_due"]["tiyn"], running["amount"]["tiyn"].as_i64().unwrap() / 2);
+    let r = pay(
+        &server,
+        &token,
+        overdue["id"].as_str().unwrap(),
+        Some("key-overdue-1"),
+        json!({"method": "card", "card_token": "tok_ok"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let check = body_json(get_auth(&server, "/v1/services/driving-licence/eligibility", &token).await).await;
+    assert_eq!(check["allowed"], true);
+}
+
+#[tokio::test]
+async fn a_state_body_records_a_payment_made_at_a_bank() {
+    let server = Server::start().await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let fine = register(&server, &police, feed("P-BANK-001", CITIZEN_2.1, &today().to_string())).await;
+    let id = fine["id"].as_str().unwrap();
+    let r = post_auth(
+        &server,
+        &format!("/v1/agency/fines/{id}/external-payment"),
+        &police,
+        json!({"bank_receipt_number": "KASPI-2611230042"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let paid = body_json(r).await;
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid["paid_via"], "bank");
+    let r = post_auth(
+        &server,
+        &format!("/v1/agency/fines/{id}/external-payment"),
+        &police,
+        json!({"bank_receipt_number": "KASPI-2611230042"}),
+    )
+    .await;
+    expect_problem(r, 409, "fine-paid").await;
+    let token = access(&server, CITIZEN_2.0).await;
+    assert_eq!(body_json(get_auth(&server, "/v1/receipts", &token).await).await.as_array().unwrap().len(), 1);
+}
+
+async fn advance_days(server: &Server, days: i64) {
+    for _ in 0..days {
+        advance_clock(server, 86_400).await;
+    }
+}
+
+async fn wait_for_notification(server: &Server, token: &str, kind: &str) -> bool {
+    for _ in 0..60 {
+        let notes = body_json(get_auth(server, "/v1/notifications", token).await).await;
+        if notes.as_array().is_some_and(|n| n.iter().any(|x| x["kind"] == kind)) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn citizens_hear_of_a_new_fine_the_eve_of_the_discounts_end_and_its_end_and_old_fines_are_purged() {
+    let place = harness::DataPlace::fresh().await;
+    let server =
+        Server::start_on(&place, harness::Options::default().env("EGOV_HOUSEKEEPING_SECONDS", "1")).await.unwrap();
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let fine = register(&server, &police, feed("P-NOTE-001", CITIZEN_2.1, &today().to_string())).await;
+    let paid = register(&server, &police, feed("P-NOTE-002", CITIZEN_2.1, &today().to_string())).await;
+    let token = access(&server, CITIZEN_2.0).await;
+    assert!(wait_for_notification(&server, &token, "fine_new").await);
+    let r = pay(
+        &server,
+        &token,
+        paid["id"].as_str().unwrap(),
+        Some("key-note-paid"),
+        json!({"method": "card", "card_token": "tok_ok"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+
+    let last: chrono::NaiveDate = fine["discount"]["last_day"].as_str().unwrap().parse().unwrap();
+    advance_days(&server, (last - today()).num_days() - 1).await;
+    let token = access(&server, CITIZEN_2.0).await;
+    assert!(wait_for_notification(&server, &token, "fine_discount_ends_tomorrow").await, "told the day before");
+    advance_days(&server, 2).await;
+    let token = access(&server, CITIZEN_2.0).await;
+    assert!(wait_for_notification(&server, &token, "fine_discount_over").await, "told when it is over");
+
+    // A year after the payment deadline (40 days after the notice) the fines go; the receipt stays.
+    advance_days(&server, 40 + 366).await;
+    let token = access(&server, CITIZEN_2.0).await;
+    let mut gone = false;
+    for _ in 0..60 {
+        if get_auth(&server, &format!("/v1/fines/{}", fine["id"].as_str().unwrap()), &token).await.status() == 404 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "purged");
+    assert_eq!(
+        body_json(get_auth(&server, "/v1/receipts", &token).await).await.as_array().unwrap().len(),
+        1,
+        "receipts stay"
+    );
+}
