@@ -5,6 +5,7 @@
 #   1. Rust, SQLite:      cargo test --workspace (unit tests, core property tests, end-to-end on SQLite)
 #   2. Rust, PostgreSQL:  the storage and end-to-end suites again on a fresh PostgreSQL database
 #   3. Browser:           the web pages in Debian's Chromium driven by playwright-core (node:test)
+#   4. Kotlin:            the generated Kotlin bindings on the JVM against the real library (kotlinc, JNA)
 #
 # PostgreSQL: uses EGOV_TEST_PG_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres); starts the
 # local cluster when it is installed but stopped; installs it with apt-get when missing and running as root.
@@ -101,6 +102,31 @@ failed=$(awk '/^# fail/ {print $3}' "$LOGDIR/browser.log")
 [ "${passed:-0}" -gt 0 ] || die "the browser suite ran no test"
 TOTAL_PASSED=$((TOTAL_PASSED + passed)); TOTAL_FAILED=$((TOTAL_FAILED + ${failed:-0}))
 SUMMARY+=("browser: $passed passed, ${failed:-0} failed (screenshots in tests/browser/artifacts)")
+
+say "suite 4: Kotlin bindings on the JVM (kotlinc from npm, Debian's JNA, the real libegov_mobile)"
+if [ ! -f /usr/share/java/jna.jar ] || ! command -v java >/dev/null; then
+  [ "$(id -u)" = 0 ] || die "the Kotlin suite needs Java and JNA: apt-get install default-jre-headless libjna-java"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjna-java default-jre-headless >/dev/null \
+    || die "apt-get could not install libjna-java"
+fi
+(cd android-sample/jvm-tests && npm ci --no-audit --no-fund --loglevel=error) || die "npm could not install kotlin-compiler"
+cargo build -q -p egov-mobile --lib || die "building libegov_mobile failed"
+KT="$LOGDIR/kotlin"
+cargo run -q -p egov-mobile --features bindgen --bin uniffi-bindgen -- generate --library target/debug/libegov_mobile.so \
+  --language kotlin --out-dir "$KT/bindings" --no-format >/dev/null || die "generating the Kotlin bindings failed"
+KOTLIN=android-sample/jvm-tests/node_modules/kotlin-compiler
+JAVA_OPTS="-Xmx1g" "$KOTLIN/bin/kotlinc" "$KT"/bindings/uniffi/egov_mobile/*.kt android-sample/jvm-tests/src/*.kt \
+  -cp /usr/share/java/jna.jar -d "$KT/tests.jar" 2>"$KT/kotlinc.log" || { cat "$KT/kotlinc.log"; die "kotlinc failed"; }
+status=0
+EGOV_CALENDAR_DIR="$ROOT/server/calendars" java -Djna.library.path="$ROOT/target/debug" \
+  -cp "$KT/tests.jar:/usr/share/java/jna.jar:$KOTLIN/lib/kotlin-stdlib.jar" CoreTestKt >"$LOGDIR/kotlin.log" 2>&1 || status=$?
+cat "$LOGDIR/kotlin.log"
+[ "$status" = 0 ] || die "the Kotlin suite failed (exit $status)"
+passed=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $1}' "$LOGDIR/kotlin.log")
+failed=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $3}' "$LOGDIR/kotlin.log")
+[ "${passed:-0}" -gt 0 ] || die "the Kotlin suite ran no test"
+TOTAL_PASSED=$((TOTAL_PASSED + passed)); TOTAL_FAILED=$((TOTAL_FAILED + ${failed:-0}))
+SUMMARY+=("kotlin: $passed passed, ${failed:-0} failed")
 
 say "summary"
 printf '%s\n' "${SUMMARY[@]}"
