@@ -3,13 +3,9 @@
 //! SQLite by default or on PostgreSQL with `EGOV_TEST_DATABASE=postgres://...`.
 
 use harness::flows::{CITIZEN_2, enrol_device, login_otp};
-use harness::load::{Stats, TABLE_HEADER, closed_loop, open_loop};
-use harness::{DataPlace, Options, Server, Value, json};
+use harness::load::{Bench, closed_loop, open_loop};
+use harness::{Server, Value, json};
 use std::sync::{Arc, Mutex};
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// A distinct client address per request (the server trusts X-Forwarded-For in this run), so the per-IP
 /// limits do not turn the benchmark into a 429 benchmark. Header values only: no traffic goes there.
@@ -29,17 +25,9 @@ fn iin_with_check(first_eleven: &str) -> String {
 
 #[tokio::main]
 async fn main() {
-    let n = env_usize("EGOV_BENCH_N", 2000);
-    let concurrency = env_usize("EGOV_BENCH_CONCURRENCY", 32);
-    let rate = env_usize("EGOV_BENCH_RATE", 500) as f64;
-    let place = DataPlace::fresh().await;
-    let backend = if place.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
-    let server = Arc::new(
-        Server::start_on(&place, Options::default().arg("--trust-forwarded-for").env("RUST_LOG", "warn"))
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
-    );
-    let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(256).build().unwrap();
+    let bench = Bench::start().await;
+    let (n, concurrency, rate) = (bench.n, bench.concurrency, bench.rate);
+    let (place, server, http) = (&bench.place, bench.server.clone(), bench.http.clone());
 
     // Setup (not measured): n citizens in the Mobile Citizens Database.
     let db = place.sql().await;
@@ -57,14 +45,6 @@ async fn main() {
         .unwrap();
     }
     tx.commit().await.unwrap();
-
-    let mut rows: Vec<Stats> = Vec::new();
-    let (h, s) = (http.clone(), server.clone());
-    let baseline = closed_loop("GET /healthz (baseline, empty route)", n * 2, concurrency, move |_| {
-        let (h, url) = (h.clone(), s.url("/healthz"));
-        async move { h.get(url).send().await.is_ok_and(|r| r.status() == 200) }
-    })
-    .await;
 
     // Setup: a flow per citizen and its code from the dev outbox.
     let flows = Arc::new(Mutex::new(vec![String::new(); n]));
@@ -172,18 +152,5 @@ async fn main() {
             .await;
     drop(device);
 
-    rows.extend([starts, otp_closed, otp_open, eds_closed, eds_open]);
-    println!(
-        "\n### Sign-in on {backend} (n = {n}, closed-loop concurrency {concurrency}, open-loop rate {rate:.0}/s)\n"
-    );
-    println!("{TABLE_HEADER}");
-    println!("{}", baseline.row(None));
-    for r in &rows {
-        println!("{}", r.row(Some(&baseline)));
-    }
-    let failed: usize = rows.iter().map(|r| r.errors).sum::<usize>() + baseline.errors;
-    if failed > 0 {
-        eprintln!("{failed} requests did not get the expected answer");
-        std::process::exit(1);
-    }
+    bench.report("Sign-in", &[starts, otp_closed, otp_open, eds_closed, eds_open]);
 }

@@ -3,27 +3,15 @@
 //! runs raw `pgbench` of the equivalent single-row conditional UPDATE on the same PostgreSQL.
 
 use harness::flows::{CITIZEN_1, login_otp, org_token};
-use harness::load::{Stats, TABLE_HEADER, closed_loop, open_loop};
-use harness::{DataPlace, Options, Server, Value, json};
+use harness::load::{Bench, closed_loop, open_loop};
+use harness::{Server, Value, json};
 use std::sync::{Arc, Mutex};
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 #[tokio::main]
 async fn main() {
-    let n = env_usize("EGOV_BENCH_N", 2000);
-    let concurrency = env_usize("EGOV_BENCH_CONCURRENCY", 32);
-    let rate = env_usize("EGOV_BENCH_RATE", 500) as f64;
-    let place = DataPlace::fresh().await;
-    let backend = if place.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
-    let server = Arc::new(
-        Server::start_on(&place, Options::default().arg("--trust-forwarded-for").env("RUST_LOG", "warn"))
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
-    );
-    let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(256).build().unwrap();
+    let bench = Bench::start().await;
+    let (n, concurrency, rate) = (bench.n, bench.concurrency, bench.rate);
+    let (server, http) = (bench.server.clone(), bench.http.clone());
     let owner = login_otp(&server, CITIZEN_1.0).await["access_token"].as_str().unwrap().to_string();
     let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
     let docs: Value =
@@ -32,13 +20,6 @@ async fn main() {
         .as_str()
         .unwrap()
         .to_string();
-
-    let (h, s) = (http.clone(), server.clone());
-    let baseline = closed_loop("GET /healthz (baseline, empty route)", n * 2, concurrency, move |_| {
-        let (h, url) = (h.clone(), s.url("/healthz"));
-        async move { h.get(url).send().await.is_ok_and(|r| r.status() == 200) }
-    })
-    .await;
 
     let urls = Arc::new(Mutex::new(vec![String::new(); n]));
     let (h, s, u, t) = (http.clone(), server.clone(), urls.clone(), owner.clone());
@@ -74,20 +55,11 @@ async fn main() {
         open_loop(&format!("POST /v1/shares/redeem (open loop, {rate:.0}/s)"), n - half, rate, move |i| r(half + i))
             .await;
 
-    let rows: Vec<Stats> = vec![create, closed, open];
-    println!(
-        "\n### Sharing on {backend} (n = {n}, closed-loop concurrency {concurrency}, open-loop rate {rate:.0}/s)\n"
-    );
-    println!("{TABLE_HEADER}");
-    println!("{}", baseline.row(None));
-    for r in &rows {
-        println!("{}", r.row(Some(&baseline)));
-    }
+    let redeem_rps = closed.rps();
+    bench.report("Sharing", &[create, closed, open]);
     // For the pgbench comparison in bench.sh.
-    println!("\nREDEEM_RPS={:.0}", rows[1].rps());
-    let failed: usize = rows.iter().map(|r| r.errors).sum::<usize>() + baseline.errors;
-    if failed > 0 {
-        eprintln!("{failed} requests did not get the expected answer");
-        std::process::exit(1);
-    }
+    println!(
+        "
+REDEEM_RPS={redeem_rps:.0}"
+    );
 }

@@ -130,3 +130,59 @@ where
     }
     Stats::from(label, latencies, errors, started.elapsed())
 }
+
+/// The common frame of a benchmark binary: its size knobs (`EGOV_BENCH_N`, `EGOV_BENCH_CONCURRENCY`,
+/// `EGOV_BENCH_RATE`), a release server on the suite's database trusting `X-Forwarded-For` (so per-IP
+/// limits stay out of the measurement), an HTTP client, and the empty-route baseline of the same run.
+pub struct Bench {
+    pub n: usize,
+    pub concurrency: usize,
+    pub rate: f64,
+    pub backend: &'static str,
+    pub place: crate::DataPlace,
+    pub server: Arc<crate::Server>,
+    pub http: reqwest::Client,
+    pub baseline: Stats,
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+impl Bench {
+    pub async fn start() -> Bench {
+        let n = env_usize("EGOV_BENCH_N", 2000);
+        let concurrency = env_usize("EGOV_BENCH_CONCURRENCY", 32);
+        let rate = env_usize("EGOV_BENCH_RATE", 500) as f64;
+        let place = crate::DataPlace::fresh().await;
+        let backend = if place.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
+        let options = crate::Options::default().arg("--trust-forwarded-for").env("RUST_LOG", "warn");
+        let server = Arc::new(crate::Server::start_on(&place, options).await.unwrap_or_else(|e| panic!("{e}")));
+        let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(256).build().expect("client");
+        let (h, s) = (http.clone(), server.clone());
+        let baseline = closed_loop("GET /healthz (baseline, empty route)", n * 2, concurrency, move |_| {
+            let (h, url) = (h.clone(), s.url("/healthz"));
+            async move { h.get(url).send().await.is_ok_and(|r| r.status() == 200) }
+        })
+        .await;
+        Bench { n, concurrency, rate, backend, place, server, http, baseline }
+    }
+
+    /// Prints the table (baseline first) and exits non-zero when any request got an unexpected answer.
+    pub fn report(&self, title: &str, rows: &[Stats]) {
+        println!(
+            "\n### {title} on {} (n = {}, closed-loop concurrency {}, open-loop rate {:.0}/s)\n",
+            self.backend, self.n, self.concurrency, self.rate
+        );
+        println!("{TABLE_HEADER}");
+        println!("{}", self.baseline.row(None));
+        for r in rows {
+            println!("{}", r.row(Some(&self.baseline)));
+        }
+        let failed: usize = rows.iter().map(|r| r.errors).sum::<usize>() + self.baseline.errors;
+        if failed > 0 {
+            eprintln!("{failed} requests did not get the expected answer");
+            std::process::exit(1);
+        }
+    }
+}
