@@ -58,7 +58,8 @@ $("verify").addEventListener("click", async () => {
     const name = document.createElement("dd"); name.textContent = show(payload.document.title);
     dl.append(title, name);
     for (const [k, v] of Object.entries(payload.disclosed)) {
-      const dt = document.createElement("dt"); dt.textContent = k.replace(/_/g, " ");
+      const label = got.labels && got.labels[k] ? got.labels[k][lang()] : k.replace(/_/g, " ");
+      const dt = document.createElement("dt"); dt.textContent = label; dt.dataset.label = k;
       const dd = document.createElement("dd"); dd.textContent = show(v); dd.dataset.field = k;
       dl.append(dt, dd);
     }

@@ -136,11 +136,13 @@ test("the verifier page redeems a fresh short code and shows the verified docume
   await page.click("#org-login");
   await page.waitForSelector("#check:not([hidden])");
   await page.fill("#code", share.short_code);
+  await page.click('nav.langs button[data-lang="ru"]');
   await page.click("#verify");
   await page.waitForSelector("#result:not([hidden])", { timeout: 5000 });
   assert.equal(await page.getAttribute("#signature", "data-valid"), "true", "the copy's ES256 signature verifies against the JWKS");
   assert.equal(await page.getAttribute("#status", "data-status"), "valid");
   assert.equal(await page.textContent('dd[data-field="iin"]'), "950712407894");
+  assert.equal(await page.textContent('dt[data-label="iin"]'), "ИИН", "field labels in the chosen language");
   assert.ok(await page.isVisible("#photo"));
   await page.screenshot({ path: join(ARTIFACTS, "verify-document.png"), fullPage: true });
 

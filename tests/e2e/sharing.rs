@@ -61,6 +61,8 @@ async fn an_organisation_scans_a_share_verifies_the_copy_offline_and_both_histor
     assert_eq!(p["document"]["kind"], "national_id");
     assert!(p["checked_at"].is_null() && p["document"]["checked_at"].is_string());
     assert!(p["photo"].as_str().is_some_and(|ph| ph.starts_with("/9j/")), "a JPEG photo");
+    assert_eq!(got["labels"]["iin"]["ru"], "ИИН", "labels of the disclosed fields in three languages");
+    assert_eq!(got["labels"]["birth_place"]["en"], "Place of birth");
 
     // A copy whose bytes were altered no longer verifies.
     let copy = got["copy"].as_str().unwrap();

@@ -214,5 +214,6 @@ pub async fn revoke(
     }
     let detail = serde_json::json!({"kind": kind, "reason": reason, "by": org, "documents": revoked.iter().map(|(id, _)| id).collect::<Vec<_>>()});
     app.store.history_add(&c.id, "document_revoked", &detail, now).await?;
+    crate::service::notify::notify(app, &c.id, "document_revoked", &detail).await?;
     Ok(revoked)
 }

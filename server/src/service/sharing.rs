@@ -276,6 +276,22 @@ pub struct Redeemed {
     /// The payload of `copy`, for display (verify `copy`, not this).
     #[schema(value_type = Object)]
     pub document: serde_json::Value,
+    /// The label of every disclosed field in Kazakh, Russian and English (`{field: {kk, ru, en}}`).
+    #[schema(value_type = Object)]
+    pub labels: serde_json::Value,
+}
+
+/// `{field: {kk, ru, en}}` for the disclosed fields and the document's title.
+fn labels_of(names: &[String]) -> serde_json::Value {
+    use egov_core::documents::{Lang, field_label};
+    let mut out = serde_json::Map::new();
+    for f in names {
+        out.insert(
+            f.clone(),
+            json!({"kk": field_label(f, Lang::Kk), "ru": field_label(f, Lang::Ru), "en": field_label(f, Lang::En)}),
+        );
+    }
+    serde_json::Value::Object(out)
 }
 
 /// Redeems a share: exactly one of any number of concurrent redeemers wins. The view, or every refused
@@ -356,7 +372,7 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
                 "status_url": format!("{}/v1/shared-copies/{}/status", app.public_url, claimed.id),
             });
             let copy = sign_jws(app, COPY_TYP, &payload)?;
-            Ok(Redeemed { share_id: claimed.id, copy, document: payload })
+            Ok(Redeemed { share_id: claimed.id, copy, document: payload, labels: labels_of(&disclosed.names) })
         }
         None => {
             let latest = app.store.share_by_id(&share.id).await?.unwrap_or(share);
