@@ -102,6 +102,17 @@ impl FineFacts {
         self.payment_deadline().is_some_and(|d| today > d)
     }
 
+    /// Fines noticed on or after this day cannot be purgeable on `today`: the deadline comes at least 40
+    /// days after the notice (delivery is never before it), and the purge a year after that. Lets a store
+    /// read only the fines a purge could concern.
+    pub fn purge_notice_cutoff(today: NaiveDate) -> NaiveDate {
+        today
+            .checked_sub_days(Days::new(
+                TAKES_EFFECT_AFTER_DAYS + VOLUNTARY_PAYMENT_DAYS + RETENTION_AFTER_DEADLINE_DAYS,
+            ))
+            .unwrap_or(NaiveDate::MIN)
+    }
+
     /// Whether the fine may be purged on `today` (a year after its payment deadline).
     pub fn purgeable(&self, today: NaiveDate) -> bool {
         self.payment_deadline()
@@ -214,6 +225,9 @@ mod tests {
         assert!(!f.is_overdue(d("2026-11-10")));
         assert!(f.is_overdue(d("2026-11-11")));
         assert!(!f.purgeable(d("2027-11-10")) && f.purgeable(d("2027-11-11")));
+        // The store's cutoff keeps every purgeable fine: noticed before the cutoff of the first purge day.
+        assert!(d("2026-10-01") < FineFacts::purge_notice_cutoff(d("2027-11-11")));
+        assert!(d("2026-10-01") >= FineFacts::purge_notice_cutoff(d("2027-11-10")));
     }
 
     proptest! {

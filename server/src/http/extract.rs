@@ -110,15 +110,18 @@ impl PartnerAuth {
     }
 }
 
+impl From<tokens::PartnerClaims> for PartnerAuth {
+    fn from(claims: tokens::PartnerClaims) -> Self {
+        PartnerAuth { client_id: claims.base.sub, scopes: claims.scope.split_whitespace().map(String::from).collect() }
+    }
+}
+
 impl FromRequestParts<AppState> for PartnerAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
         let claims = tokens::verify_partner(&app.keys, bearer(parts)?, app.clock.now()).map_err(token_problem)?;
-        Ok(PartnerAuth {
-            client_id: claims.base.sub,
-            scopes: claims.scope.split_whitespace().map(String::from).collect(),
-        })
+        Ok(PartnerAuth::from(claims))
     }
 }
 
@@ -169,8 +172,8 @@ impl FromRequestParts<AppState> for RedeemerAuth {
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
         use crate::service::sharing::Redeemer;
         let token = bearer(parts)?;
-        if tokens::verify_partner(&app.keys, token, app.clock.now()).is_ok() {
-            let org = PartnerAuth::from_request_parts(parts, app).await?;
+        if let Ok(claims) = tokens::verify_partner(&app.keys, token, app.clock.now()) {
+            let org = PartnerAuth::from(claims);
             org.require("share:redeem")?;
             let client = app
                 .store

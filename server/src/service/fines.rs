@@ -657,7 +657,7 @@ pub async fn eligibility(app: &App, citizen_id: &str, service: &str) -> Result<V
 pub async fn daily(app: &App) -> Result<(), ApiError> {
     let now = app.clock.now();
     let today = almaty_date(now);
-    for f in app.store.fines_all_unpaid_or_old().await? {
+    for f in app.store.fines_for_daily_job(&FineFacts::purge_notice_cutoff(today).to_string()).await? {
         let facts = facts(&f)?;
         if facts.purgeable(today) {
             app.store.fine_delete(&f.id).await?;

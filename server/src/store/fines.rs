@@ -132,9 +132,15 @@ impl Store {
         .await?)
     }
 
-    /// Every fine, for the daily jobs (notifications, purge).
-    pub async fn fines_all_unpaid_or_old(&self) -> StoreResult<Vec<FineRow>> {
-        Ok(sqlx::query_as::<_, FineRow>(&format!("SELECT {FINE_COLUMNS} FROM fines")).fetch_all(self.pool()).await?)
+    /// The fines the daily job may act on: the unpaid ones (notifications) and those noticed before
+    /// `purge_cutoff` (purge), not every paid fine ever recorded.
+    pub async fn fines_for_daily_job(&self, purge_cutoff: &str) -> StoreResult<Vec<FineRow>> {
+        Ok(sqlx::query_as::<_, FineRow>(&format!(
+            "SELECT {FINE_COLUMNS} FROM fines WHERE status <> 'paid' OR notice_date < $1"
+        ))
+        .bind(purge_cutoff)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     pub async fn fine_mark(&self, id: &str, column: &str, now_ms: i64) -> StoreResult<bool> {
