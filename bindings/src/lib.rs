@@ -9,18 +9,69 @@ uniffi::setup_scaffolding!();
 use chrono::{DateTime, NaiveDate, Utc};
 use egov_core::fines::{Exclusion, FineFacts, RecordedBy, Tiyn};
 
-/// Errors the app handles (not named `Error`: Kotlin would turn that into `Exception`).
+mod client;
+mod signer;
+
+pub use client::*;
+pub use signer::{PlatformSigner, software_signer, software_signer_from_pkcs8};
+
+/// Errors the app handles (not named `Error`: Kotlin would turn that into `Exception`). In Kotlin each
+/// case is a subclass of `MobileException`, in Swift a case of `MobileError`. `problem` is the server's
+/// stable problem type (`otp-wrong`, `share-used`...) for finer handling; `detail` is for people.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum MobileError {
-    /// The input is not valid (a message says which rule it breaks).
+    /// The input is not valid (a message says which rule it breaks); nothing was changed.
     #[error("invalid input: {reason}")]
     InvalidInput { reason: String },
     /// A signed copy or receipt does not verify against the key set.
     #[error("signature not valid: {reason}")]
     InvalidSignature { reason: String },
+    /// Not signed in, the session ended, or a wrong/expired code (`problem` says which): sign in again
+    /// or ask for the code again.
+    #[error("unauthorized ({problem}): {detail}")]
+    Unauthorized { problem: String, detail: String },
+    /// The action needs a full session: sign in with the device key (`signInWithKey`) and retry.
+    #[error("a digital-signature sign-in is required: {detail}")]
+    EdsRequired { detail: String },
+    /// Not allowed for this citizen (under 16, not their key, not their fine...).
+    #[error("forbidden ({problem}): {detail}")]
+    Forbidden { problem: String, detail: String },
+    /// No such thing for this citizen.
+    #[error("not found: {detail}")]
+    NotFound { detail: String },
+    /// The state does not allow it (already registered, already scanned, wrong check code...).
+    #[error("conflict ({problem}): {detail}")]
+    Conflict { problem: String, detail: String },
+    /// It existed but is over: a share used, expired or revoked, a QR code rotated.
+    #[error("gone ({problem}): {detail}")]
+    Gone { problem: String, detail: String },
+    /// The bank declined the payment; nothing was charged (`decline_code` is the acquirer's code).
+    #[error("payment declined ({decline_code}): {detail}")]
+    PaymentDeclined { decline_code: String, detail: String },
+    /// Too many attempts: wait `retry_after_seconds`.
+    #[error("rate limited ({problem}): {detail}")]
+    RateLimited { problem: String, detail: String, retry_after_seconds: u64 },
+    /// The service (or the agencies behind it) is unavailable for now: retry later.
+    #[error("unavailable: {detail}")]
+    Unavailable { detail: String },
+    /// No answer: no connection, a timeout, an interrupted answer. Retrying is safe.
+    #[error("network: {reason}")]
+    Network { reason: String },
+    /// The server failed or answered something unexpected.
+    #[error("server error {status} ({problem}): {detail}")]
+    Server { status: u16, problem: String, detail: String },
+    /// The platform signer could not sign (key missing, the user cancelled the prompt).
+    #[error("signer: {reason}")]
+    Signer { reason: String },
     /// Anything else.
     #[error("{reason}")]
     Other { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for MobileError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        MobileError::Signer { reason: e.reason }
+    }
 }
 
 fn invalid(reason: impl std::fmt::Display) -> MobileError {

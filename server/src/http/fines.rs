@@ -4,14 +4,12 @@
 use crate::AppState;
 use crate::http::extract::{CitizenAuth, PartnerAuth};
 use crate::http::problem::{ApiError, Json, Path, Query};
-use crate::service::fines::{self, FeedFine, FineView, PayRequest, SearchQuery};
-use crate::store::from_millis;
+use crate::service::fines::{self, FeedFine, FineView, PayRequest, ReceiptView, SearchQuery, receipt_view};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use egov_core::auth::session::Action;
-use egov_core::fines::Tiyn;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -114,36 +112,10 @@ async fn webhook(
     Ok(Json(fines::webhook(&app, &body, sig).await?))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ReceiptView {
-    pub id: String,
-    pub fine_id: String,
-    pub protocol_number: String,
-    #[schema(value_type = Object)]
-    pub amount: Tiyn,
-    pub paid_at: chrono::DateTime<chrono::Utc>,
-    /// The signed receipt: compact JWS, `typ` `egov-receipt+jws`, verifiable offline against the JWKS.
-    pub jws: String,
-    /// What its QR code holds.
-    pub qr_url: String,
-}
-
-fn receipt_view(app: &crate::App, r: crate::store::fines::ReceiptRow) -> ReceiptView {
-    ReceiptView {
-        qr_url: format!("{}/v1/receipts/{}", app.public_url, r.id),
-        id: r.id,
-        fine_id: r.fine_id,
-        protocol_number: r.protocol_number,
-        amount: Tiyn(r.amount_tiyn),
-        paid_at: from_millis(r.paid_at),
-        jws: r.jws,
-    }
-}
-
 /// The citizen's electronic receipts, newest first (they outlive purged fines).
 #[utoipa::path(get, path = "/v1/receipts", tag = "fines", responses((status = 200, body = Vec<ReceiptView>)))]
 async fn receipts(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<Vec<ReceiptView>>, ApiError> {
-    Ok(Json(app.store.receipts_of(&who.citizen_id).await?.into_iter().map(|r| receipt_view(&app, r)).collect()))
+    Ok(Json(app.store.receipts_of(&who.citizen_id).await?.into_iter().map(|r| receipt_view(&app, &r)).collect()))
 }
 
 /// One receipt, downloadable again at any time.
@@ -154,7 +126,7 @@ async fn receipt(
     Path(id): Path<String>,
 ) -> Result<Json<ReceiptView>, ApiError> {
     let r = app.store.receipt_of(&who.citizen_id, &id).await?.ok_or_else(|| ApiError::not_found("receipt"))?;
-    Ok(Json(receipt_view(&app, r)))
+    Ok(Json(receipt_view(&app, &r)))
 }
 
 /// The receipt's QR code (SVG).
@@ -166,7 +138,7 @@ async fn receipt_qr(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let r = app.store.receipt_of(&who.citizen_id, &id).await?.ok_or_else(|| ApiError::not_found("receipt"))?;
-    let svg = egov_core::qr::render_svg(&receipt_view(&app, r).qr_url).map_err(|_| ApiError::internal())?;
+    let svg = egov_core::qr::render_svg(&receipt_view(&app, &r).qr_url).map_err(|_| ApiError::internal())?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 

@@ -350,9 +350,31 @@ pub struct PayAnswer {
     pub body: Value,
 }
 
-fn receipt_json(app: &App, r: &crate::store::fines::ReceiptRow) -> Value {
-    json!({"id": r.id, "jws": r.jws, "qr_url": format!("{}/v1/receipts/{}", app.public_url, r.id), "paid_at": from_millis(r.paid_at),
-        "amount": Tiyn(r.amount_tiyn), "protocol_number": r.protocol_number})
+#[derive(Serialize, ToSchema)]
+pub struct ReceiptView {
+    pub id: String,
+    pub fine_id: String,
+    pub protocol_number: String,
+    #[schema(value_type = Object)]
+    pub amount: Tiyn,
+    pub paid_at: chrono::DateTime<chrono::Utc>,
+    /// The signed receipt: compact JWS, `typ` `egov-receipt+jws`, verifiable offline against the JWKS.
+    pub jws: String,
+    /// What its QR code holds.
+    pub qr_url: String,
+}
+
+/// A receipt as the app sees it (the same in the payment's answer and in `/v1/receipts`).
+pub fn receipt_view(app: &App, r: &crate::store::fines::ReceiptRow) -> ReceiptView {
+    ReceiptView {
+        qr_url: format!("{}/v1/receipts/{}", app.public_url, r.id),
+        id: r.id.clone(),
+        fine_id: r.fine_id.clone(),
+        protocol_number: r.protocol_number.clone(),
+        amount: Tiyn(r.amount_tiyn),
+        paid_at: from_millis(r.paid_at),
+        jws: r.jws.clone(),
+    }
 }
 
 /// The answer for a payment in its current state.
@@ -362,7 +384,7 @@ async fn answer(app: &App, p: &PaymentRow) -> Result<PayAnswer, ApiError> {
             let r = app.store.receipt_by_payment(&p.id).await?.ok_or_else(ApiError::internal)?;
             Ok(PayAnswer {
                 status: StatusCode::CREATED,
-                body: json!({"payment_id": p.id, "status": "paid", "fine_id": p.fine_id, "amount": Tiyn(p.amount_tiyn), "receipt": receipt_json(app, &r)}),
+                body: json!({"payment_id": p.id, "status": "paid", "fine_id": p.fine_id, "amount": Tiyn(p.amount_tiyn), "receipt": receipt_view(app, &r)}),
             })
         }
         "declined" => {

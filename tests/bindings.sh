@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Generates the Kotlin and Swift bindings from the built debug library (library mode), checks that the
+# generated C header compiles (gcc -fsyntax-only) and that the Swift committed under ios-sample/ is what
+# this library generates. Used by tests/run.sh; run it by hand after changing the exports:
+#   cargo build -p egov-mobile && bash tests/bindings.sh /tmp/bindings --write
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:?usage: tests/bindings.sh OUT_DIR [--write]}
+WRITE=${2:-}
+LIB=target/debug/libegov_mobile.so
+[ -f "$LIB" ] || { echo "$LIB is missing: cargo build -p egov-mobile" >&2; exit 1; }
+SWIFT_DIR=ios-sample/EgovMobile/Sources/EgovMobile
+HEADER_DIR=ios-sample/EgovMobile/Headers
+
+for lang in kotlin swift; do
+  rm -rf "$OUT/$lang"
+  cargo run -q -p egov-mobile --features bindgen --bin uniffi-bindgen -- generate --library "$LIB" \
+    --language "$lang" --out-dir "$OUT/$lang" --no-format >/dev/null
+done
+ls "$OUT"/kotlin/uniffi/egov_mobile/egov_mobile.kt "$OUT"/swift/egov_mobile.swift "$OUT"/swift/egov_mobileFFI.h >/dev/null
+
+# Included from a C file as Swift's module map does. The nullability qualifiers are Clang's (what Xcode
+# compiles with); gcc is told they are empty, and everything else must be plain, warning-free C.
+printf '#include "egov_mobileFFI.h"\n' | gcc -fsyntax-only -Wall -Wextra -Werror -D_Nullable= -D_Nonnull= \
+  -I "$OUT/swift" -x c -
+echo "bindings: the generated C header passes gcc -fsyntax-only -Wall -Wextra -Werror"
+
+if [ "$WRITE" = --write ]; then
+  mkdir -p "$SWIFT_DIR" "$HEADER_DIR"
+  cp "$OUT/swift/egov_mobile.swift" "$SWIFT_DIR/"
+  cp "$OUT/swift/egov_mobileFFI.h" "$HEADER_DIR/"
+  cp "$OUT/swift/egov_mobileFFI.modulemap" "$HEADER_DIR/module.modulemap"
+  echo "bindings: wrote the Swift bindings under ios-sample/EgovMobile"
+  exit 0
+fi
+stale=0
+diff -q "$OUT/swift/egov_mobile.swift" "$SWIFT_DIR/egov_mobile.swift" >/dev/null || stale=1
+diff -q "$OUT/swift/egov_mobileFFI.h" "$HEADER_DIR/egov_mobileFFI.h" >/dev/null || stale=1
+diff -q "$OUT/swift/egov_mobileFFI.modulemap" "$HEADER_DIR/module.modulemap" >/dev/null || stale=1
+if [ "$stale" = 1 ]; then
+  echo "bindings: the Swift bindings committed under ios-sample/EgovMobile are out of date; regenerate them:" >&2
+  echo "  cargo build -p egov-mobile && bash tests/bindings.sh /tmp/bindings --write" >&2
+  exit 1
+fi
+echo "bindings: the committed Swift bindings are current"
