@@ -3,9 +3,11 @@
 #   bash tests/bench.sh auth [postgres]       # sign-in: OTP and EDS verify
 #   bash tests/bench.sh sharing [postgres]    # share create and redeem; with postgres also raw pgbench
 #                                             # of the same single-row conditional UPDATE
+#   bash tests/bench.sh mobile                # the shipped library's size and the JVM call overhead
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-auth}
+if [ "$what" = mobile ]; then exec bash tests/bench-mobile.sh; fi
 backend=${2:-sqlite}
 PG_ADMIN_URL=${EGOV_TEST_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 CONCURRENCY=${EGOV_BENCH_CONCURRENCY:-32}

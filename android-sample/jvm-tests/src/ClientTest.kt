@@ -89,7 +89,7 @@ private fun <T> withCode(base: String, phone: String, start: () -> T): Pair<T, S
     error("no SMS to $phone within 5 s")
 }
 
-private fun signedIn(base: String, phone: String = CITIZEN_PHONE): EgovClient {
+internal fun signedIn(base: String, phone: String = CITIZEN_PHONE): EgovClient {
     val client = EgovClient(base)
     val (flow, code) = withCode(base, phone) { client.startOtp(phone) }
     client.verifyOtp(flow.flowId, code)
@@ -106,7 +106,7 @@ private fun website(base: String, path: String, body: String): Pair<String, Stri
     return r.body() to (r.headers().firstValue("x-poll-secret").orElse(""))
 }
 
-private fun nationalId(client: EgovClient): DocumentSummary =
+internal fun nationalId(client: EgovClient): DocumentSummary =
     client.documents("en").documents.first { it.kind == "national_id" }
 
 fun clientTests(base: String) {
