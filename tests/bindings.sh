@@ -25,6 +25,19 @@ printf '#include "egov_mobileFFI.h"\n' | gcc -fsyntax-only -Wall -Wextra -Werror
   -I "$OUT/swift" -x c -
 echo "bindings: the generated C header passes gcc -fsyntax-only -Wall -Wextra -Werror"
 
+# Every exported function (top-level, and each method of EgovClient and PlatformSigner) must carry its
+# Rust doc comment into the generated Kotlin: that is the app developers' documentation.
+python3 - "$OUT/kotlin/uniffi/egov_mobile/egov_mobile.kt" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().split("\n")
+pattern = re.compile(r"\s*(?:@Throws\(MobileException::class\)\s*)?fun `(\w+)`\(")
+found = [(i, m.group(1)) for i, l in enumerate(lines) if (m := pattern.match(l))]
+bare = [name for i, name in found if "*/" not in "\n".join(lines[max(0, i - 3):i])]
+if not found or bare:
+    sys.exit(f"bindings: exported functions without a doc comment in the generated Kotlin: {bare or 'none found'}")
+print(f"bindings: all {len(found)} exported functions are documented in the generated Kotlin")
+PY
+
 if [ "$WRITE" = --write ]; then
   mkdir -p "$SWIFT_DIR" "$HEADER_DIR"
   cp "$OUT/swift/egov_mobile.swift" "$SWIFT_DIR/"
