@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::http::auth::iin_field;
-use crate::http::extract::PartnerAuth;
+use crate::http::extract::{AgencyDocuments, Scoped};
 use crate::http::problem::{ApiError, Json, Path};
 use crate::service::documents;
 use axum::extract::State;
@@ -43,11 +43,10 @@ pub struct RevokedDocument {
     responses((status = 200, body = Revoked), (status = 403, description = "missing scope"), (status = 404), (status = 422)))]
 async fn revoke(
     State(app): State<AppState>,
-    org: PartnerAuth,
+    Scoped(org, _): Scoped<AgencyDocuments>,
     Path(iin): Path<String>,
     Json(body): Json<RevokeBody>,
 ) -> Result<Json<Revoked>, ApiError> {
-    org.require("agency:documents")?;
     let iin = iin_field("iin", &iin)?;
     let kind = DocumentKind::parse(&body.kind).ok_or_else(|| ApiError::validation("kind", "not a document kind"))?;
     if !matches!(body.reason.as_str(), "lost" | "stolen" | "withdrawn") {

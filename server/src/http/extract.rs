@@ -125,6 +125,37 @@ impl FromRequestParts<AppState> for PartnerAuth {
     }
 }
 
+/// A scope an organisation route needs.
+pub trait Scope {
+    const NAME: &'static str;
+}
+
+/// `agency:fines`: state bodies that issue fines and record bank payments.
+pub struct AgencyFines;
+impl Scope for AgencyFines {
+    const NAME: &'static str = "agency:fines";
+}
+
+/// `agency:documents`: state bodies that report documents lost or stolen.
+pub struct AgencyDocuments;
+impl Scope for AgencyDocuments {
+    const NAME: &'static str = "agency:documents";
+}
+
+/// An organisation holding scope `S`, checked before the body is read: a caller without the scope gets
+/// 403 whatever it sent, and learns nothing about the body's rules.
+pub struct Scoped<S>(pub PartnerAuth, pub std::marker::PhantomData<S>);
+
+impl<S: Scope + Send + Sync> FromRequestParts<AppState> for Scoped<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let org = PartnerAuth::from_request_parts(parts, app).await?;
+        org.require(S::NAME)?;
+        Ok(Scoped(org, std::marker::PhantomData))
+    }
+}
+
 /// The caller's IP address: the socket peer, or the first `X-Forwarded-For` hop when the server is told
 /// to trust its proxy (`--trust-forwarded-for`).
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! webhook, receipts, the licence eligibility checks, and the state bodies' feed.
 
 use crate::AppState;
-use crate::http::extract::{CitizenAuth, PartnerAuth};
+use crate::http::extract::{AgencyFines, CitizenAuth, Scoped};
 use crate::http::problem::{ApiError, Json, Path, Query};
 use crate::service::fines::{self, FeedFine, FineView, PayRequest, ReceiptView, SearchQuery, receipt_view};
 use axum::extract::State;
@@ -160,10 +160,9 @@ async fn vehicle_eligibility(State(app): State<AppState>, who: CitizenAuth) -> R
     responses((status = 201, body = FineView), (status = 403), (status = 409, description = "protocol number exists"), (status = 422)))]
 async fn feed(
     State(app): State<AppState>,
-    org: PartnerAuth,
+    Scoped(org, _): Scoped<AgencyFines>,
     Json(body): Json<FeedFine>,
 ) -> Result<(StatusCode, Json<FineView>), ApiError> {
-    org.require("agency:fines")?;
     Ok((StatusCode::CREATED, Json(fines::register(&app, &org.client_id, body).await?)))
 }
 
@@ -179,10 +178,9 @@ pub struct ExternalPayment {
     responses((status = 200, body = FineView), (status = 404), (status = 409)))]
 async fn external_payment(
     State(app): State<AppState>,
-    org: PartnerAuth,
+    Scoped(org, _): Scoped<AgencyFines>,
     Path(id): Path<String>,
     Json(body): Json<ExternalPayment>,
 ) -> Result<Json<FineView>, ApiError> {
-    org.require("agency:fines")?;
     Ok(Json(fines::external_payment(&app, &org.client_id, &id, &body.bank_receipt_number).await?))
 }
