@@ -5,7 +5,9 @@
 #   1. Rust, SQLite:      cargo test --workspace (unit tests, core property tests, end-to-end on SQLite)
 #   2. Rust, PostgreSQL:  the storage and end-to-end suites again on a fresh PostgreSQL database
 #   3. Browser:           the web pages in Debian's Chromium driven by playwright-core (node:test)
-#   4. Kotlin:            the generated Kotlin bindings on the JVM against the real library (kotlinc, JNA)
+#   4. Kotlin:            the generated Kotlin bindings on the JVM against the real library (kotlinc, JNA),
+#                         EgovClient against a live dev server; Swift generated and checked (tests/bindings.sh)
+#   5. conformance:       schemathesis against /openapi.json of a dev server: no 5xx (tests/conformance.sh)
 #
 # PostgreSQL: uses EGOV_TEST_PG_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres); starts the
 # local cluster when it is installed but stopped; installs it with apt-get when missing and running as root.
@@ -136,6 +138,16 @@ failed=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $3}' "$LOGDIR/kotlin.log")
 [ "${passed:-0}" -gt 0 ] || die "the Kotlin suite ran no test"
 TOTAL_PASSED=$((TOTAL_PASSED + passed)); TOTAL_FAILED=$((TOTAL_FAILED + ${failed:-0}))
 SUMMARY+=("kotlin: $passed passed, ${failed:-0} failed")
+
+say "suite 5: API conformance (schemathesis from PyPI against /openapi.json of a dev server; no 5xx)"
+status=0
+bash tests/conformance.sh >"$LOGDIR/conformance.log" 2>&1 || status=$?
+grep -E '^(conformance:|Test cases:|  [0-9]+ generated)' "$LOGDIR/conformance.log" || true
+[ "$status" = 0 ] || { tail -n 60 "$LOGDIR/conformance.log"; die "the conformance suite failed (exit $status)"; }
+cases=$(awk '/generated,/ {print $1; exit}' "$LOGDIR/conformance.log")
+[ "${cases:-0}" -gt 0 ] || die "the conformance suite generated no test case"
+TOTAL_PASSED=$((TOTAL_PASSED + 1))
+SUMMARY+=("conformance: 1 passed ($cases generated requests, no 5xx)")
 
 say "summary"
 printf '%s\n' "${SUMMARY[@]}"

@@ -395,3 +395,30 @@ async fn expired_unused_shares_are_cleaned_up_and_their_history_stays() {
             .any(|e| e["kind"] == "share_created" && e["detail"]["share_id"] == id.as_str())
     );
 }
+
+/// Found by schemathesis (tests/conformance.sh): a lifetime too large for a date once panicked into a 500.
+#[tokio::test]
+async fn lifetimes_out_of_any_range_are_422_not_500() {
+    let server = Server::start().await;
+    let a = access(&server, CITIZEN_1.0).await;
+    let doc = document_id(&server, &a, "national_id").await;
+    for ttl in [i64::MAX - 1, i64::MIN, 0, 59, 1801] {
+        let r = post_auth(&server, &format!("/v1/documents/{doc}/shares"), &a, json!({"ttl_seconds": ttl})).await;
+        let problem = expect_problem(r, 422, "validation").await;
+        assert_eq!(problem["field"], "ttl_seconds");
+    }
+    let created = share(&server, &a, &doc, json!({})).await;
+    let id = created["share_id"].as_str().unwrap();
+    for ttl in [i64::MAX, -1, 0] {
+        let r = post_auth(&server, &format!("/v1/shares/{id}/extend"), &a, json!({"ttl_seconds": ttl})).await;
+        expect_problem(r, 422, "validation").await;
+    }
+    let digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    let body = json!({"digest": digest, "organisation": "Notary", "ttl_seconds": i64::MAX,
+        "description": {"kk": "Шарт", "ru": "Договор", "en": "Contract"}});
+    let r = client().post(server.url("/v1/sign-requests")).json(&body).send().await.unwrap();
+    expect_problem(r, 422, "validation").await;
+    // The refused extensions left the share as it was.
+    let after = get_auth(&server, &format!("/v1/shares/{id}"), &a).await;
+    assert_eq!(body_json(after).await["expires_at"], created["expires_at"]);
+}

@@ -78,13 +78,14 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::openapi_route(openapi))
         .merge(pages::routes())
         .fallback(route_not_found)
-        .layer(middleware::from_fn(record_metrics))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(x_request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(PropagateRequestIdLayer::new(x_request_id))
                 .layer(middleware::map_response(problem_for_bare_errors))
+                // Outside the panic catcher and the timeout, so a panic's 500 and a 408 are counted too.
+                .layer(middleware::from_fn(record_metrics))
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),

@@ -37,6 +37,19 @@ impl ApiError {
         e
     }
 
+    /// A number of seconds within `range`, or a 422 naming the field (never a panic on a huge value).
+    pub fn seconds_field(
+        field: &str,
+        value: i64,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Result<chrono::Duration, ApiError> {
+        if range.contains(&value) {
+            chrono::Duration::try_seconds(value).ok_or_else(ApiError::internal)
+        } else {
+            Err(Self::validation(field, format!("must be from {} to {} seconds", range.start(), range.end())))
+        }
+    }
+
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad-request", detail)
     }

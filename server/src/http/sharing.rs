@@ -11,10 +11,10 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use egov_core::auth::session::Action;
 use egov_core::qr::{Scanned, parse_scanned, render_matrix, render_svg};
-use egov_core::sharing::{Preset, parse_short_code};
+use egov_core::sharing::{Preset, SHARE_MAX_LIFETIME, SHARE_MIN_TTL, parse_short_code};
 use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -60,7 +60,8 @@ async fn create(
         Some(p) => Preset::parse(p)
             .ok_or_else(|| ApiError::validation("preset", "must be full, identity, age_over_18 or vehicle"))?,
     };
-    let ttl = body.ttl_seconds.map(Duration::seconds);
+    let limits = SHARE_MIN_TTL.num_seconds()..=SHARE_MAX_LIFETIME.num_seconds();
+    let ttl = body.ttl_seconds.map(|t| ApiError::seconds_field("ttl_seconds", t, limits)).transpose()?;
     Ok((StatusCode::CREATED, Json(sharing::create(&app, &who.citizen_id, &id, ttl, preset).await?)))
 }
 
@@ -153,10 +154,8 @@ async fn extend(
     Path(id): Path<String>,
     Json(body): Json<ExtendShare>,
 ) -> Result<Json<Extended>, ApiError> {
-    if !(1..=1800).contains(&body.ttl_seconds) {
-        return Err(ApiError::validation("ttl_seconds", "must be from 1 to 1800"));
-    }
-    let (share, capped) = sharing::extend(&app, &who.citizen_id, &id, Duration::seconds(body.ttl_seconds)).await?;
+    let ttl = ApiError::seconds_field("ttl_seconds", body.ttl_seconds, 1..=SHARE_MAX_LIFETIME.num_seconds())?;
+    let (share, capped) = sharing::extend(&app, &who.citizen_id, &id, ttl).await?;
     Ok(Json(Extended { share, capped }))
 }
 

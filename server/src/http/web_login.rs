@@ -11,11 +11,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use egov_core::auth::session::Action;
 use egov_core::documents::Multilingual;
 use egov_core::qr::{Scanned, parse_scanned, render_svg};
-use egov_core::weblogin::normalize_digest;
+use egov_core::weblogin::{SIGN_REQUEST_MAX_TTL, normalize_digest};
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -372,7 +372,11 @@ async fn create_sign(
     if !(1..=200).contains(&body.organisation.trim().chars().count()) {
         return Err(ApiError::validation("organisation", "must be 1 to 200 characters"));
     }
-    let ttl = Duration::seconds(body.ttl_seconds.unwrap_or(600));
+    let ttl = ApiError::seconds_field(
+        "ttl_seconds",
+        body.ttl_seconds.unwrap_or(600),
+        1..=SIGN_REQUEST_MAX_TTL.num_seconds(),
+    )?;
     let c = web_login::create_sign(&app, &digest, d, body.organisation.trim(), ttl, &ip).await?;
     let out = SignCreatedView { request_id: c.request_id, qr_url: c.qr_url, expires_at: c.expires_at };
     let response = (StatusCode::CREATED, Json(out)).into_response();
