@@ -88,11 +88,16 @@ export EGOV_TEST_DATABASE="$PG_URL"
 run_cargo_suite rust-postgres "$LOGDIR/postgres.log" -- cargo test -p egov-server -p egov-e2e
 
 say "suite 3: web pages in headless Chromium (playwright-core)"
-if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
-  [ "$(id -u)" = 0 ] || die "chromium and node/npm are needed for the browser suite; install them (apt-get install chromium nodejs npm)"
-  say "installing chromium and node (apt-get)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm >/dev/null \
-    || die "apt-get could not install chromium/nodejs/npm"
+# Install only what is missing: a machine with Node.js from another source (NodeSource ships npm inside
+# its nodejs) must not get Debian's npm, which conflicts with it.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v npm >/dev/null || missing+=(nodejs npm)
+if [ "${#missing[@]}" -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || die "the browser suite needs ${missing[*]}: apt-get install ${missing[*]}"
+  say "installing ${missing[*]} (apt-get)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || die "apt-get could not install ${missing[*]}"
 fi
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) || die "npm could not install playwright-core"
 status=0
