@@ -3,6 +3,8 @@
 #   bash tests/bench.sh auth [postgres]       # sign-in: OTP and EDS verify
 #   bash tests/bench.sh sharing [postgres]    # share create and redeem; with postgres also raw pgbench
 #                                             # of the same single-row conditional UPDATE
+#   bash tests/bench.sh sse [postgres]        # 10 000 browsers waiting for a website login over SSE:
+#                                             # server memory per waiter (EGOV_BENCH_WAITERS)
 #   bash tests/bench.sh mobile                # the shipped library's size and the JVM call overhead
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,8 @@ if [ "$backend" = postgres ]; then
 else
   unset EGOV_TEST_DATABASE
 fi
+# The SSE benchmark holds one connection per waiter on each side.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%F)"
 out=$(mktemp)
 "target/release/bench-$what" | tee "$out"
