@@ -192,6 +192,15 @@ impl Server {
         }
     }
 
+    /// Sends SIGKILL: the process dies mid-request, as in a crash or an OOM kill.
+    pub async fn kill9(mut self) {
+        // SAFETY: kill(2) with a pid of our own child and a valid signal number has no memory effects.
+        unsafe {
+            libc::kill(self.pid(), libc::SIGKILL);
+        }
+        self.wait(Duration::from_secs(10)).await.expect("a killed server is gone within 10 s");
+    }
+
     /// Waits for the process to exit (at most `within`).
     pub async fn wait(&mut self, within: Duration) -> Option<ExitStatus> {
         tokio::time::timeout(within, self.child.wait()).await.ok().and_then(Result::ok)

@@ -463,7 +463,7 @@ pub async fn pay(
             .collect::<String>()
     };
     if let Some(existing) = app.store.payment_by_key(citizen_id, key).await? {
-        return replay(app, &gateway, existing, &request_hash).await;
+        return replay(app, &gateway, existing, &request_hash, &method).await;
     }
     if fine.status == "paid" {
         return Err(ApiError::conflict("fine-paid", "this fine is already paid"));
@@ -488,7 +488,7 @@ pub async fn pay(
         .await?
     {
         let existing = app.store.payment_by_key(citizen_id, key).await?.ok_or_else(ApiError::internal)?;
-        return replay(app, &gateway, existing, &request_hash).await;
+        return replay(app, &gateway, existing, &request_hash, &method).await;
     }
     if !app.store.fine_hold(fine_id).await? {
         app.store.payment_set(&payment_id, "cancelled", None, None).await?;
@@ -511,6 +511,7 @@ async fn replay(
     gateway: &std::sync::Arc<dyn crate::adapters::payments::PaymentGateway>,
     p: PaymentRow,
     hash: &str,
+    method: &Method,
 ) -> Result<PayAnswer, ApiError> {
     if p.request_hash.as_deref() != Some(hash) {
         return Err(ApiError::new(
@@ -520,9 +521,13 @@ async fn replay(
         ));
     }
     if matches!(p.status.as_str(), "pending" | "unknown") {
-        let outcome = gateway.status(&p.id).await;
-        if let Ok(Some(o)) = outcome {
-            settle(app, &p, Ok(o)).await?;
+        match gateway.status(&p.id).await {
+            Ok(Some(o)) => settle(app, &p, Ok(o)).await?,
+            // The acquirer never saw this payment: the process that took it stopped before charging
+            // (a crash, a deploy). Charge it now under the same payment id, which the acquirer charges at
+            // most once, so a request still in flight elsewhere cannot make it twice.
+            Ok(None) => settle(app, &p, gateway.charge(&p.id, p.amount_tiyn, method).await).await?,
+            Err(_) => {}
         }
     }
     let p = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
