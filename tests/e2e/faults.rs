@@ -184,3 +184,65 @@ async fn a_replica_killed_during_redemptions_redeems_no_code_twice_and_records_e
         assert_eq!(views, 1, "share {i} has {views} recorded views");
     }
 }
+
+/// The SMS provider is down when a code is asked for: the citizen still gets an immediate answer, the
+/// message waits in the outbox, and it is delivered once the provider is back (the next attempt is moved
+/// forward with the dev clock instead of waiting out the back-off).
+#[tokio::test]
+async fn a_code_asked_for_while_the_sms_provider_is_down_is_delivered_when_it_is_back() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let provider = MockServer::start().await;
+    // The first delivery makes three calls (with back-off) and all fail; then the provider recovers.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(3)
+        .with_priority(1)
+        .mount(&provider)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "m-1"})))
+        .with_priority(2)
+        .mount(&provider)
+        .await;
+    let place = DataPlace::fresh().await;
+    let options =
+        options().arg("--sms-gateway").arg("http").env("EGOV_SMS_HTTP_URL", &format!("{}/send", provider.uri()));
+    let server = Server::start_on(&place, options).await.unwrap();
+
+    let started = std::time::Instant::now();
+    let r = post_auth(&server, "/v1/auth/otp/start", "", json!({"phone": CITIZEN_1.0})).await;
+    assert_eq!(r.status(), 202);
+    assert!(started.elapsed() < Duration::from_secs(2), "the answer does not wait for the provider");
+    let flow = body_json(r).await["flow_id"].as_str().unwrap().to_string();
+
+    let calls = |n: usize| {
+        let provider = &provider;
+        async move {
+            for _ in 0..200 {
+                let got = provider.received_requests().await.unwrap_or_default();
+                if got.len() >= n {
+                    return got;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("the provider did not get {n} calls");
+        }
+    };
+    calls(3).await;
+    let r = client().post(server.url("/dev/clock/advance")).json(&json!({"seconds": 30})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let delivered = calls(4).await;
+    let body: Value = serde_json::from_slice(&delivered[3].body).unwrap();
+    let text = body["text"].as_str().unwrap();
+    let code: String = text
+        .chars()
+        .collect::<Vec<_>>()
+        .windows(6)
+        .find(|w| w.iter().all(char::is_ascii_digit))
+        .unwrap()
+        .iter()
+        .collect();
+    let r = post_auth(&server, "/v1/auth/otp/verify", "", json!({"flow_id": flow, "code": code})).await;
+    assert_eq!(r.status(), 200, "{}", body_json(r).await);
+}
