@@ -61,6 +61,8 @@ async fn main() {
     let ready = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
     let connecting = Arc::new(Semaphore::new(256));
+    // The first waiter's first event: the QR it shows now (every stream connection issues a fresh one).
+    let first_qr = Arc::new(std::sync::Mutex::new(String::new()));
     let streams = reqwest::Client::builder().no_proxy().build().expect("client");
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(waiters);
@@ -68,6 +70,7 @@ async fn main() {
         let (id, poll, _) = created[i].lock().unwrap().clone();
         let (client, url) = (streams.clone(), server.url(&format!("/v1/web-login/requests/{id}/events")));
         let (ready, failed, connecting, mut left) = (ready.clone(), failed.clone(), connecting.clone(), left.clone());
+        let first_qr = (i == 0).then(|| first_qr.clone());
         tasks.push(tokio::spawn(async move {
             let permit = connecting.acquire_owned().await.expect("semaphore");
             let Ok(mut response) = client.get(url).header("x-poll-secret", poll).send().await else {
@@ -85,6 +88,9 @@ async fn main() {
                 }
             }
             drop(permit);
+            if let Some(q) = first_qr {
+                *q.lock().unwrap() = seen;
+            }
             ready.fetch_add(1, Ordering::Relaxed);
             // Hold the stream (reading keep-alives) until the benchmark ends.
             loop {
@@ -112,21 +118,18 @@ async fn main() {
     .await;
 
     // A waiter still gets its login: a citizen scans the first request's current QR and approves it.
-    let (id, poll, check_code) = created[0].lock().unwrap().clone();
+    let (id, _, check_code) = created[0].lock().unwrap().clone();
     let citizen = login_otp(&server, CITIZEN_1.0).await["access_token"].as_str().unwrap().to_string();
-    let state: Value = http
-        .get(server.url(&format!("/v1/web-login/requests/{id}/events?wait=1")))
-        .header("x-poll-secret", &poll)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let event = first_qr.lock().unwrap().clone();
+    let qr_url: String = event
+        .split(|c: char| c == '"' || c.is_whitespace())
+        .find(|part| part.contains("/ql/"))
+        .unwrap_or_default()
+        .to_string();
     let scan = http
         .post(server.url("/v1/web-login/scan"))
         .bearer_auth(&citizen)
-        .json(&json!({"qr_url": state["qr_url"]}))
+        .json(&json!({"qr_url": qr_url}))
         .send()
         .await
         .unwrap();
