@@ -3,6 +3,9 @@
 #   bash tests/bench.sh auth [postgres]       # sign-in: OTP and EDS verify
 #   bash tests/bench.sh sharing [postgres]    # share create and redeem; with postgres also raw pgbench
 #                                             # of the same single-row conditional UPDATE
+#   bash tests/bench.sh journeys [postgres]   # citizens' journeys end to end (EGOV_BENCH_REPLICAS=1|3,
+#                                             # EGOV_BENCH_USERS, EGOV_BENCH_ROUNDS), then document lists
+#                                             # at a fixed rate (EGOV_BENCH_RATE, default 1000/s)
 #   bash tests/bench.sh sse [postgres]        # 10 000 browsers waiting for a website login over SSE:
 #                                             # server memory per waiter (EGOV_BENCH_WAITERS)
 #   bash tests/bench.sh mobile                # the shipped library's size and the JVM call overhead
@@ -10,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-auth}
 if [ "$what" = mobile ]; then exec bash tests/bench-mobile.sh; fi
+if [ "$what" = journeys ]; then export EGOV_BENCH_RATE=${EGOV_BENCH_RATE:-1000}; fi
 backend=${2:-sqlite}
 PG_ADMIN_URL=${EGOV_TEST_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 CONCURRENCY=${EGOV_BENCH_CONCURRENCY:-32}

@@ -24,7 +24,7 @@ impl Stats {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
 
-    fn from(label: &str, mut latencies: Vec<Duration>, errors: usize, elapsed: Duration) -> Stats {
+    pub fn from(label: &str, mut latencies: Vec<Duration>, errors: usize, elapsed: Duration) -> Stats {
         latencies.sort();
         let pick = |q: f64| {
             latencies.get(((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1)).copied().unwrap_or_default()
