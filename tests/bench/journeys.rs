@@ -280,7 +280,12 @@ async fn main() {
     let bench = Bench::start().await;
     let mut replicas = vec![bench.server.clone()];
     for _ in 1..replica_count {
-        let options = Options::default().arg("--trust-forwarded-for").env("RUST_LOG", "warn");
+        // Replicas share one public URL, as behind a load balancer: it is what QR codes carry.
+        let options = Options::default()
+            .arg("--trust-forwarded-for")
+            .arg("--public-url")
+            .arg(&bench.server.base)
+            .env("RUST_LOG", "warn");
         replicas.push(Arc::new(Server::start_on(&bench.place, options).await.unwrap_or_else(|e| panic!("{e}"))));
     }
     let http = reqwest::Client::builder()
