@@ -224,11 +224,33 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
             crate::store::StoreError::Conflict => ApiError::conflict("conflict", "this conflicts with existing data"),
+            crate::store::StoreError::Database(e) if database_unreachable(&e) => {
+                tracing::warn!(error = %e, "database unreachable");
+                let mut answer = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database-unavailable",
+                    "the service cannot reach its database right now; retry shortly",
+                );
+                answer.retry_after = Some(2);
+                answer
+            }
             other => {
                 tracing::error!(error = %other, "storage failure");
                 ApiError::internal()
             }
         }
+    }
+}
+
+/// Whether a database error means "no database right now" (a restart, a failover, a full pool) rather
+/// than a fault of this request: the connection broke, none could be had, or the server is shutting down
+/// or starting (SQLSTATE classes 08 and 57P).
+fn database_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
     }
 }
 
