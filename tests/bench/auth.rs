@@ -3,25 +3,9 @@
 //! SQLite by default or on PostgreSQL with `EGOV_TEST_DATABASE=postgres://...`.
 
 use harness::flows::{CITIZEN_2, enrol_device, login_otp};
-use harness::load::{Bench, closed_loop, open_loop};
+use harness::load::{Bench, client_address as addr, closed_loop, iin_with_check, open_loop};
 use harness::{Server, Value, json};
 use std::sync::{Arc, Mutex};
-
-/// A distinct client address per request (the server trusts X-Forwarded-For in this run), so the per-IP
-/// limits do not turn the benchmark into a 429 benchmark. Header values only: no traffic goes there.
-fn addr(i: usize) -> String {
-    format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)
-}
-
-fn iin_with_check(first_eleven: &str) -> String {
-    let d: Vec<u32> = first_eleven.bytes().map(|b| u32::from(b - b'0')).collect();
-    let pass = |w: &[u32]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11;
-    let c = match pass(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) {
-        10 => pass(&[3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]),
-        c => c,
-    };
-    format!("{first_eleven}{}", c % 10)
-}
 
 #[tokio::main]
 async fn main() {

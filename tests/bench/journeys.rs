@@ -16,7 +16,7 @@
 //! fines arrive through the agency feed (measured, as a bulk issue).
 
 use harness::flows::{CITIZEN_1, login_otp, org_token};
-use harness::load::{Bench, Stats, closed_loop, open_loop};
+use harness::load::{Bench, Stats, client_address as addr, closed_loop, env_usize, iin_with_check, open_loop};
 use harness::{Options, Server, Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -36,24 +36,6 @@ fn entry<'a>(
         }
     };
     &mut samples[i].1
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn addr(i: usize) -> String {
-    format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)
-}
-
-fn iin_with_check(first_eleven: &str) -> String {
-    let d: Vec<u32> = first_eleven.bytes().map(|b| u32::from(b - b'0')).collect();
-    let pass = |w: &[u32]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11;
-    let c = match pass(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) {
-        10 => pass(&[3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]),
-        c => c,
-    };
-    format!("{first_eleven}{}", c % 10)
 }
 
 /// Times one step: `ok` says whether the answer was the expected one.

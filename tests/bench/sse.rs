@@ -6,7 +6,7 @@
 //! Run by `bash tests/bench.sh sse [postgres]` (which raises the open-file limit first).
 
 use harness::flows::{CITIZEN_1, login_otp};
-use harness::load::{Bench, closed_loop};
+use harness::load::{Bench, client_address as forwarded_for, closed_loop, env_usize};
 use harness::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,13 +24,9 @@ fn rss_kib(pid: i32) -> u64 {
         .expect("VmRSS")
 }
 
-fn forwarded_for(i: usize) -> String {
-    format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)
-}
-
 #[tokio::main]
 async fn main() {
-    let waiters: usize = std::env::var("EGOV_BENCH_WAITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let waiters = env_usize("EGOV_BENCH_WAITERS", 10_000);
     let bench = Bench::start().await;
     let (server, http) = (bench.server.clone(), bench.http.clone());
     let pid = server.pid();

@@ -7,6 +7,24 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+/// A distinct client address per request, for a server that trusts `X-Forwarded-For` in a benchmark, so
+/// the per-IP limits do not turn it into a 429 benchmark. Header values only: no traffic goes there.
+pub fn client_address(i: usize) -> String {
+    format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)
+}
+
+/// A valid IIN from its first eleven digits (the check digit of the national algorithm appended), for
+/// the synthetic citizens benchmarks write to the database.
+pub fn iin_with_check(first_eleven: &str) -> String {
+    let d: Vec<u32> = first_eleven.bytes().map(|b| u32::from(b - b'0')).collect();
+    let pass = |w: &[u32]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11;
+    let c = match pass(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) {
+        10 => pass(&[3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]),
+        c => c,
+    };
+    format!("{first_eleven}{}", c % 10)
+}
+
 /// What a run measured.
 #[derive(Debug, Clone)]
 pub struct Stats {
@@ -145,7 +163,8 @@ pub struct Bench {
     pub baseline: Stats,
 }
 
-fn env_usize(name: &str, default: usize) -> usize {
+/// A benchmark knob from the environment, or its default.
+pub fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
