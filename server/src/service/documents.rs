@@ -155,13 +155,14 @@ pub async fn sync(app: &App, c: &CitizenRow) -> Result<Vec<SourceOutcome>, ApiEr
 pub async fn list(app: &App, citizen_id: &str) -> Result<(CitizenRow, Vec<DocumentRow>, Vec<SyncRow>), ApiError> {
     let c = citizen(app, citizen_id).await?;
     check_age(app, &c)?;
-    if app.store.document_syncs(&c.id).await?.is_empty() {
+    let mut syncs = app.store.document_syncs(&c.id).await?;
+    if syncs.is_empty() {
         sync(app, &c).await?;
+        syncs = app.store.document_syncs(&c.id).await?;
     }
     let docs = app.store.documents_of(&c.id).await?;
     let has_id = docs.iter().any(|d| d.kind == DocumentKind::NationalId.as_str());
     documents_available(birth_date(&c)?, has_id, today(app)).map_err(not_available)?;
-    let syncs = app.store.document_syncs(&c.id).await?;
     Ok((c, docs, syncs))
 }
 
