@@ -195,13 +195,11 @@ async fn events(
                             _ = shutdown.changed() => return None,
                         }
                     }
-                    // The database futures are boxed: a waiting stream then keeps only its small select
-                    // state, not room for the largest query future (10 000 waiters, issue 9).
-                    let Ok(Some(row)) = Box::pin(app.store.web_login(&id)).await else { return None };
+                    let Ok(Some(row)) = app.store.web_login(&id).await else { return None };
                     let status = status_of(&app, &row);
                     let now = app.clock.now_ms();
                     if status == "pending" && (last.is_empty() || now >= qr_until) {
-                        if let Ok(Some((url, until))) = Box::pin(web_login::rotate(&app, &row)).await {
+                        if let Ok(Some((url, until))) = web_login::rotate(&app, &row).await {
                             qr_until = until.timestamp_millis();
                             queue.push_back((
                                 "qr".into(),
