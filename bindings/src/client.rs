@@ -448,11 +448,8 @@ struct Answer {
 
 impl Answer {
     fn json<T: DeserializeOwned>(&self) -> Result<T, MobileError> {
-        serde_json::from_slice(&self.body).map_err(|e| MobileError::Server {
-            status: self.status,
-            problem: "unexpected-answer".into(),
-            detail: format!("the server's answer could not be read: {e}"),
-        })
+        serde_json::from_slice(&self.body)
+            .map_err(|e| unexpected(self.status, format!("the server's answer could not be read: {e}")))
     }
 }
 
@@ -467,7 +464,7 @@ impl EgovClient {
             && base.len() > "https://".len()
             && !base.contains(['?', '#', ' ']);
         if !valid {
-            return Err(MobileError::InvalidInput { reason: format!("{base_url:?} is not an http(s) base URL") });
+            return Err(crate::invalid(format!("{base_url:?} is not an http(s) base URL")));
         }
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -595,9 +592,7 @@ impl EgovClient {
     /// Signs in an organisation (a verifier app) with its client credentials; its token is renewed by
     /// the client when it expires.
     pub fn sign_in_organisation(&self, client_id: String, client_secret: String) -> Result<(), MobileError> {
-        let (access_token, fresh_until) = self.org_token(&client_id, &client_secret)?;
-        *self.lock() = Credentials::Organisation { client_id, client_secret, access_token, fresh_until };
-        Ok(())
+        self.keep_org_token(client_id, client_secret)
     }
 
     /// The session's tokens for the app to keep (none when signed out or signed in as an organisation).
@@ -728,11 +723,7 @@ impl EgovClient {
     /// The server's signing keys (JWKS JSON), to keep and verify copies and receipts offline.
     pub fn jwks(&self) -> Result<String, MobileError> {
         let answer = self.call("GET", "/.well-known/jwks.json", Auth::None, Body::Empty, &[])?;
-        String::from_utf8(answer.body).map_err(|_| MobileError::Server {
-            status: answer.status,
-            problem: "unexpected-answer".into(),
-            detail: "the key set is not UTF-8".into(),
-        })
+        String::from_utf8(answer.body).map_err(|_| unexpected(answer.status, "the key set is not UTF-8".into()))
     }
 
     // --- history and notifications ---
@@ -876,26 +867,19 @@ impl EgovClient {
 
     /// The access token to send, renewing it first when it is about to expire.
     fn access_token(&self) -> Result<String, MobileError> {
-        let (token, stale) = match &*self.lock() {
-            Credentials::None => {
-                return Err(MobileError::Unauthorized { problem: "signed-out".into(), detail: "sign in first".into() });
-            }
-            Credentials::Citizen { tokens, fresh_until } => {
-                (tokens.access_token.clone(), fresh_until.is_some_and(|t| Instant::now() >= t))
-            }
-            Credentials::Organisation { access_token, fresh_until, .. } => {
-                (access_token.clone(), Instant::now() >= *fresh_until)
-            }
-        };
-        if stale { self.refresh_after(&token).map(|_| self.current_token())? } else { Ok(token) }
+        let (token, stale) = self.current_token()?;
+        if stale { self.refresh_after(&token).and_then(|_| self.current_token()).map(|(t, _)| t) } else { Ok(token) }
     }
 
-    fn current_token(&self) -> Result<String, MobileError> {
+    /// The access token held now, and whether it is about to expire.
+    fn current_token(&self) -> Result<(String, bool), MobileError> {
         match &*self.lock() {
-            Credentials::Citizen { tokens, .. } => Ok(tokens.access_token.clone()),
-            Credentials::Organisation { access_token, .. } => Ok(access_token.clone()),
-            Credentials::None => {
-                Err(MobileError::Unauthorized { problem: "signed-out".into(), detail: "sign in first".into() })
+            Credentials::None => Err(signed_out()),
+            Credentials::Citizen { tokens, fresh_until } => {
+                Ok((tokens.access_token.clone(), fresh_until.is_some_and(|t| Instant::now() >= t)))
+            }
+            Credentials::Organisation { access_token, fresh_until, .. } => {
+                Ok((access_token.clone(), Instant::now() >= *fresh_until))
             }
         }
     }
@@ -920,9 +904,7 @@ impl EgovClient {
             Credentials::Organisation { client_id, client_secret, .. } => {
                 Plan::Organisation(client_id.clone(), client_secret.clone())
             }
-            Credentials::None => {
-                return Err(MobileError::Unauthorized { problem: "signed-out".into(), detail: "sign in first".into() });
-            }
+            Credentials::None => return Err(signed_out()),
         };
         match plan {
             Plan::Citizen(refresh_token) => {
@@ -938,14 +920,14 @@ impl EgovClient {
                 }
             }
             Plan::Organisation(client_id, client_secret) => {
-                let (access_token, fresh_until) = self.org_token(&client_id, &client_secret)?;
-                *self.lock() = Credentials::Organisation { client_id, client_secret, access_token, fresh_until };
+                self.keep_org_token(client_id, client_secret)?;
                 Ok(Session { acr: "organisation".into(), session_id: String::new(), expires_in: 0 })
             }
         }
     }
 
-    fn org_token(&self, client_id: &str, client_secret: &str) -> Result<(String, Instant), MobileError> {
+    /// Gets an organisation token with the client credentials and keeps it with them (to renew it).
+    fn keep_org_token(&self, client_id: String, client_secret: String) -> Result<(), MobileError> {
         let basic = STANDARD.encode(format!("{client_id}:{client_secret}"));
         let answer = self.send(
             "POST",
@@ -955,7 +937,10 @@ impl EgovClient {
             &[],
         )?;
         let token: WireOrgToken = answer.json()?;
-        Ok((token.access_token, fresh_until(token.expires_in)))
+        let fresh_until = fresh_until(token.expires_in);
+        *self.lock() =
+            Credentials::Organisation { client_id, client_secret, access_token: token.access_token, fresh_until };
+        Ok(())
     }
 
     /// One API call: with the session's token for `Auth::Bearer`, refreshing once and retrying when the
@@ -975,7 +960,7 @@ impl EgovClient {
                 match self.send(method, path, Some(&format!("Bearer {token}")), &body, headers) {
                     Err(MobileError::Unauthorized { problem, .. }) if problem == "token-expired" => {
                         self.refresh_after(&token)?;
-                        let token = self.current_token()?;
+                        let (token, _) = self.current_token()?;
                         self.send(method, path, Some(&format!("Bearer {token}")), &body, headers)
                     }
                     other => other,
@@ -1010,7 +995,7 @@ impl EgovClient {
         if let Some(ct) = content_type {
             request = request.header("content-type", ct);
         }
-        let invalid = |e: ureq::http::Error| MobileError::InvalidInput { reason: format!("bad request: {e}") };
+        let invalid = |e: ureq::http::Error| crate::invalid(format!("bad request: {e}"));
         let result = match bytes {
             Some(bytes) => self.agent.run(request.body(bytes).map_err(invalid)?),
             None => self.agent.run(request.body(ureq::SendBody::none()).map_err(invalid)?),
@@ -1031,6 +1016,15 @@ impl EgovClient {
             Err(problem_error(status, &body, retry_after))
         }
     }
+}
+
+fn signed_out() -> MobileError {
+    MobileError::Unauthorized { problem: "signed-out".into(), detail: "sign in first".into() }
+}
+
+/// An answer of the right status whose body is not what the contract says.
+fn unexpected(status: u16, detail: String) -> MobileError {
+    MobileError::Server { status, problem: "unexpected-answer".into(), detail }
 }
 
 fn fresh_until(expires_in: i64) -> Instant {
@@ -1066,11 +1060,9 @@ pub(crate) fn problem_error(status: u16, body: &[u8], retry_after: Option<u64>) 
 
 /// Signs the base64url `message` the server gave and encodes the signature for it.
 fn sign_b64(signer: &dyn PlatformSigner, message_b64: &str) -> Result<String, MobileError> {
-    let message = URL_SAFE_NO_PAD.decode(message_b64).map_err(|_| MobileError::Server {
-        status: 200,
-        problem: "unexpected-answer".into(),
-        detail: "the message to sign is not base64url".into(),
-    })?;
+    let message = URL_SAFE_NO_PAD
+        .decode(message_b64)
+        .map_err(|_| unexpected(200, "the message to sign is not base64url".into()))?;
     Ok(URL_SAFE_NO_PAD.encode(signer.sign(message)?))
 }
 
