@@ -3,7 +3,7 @@
 //! SQLite by default or on PostgreSQL with `EGOV_TEST_DATABASE=postgres://...`.
 
 use harness::flows::{CITIZEN_2, enrol_device, login_otp};
-use harness::load::{Bench, client_address as addr, closed_loop, iin_with_check, open_loop};
+use harness::load::{Bench, client_address as addr, closed_loop, insert_citizens, open_loop, synthetic_citizen};
 use harness::{Server, Value, json};
 use std::sync::{Arc, Mutex};
 
@@ -15,20 +15,7 @@ async fn main() {
 
     // Setup (not measured): n citizens in the Mobile Citizens Database.
     let db = place.sql().await;
-    let mut tx = db.begin().await.unwrap();
-    for i in 0..n {
-        sqlx::query(
-            "INSERT INTO citizens (id, iin, phone, surname, given_name, surname_lat, given_name_lat, birth_date, sex, created_at)
-             VALUES ($1, $2, $3, 'Бенчмарк', 'Азамат', 'BENCH', 'AZAMAT', '1990-01-01', 'male', 0)",
-        )
-        .bind(format!("bench-{i}"))
-        .bind(iin_with_check(&format!("900101{:05}", i % 100_000)))
-        .bind(format!("+7705{i:07}"))
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
+    insert_citizens(&db, n).await;
 
     // Setup: a flow per citizen and its code from the dev outbox.
     let flows = Arc::new(Mutex::new(vec![String::new(); n]));
@@ -39,7 +26,7 @@ async fn main() {
             let Ok(r) = h
                 .post(url)
                 .header("x-forwarded-for", addr(i))
-                .json(&json!({"phone": format!("+7705{i:07}")}))
+                .json(&json!({"phone": synthetic_citizen(i).phone}))
                 .send()
                 .await
             else {
@@ -57,7 +44,7 @@ async fn main() {
     closed_loop("read codes", n, concurrency, move |i| {
         let (h, url, c) = (h.clone(), s.url("/dev/sms-outbox"), c.clone());
         async move {
-            let Ok(r) = h.get(url).query(&[("phone", format!("+7705{i:07}"))]).send().await else { return false };
+            let Ok(r) = h.get(url).query(&[("phone", synthetic_citizen(i).phone)]).send().await else { return false };
             let msgs: Value = r.json().await.unwrap_or_default();
             let text = msgs[0]["text"].as_str().unwrap_or_default().to_string();
             let code: String = text.chars().skip_while(|ch| !ch.is_ascii_digit()).take(6).collect();

@@ -15,9 +15,11 @@
 //! with copies of a demo citizen's documents, are written to the database first (not measured); their
 //! fines arrive through the agency feed (measured, as a bulk issue).
 
-use harness::flows::{CITIZEN_1, login_otp, org_token};
-use harness::load::{Bench, Stats, client_address as addr, closed_loop, env_usize, iin_with_check, open_loop};
-use harness::{Options, Server, Value, json};
+use harness::flows::{CITIZEN_1, login_otp, login_qr_in, org_token, six_digits};
+use harness::load::{
+    Bench, Stats, client_address as addr, closed_loop, env_usize, insert_citizens, open_loop, synthetic_citizen,
+};
+use harness::{Server, Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -76,7 +78,7 @@ struct World {
 async fn journey(w: Arc<World>, u: usize) -> Option<String> {
     let (home, other) = (&w.replicas[u % w.replicas.len()], &w.replicas[(u + 1) % w.replicas.len()]);
     let (http, s) = (&w.http, &w.samples);
-    let phone = format!("+7705{u:07}");
+    let phone = synthetic_citizen(u).phone;
 
     let flow = step(s, "POST /v1/auth/otp/start", async {
         json_if(
@@ -95,8 +97,7 @@ async fn journey(w: Arc<World>, u: usize) -> Option<String> {
         let outbox: Value =
             http.get(home.url("/dev/sms-outbox")).query(&[("phone", &phone)]).send().await.ok()?.json().await.ok()?;
         if let Some(text) = outbox[0]["text"].as_str().filter(|_| outbox[0]["status"] == "delivered") {
-            let digits: Vec<char> = text.chars().collect();
-            code = digits.windows(6).find(|w| w.iter().all(char::is_ascii_digit)).map(|w| w.iter().collect::<String>());
+            code = six_digits(text);
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -202,11 +203,7 @@ async fn journey(w: Arc<World>, u: usize) -> Option<String> {
                 _ => break,
             }
         }
-        let qr = seen
-            .split(|c: char| c == '"' || c.is_whitespace())
-            .find(|p| p.contains("/ql/"))
-            .unwrap_or_default()
-            .to_string();
+        let qr = login_qr_in(&seen).unwrap_or_default();
         let scanned = step(s, "POST /v1/web-login/scan", async {
             json_if(
                 http.post(home.url("/v1/web-login/scan")).bearer_auth(&token).json(&json!({"qr_url": qr})).send().await,
@@ -262,13 +259,7 @@ async fn main() {
     let bench = Bench::start().await;
     let mut replicas = vec![bench.server.clone()];
     for _ in 1..replica_count {
-        // Replicas share one public URL, as behind a load balancer: it is what QR codes carry.
-        let options = Options::default()
-            .arg("--trust-forwarded-for")
-            .arg("--public-url")
-            .arg(&bench.server.base)
-            .env("RUST_LOG", "warn");
-        replicas.push(Arc::new(Server::start_on(&bench.place, options).await.unwrap_or_else(|e| panic!("{e}"))));
+        replicas.push(bench.replica().await);
     }
     let http = reqwest::Client::builder()
         .no_proxy()
@@ -284,19 +275,10 @@ async fn main() {
         http.get(bench.server.url("/v1/documents")).bearer_auth(&demo).send().await.unwrap().json().await.unwrap();
     let demo_id = me["citizen_id"].as_str().unwrap().to_string();
     let db = bench.place.sql().await;
+    insert_citizens(&db, users).await;
     let mut tx = db.begin().await.unwrap();
     for u in 0..users {
-        let id = format!("load-{u}");
-        sqlx::query(
-            "INSERT INTO citizens (id, iin, phone, surname, given_name, surname_lat, given_name_lat, birth_date, sex, created_at)
-             VALUES ($1, $2, $3, 'Жүктеме', 'Азамат', 'ZHUKTEME', 'AZAMAT', '1990-01-01', 'male', 0)",
-        )
-        .bind(&id)
-        .bind(iin_with_check(&format!("900101{:05}", u % 100_000)))
-        .bind(format!("+7705{u:07}"))
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+        let id = synthetic_citizen(u).id;
         for sql in [
             "INSERT INTO documents (id, citizen_id, kind, source, external_id, number, issued_on, expires_on, fields,
                revoked_at, revoked_reason, checked_at, created_at, updated_at)
@@ -320,7 +302,7 @@ async fn main() {
     let feed = closed_loop("POST /v1/agency/fines (bulk issue)", users * rounds, bench.concurrency, move |i| {
         let (h, url, p, today) = (h.clone(), s.url("/v1/agency/fines"), p.clone(), today.clone());
         async move {
-            let body = json!({"protocol_number": format!("LOAD-{i:07}"), "offender_iin": iin_with_check(&format!("900101{:05}", (i % users) % 100_000)),
+            let body = json!({"protocol_number": format!("LOAD-{i:07}"), "offender_iin": synthetic_citizen(i % users).iin,
                 "article": "592-1", "description": "Speeding by 10-20 km/h", "amount_mci": 5, "case_opened_on": today,
                 "recorded_by": "officer", "notice_date": today, "delivered_on": null, "vehicle_plate": "777AAA02",
                 "city": "Astana", "discount_excluded": null});

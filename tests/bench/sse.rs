@@ -5,7 +5,7 @@
 //! empty route again, and finally approves one request to show a waiter still gets its login.
 //! Run by `bash tests/bench.sh sse [postgres]` (which raises the open-file limit first).
 
-use harness::flows::{CITIZEN_1, login_otp};
+use harness::flows::{CITIZEN_1, login_otp, login_qr_in};
 use harness::load::{Bench, client_address as forwarded_for, closed_loop, env_usize};
 use harness::{Value, json};
 use std::sync::Arc;
@@ -117,11 +117,7 @@ async fn main() {
     let (id, _, check_code) = created[0].lock().unwrap().clone();
     let citizen = login_otp(&server, CITIZEN_1.0).await["access_token"].as_str().unwrap().to_string();
     let event = first_qr.lock().unwrap().clone();
-    let qr_url: String = event
-        .split(|c: char| c == '"' || c.is_whitespace())
-        .find(|part| part.contains("/ql/"))
-        .unwrap_or_default()
-        .to_string();
+    let qr_url = login_qr_in(&event).unwrap_or_default();
     let scan = http
         .post(server.url("/v1/web-login/scan"))
         .bearer_auth(&citizen)

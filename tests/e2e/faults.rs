@@ -234,15 +234,7 @@ async fn a_code_asked_for_while_the_sms_provider_is_down_is_delivered_when_it_is
     assert_eq!(r.status(), 200);
     let delivered = calls(4).await;
     let body: Value = serde_json::from_slice(&delivered[3].body).unwrap();
-    let text = body["text"].as_str().unwrap();
-    let code: String = text
-        .chars()
-        .collect::<Vec<_>>()
-        .windows(6)
-        .find(|w| w.iter().all(char::is_ascii_digit))
-        .unwrap()
-        .iter()
-        .collect();
+    let code = six_digits(body["text"].as_str().unwrap()).expect("a code in the delivered SMS");
     let r = post_auth(&server, "/v1/auth/otp/verify", "", json!({"flow_id": flow, "code": code})).await;
     assert_eq!(r.status(), 200, "{}", body_json(r).await);
 }

@@ -323,16 +323,21 @@ pub mod flows {
         panic!("no new SMS to {phone} within 5 s");
     }
 
-    /// The six digits in an SMS text.
+    /// The first six consecutive digits of a text (an SMS code), if any.
+    pub fn six_digits(text: &str) -> Option<String> {
+        let chars: Vec<char> = text.chars().collect();
+        chars.windows(6).find(|w| w.iter().all(char::is_ascii_digit)).map(|w| w.iter().collect())
+    }
+
+    /// The six digits in an SMS.
     pub fn code_in(sms: &Value) -> String {
         let text = sms["text"].as_str().expect("text");
-        let digits: Vec<char> = text.chars().collect();
-        for w in digits.windows(6) {
-            if w.iter().all(char::is_ascii_digit) {
-                return w.iter().collect();
-            }
-        }
-        panic!("no code in {text:?}");
+        six_digits(text).unwrap_or_else(|| panic!("no code in {text:?}"))
+    }
+
+    /// The website-login QR URL (`.../ql/...`) in the text of a login request's event stream.
+    pub fn login_qr_in(events: &str) -> Option<String> {
+        events.split(|c: char| c == '"' || c.is_whitespace()).find(|p| p.contains("/ql/")).map(String::from)
     }
 
     /// Starts an OTP flow on `path` and returns (status, body, the code sent, if one arrives).

@@ -25,6 +25,40 @@ pub fn iin_with_check(first_eleven: &str) -> String {
     format!("{first_eleven}{}", c % 10)
 }
 
+/// Synthetic citizen `i` of a benchmark: its id, IIN and phone.
+pub struct SyntheticCitizen {
+    pub id: String,
+    pub iin: String,
+    pub phone: String,
+}
+
+pub fn synthetic_citizen(i: usize) -> SyntheticCitizen {
+    SyntheticCitizen {
+        id: format!("load-{i}"),
+        iin: iin_with_check(&format!("900101{:05}", i % 100_000)),
+        phone: format!("+7705{i:07}"),
+    }
+}
+
+/// Writes synthetic citizens `0..n` straight to the database (benchmark setup, not measured).
+pub async fn insert_citizens(db: &sqlx::AnyPool, n: usize) {
+    let mut tx = db.begin().await.unwrap();
+    for i in 0..n {
+        let c = synthetic_citizen(i);
+        sqlx::query(
+            "INSERT INTO citizens (id, iin, phone, surname, given_name, surname_lat, given_name_lat, birth_date, sex, created_at)
+             VALUES ($1, $2, $3, 'Жүктеме', 'Азамат', 'ZHUKTEME', 'AZAMAT', '1990-01-01', 'male', 0)",
+        )
+        .bind(&c.id)
+        .bind(&c.iin)
+        .bind(&c.phone)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
 /// What a run measured.
 #[derive(Debug, Clone)]
 pub struct Stats {
@@ -168,6 +202,11 @@ pub fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// A benchmark's server: trusting `X-Forwarded-For` (see [`client_address`]), quiet logs.
+fn server_options() -> crate::Options {
+    crate::Options::default().arg("--trust-forwarded-for").env("RUST_LOG", "warn")
+}
+
 impl Bench {
     pub async fn start() -> Bench {
         let n = env_usize("EGOV_BENCH_N", 2000);
@@ -175,8 +214,8 @@ impl Bench {
         let rate = env_usize("EGOV_BENCH_RATE", 500) as f64;
         let place = crate::DataPlace::fresh().await;
         let backend = if place.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
-        let options = crate::Options::default().arg("--trust-forwarded-for").env("RUST_LOG", "warn");
-        let server = Arc::new(crate::Server::start_on(&place, options).await.unwrap_or_else(|e| panic!("{e}")));
+        let server =
+            Arc::new(crate::Server::start_on(&place, server_options()).await.unwrap_or_else(|e| panic!("{e}")));
         let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(256).build().expect("client");
         let (h, s) = (http.clone(), server.clone());
         let baseline = closed_loop("GET /healthz (baseline, empty route)", n * 2, concurrency, move |_| {
@@ -185,6 +224,13 @@ impl Bench {
         })
         .await;
         Bench { n, concurrency, rate, backend, place, server, http, baseline }
+    }
+
+    /// Another replica on the same database, with the first one's public URL (what QR codes carry), as
+    /// behind a load balancer.
+    pub async fn replica(&self) -> Arc<crate::Server> {
+        let options = server_options().arg("--public-url").arg(&self.server.base);
+        Arc::new(crate::Server::start_on(&self.place, options).await.unwrap_or_else(|e| panic!("{e}")))
     }
 
     /// Prints the table (baseline first) and exits non-zero when any request got an unexpected answer.
