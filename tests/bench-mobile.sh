@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 WORK=$(mktemp -d)
-trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-SERVER_PID=
+source tests/dev-server.sh
+DEV_PID=
+trap 'kill $DEV_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cargo build -q --profile mobile -p egov-mobile --lib
 cargo build -q -p egov-mobile --lib
 cargo build -q --release -p egov-server --bin egov-server -p egov-e2e --bin bench-mobile
@@ -28,12 +29,8 @@ bash tests/bindings.sh "$WORK/bindings" >/dev/null
 KOTLIN=android-sample/jvm-tests/node_modules/kotlin-compiler
 JAVA_OPTS="-Xmx1g" "$KOTLIN/bin/kotlinc" "$WORK"/bindings/kotlin/uniffi/egov_mobile/*.kt android-sample/jvm-tests/src/*.kt \
   -cp /usr/share/java/jna.jar -d "$WORK/bench.jar" 2>"$WORK/kotlinc.log" || { cat "$WORK/kotlinc.log"; exit 1; }
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-URL="http://127.0.0.1:$PORT"
-target/release/egov-server --bind "127.0.0.1:$PORT" --public-url "$URL" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do curl -sf "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-EGOV_URL="$URL" EGOV_BENCH_OUT="$WORK" java -Djna.library.path="$ROOT/target/mobile" \
+start_dev_server target/release/egov-server "$WORK"
+EGOV_URL="$DEV_URL" EGOV_BENCH_OUT="$WORK" java -Djna.library.path="$ROOT/target/mobile" \
   -cp "$WORK/bench.jar:/usr/share/java/jna.jar:$KOTLIN/lib/kotlin-stdlib.jar" BenchKt | tee "$WORK/kotlin.txt"
 target/release/bench-mobile "$WORK/copy.jws" "$WORK/jwks.json" | tee "$WORK/native.txt"
 echo

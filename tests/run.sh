@@ -124,18 +124,14 @@ KOTLIN=android-sample/jvm-tests/node_modules/kotlin-compiler
 JAVA_OPTS="-Xmx1g" "$KOTLIN/bin/kotlinc" "$KT"/bindings/kotlin/uniffi/egov_mobile/*.kt android-sample/jvm-tests/src/*.kt \
   -cp /usr/share/java/jna.jar -d "$KT/tests.jar" 2>"$KT/kotlinc.log" || { cat "$KT/kotlinc.log"; die "kotlinc failed"; }
 # A live dev server (embedded SQLite, demo data) on a free port for the EgovClient tests.
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-EGOV_URL="http://127.0.0.1:$PORT"
-"$ROOT/target/debug/egov-server" --bind "127.0.0.1:$PORT" --public-url "$EGOV_URL" --data-dir "$KT/data" \
-  --log-format json >"$KT/server.log" 2>&1 &
-SERVER_PID=$!
-trap 'kill $SERVER_PID 2>/dev/null || true; psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true; rm -rf "$LOGDIR"' EXIT
-for _ in $(seq 1 100); do curl -sf "$EGOV_URL/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -sf "$EGOV_URL/readyz" >/dev/null || { tail -n 40 "$KT/server.log"; die "the dev server for the Kotlin tests did not become ready"; }
+source tests/dev-server.sh
+DEV_PID=
+trap 'kill $DEV_PID 2>/dev/null || true; psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true; rm -rf "$LOGDIR"' EXIT
+start_dev_server "$ROOT/target/debug/egov-server" "$KT" || die "the dev server for the Kotlin tests did not become ready"
 status=0
-EGOV_URL="$EGOV_URL" EGOV_CALENDAR_DIR="$ROOT/server/calendars" java -Djna.library.path="$ROOT/target/debug" \
+EGOV_URL="$DEV_URL" EGOV_CALENDAR_DIR="$ROOT/server/calendars" java -Djna.library.path="$ROOT/target/debug" \
   -cp "$KT/tests.jar:/usr/share/java/jna.jar:$KOTLIN/lib/kotlin-stdlib.jar" CheckKt >"$LOGDIR/kotlin.log" 2>&1 || status=$?
-kill $SERVER_PID 2>/dev/null || true
+kill $DEV_PID 2>/dev/null || true
 cat "$LOGDIR/kotlin.log"
 [ "$status" = 0 ] || { tail -n 30 "$KT/server.log"; die "the Kotlin suite failed (exit $status)"; }
 passed=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $1}' "$LOGDIR/kotlin.log")
