@@ -15,7 +15,7 @@
 //! with copies of a demo citizen's documents, are written to the database first (not measured); their
 //! fines arrive through the agency feed (measured, as a bulk issue).
 
-use harness::flows::{CITIZEN_1, login_otp, login_qr_in, org_token, six_digits};
+use harness::flows::{CITIZEN_1, fine_feed, login_otp, login_qr_in, org_token, six_digits};
 use harness::load::{
     Bench, Stats, client_address as addr, closed_loop, env_usize, insert_citizens, open_loop, synthetic_citizen,
 };
@@ -302,10 +302,7 @@ async fn main() {
     let feed = closed_loop("POST /v1/agency/fines (bulk issue)", users * rounds, bench.concurrency, move |i| {
         let (h, url, p, today) = (h.clone(), s.url("/v1/agency/fines"), p.clone(), today.clone());
         async move {
-            let body = json!({"protocol_number": format!("LOAD-{i:07}"), "offender_iin": synthetic_citizen(i % users).iin,
-                "article": "592-1", "description": "Speeding by 10-20 km/h", "amount_mci": 5, "case_opened_on": today,
-                "recorded_by": "officer", "notice_date": today, "delivered_on": null, "vehicle_plate": "777AAA02",
-                "city": "Astana", "discount_excluded": null});
+            let body = fine_feed(&format!("LOAD-{i:07}"), &synthetic_citizen(i % users).iin, &today);
             h.post(url).bearer_auth(p).json(&body).send().await.is_ok_and(|r| r.status() == 201)
         }
     })

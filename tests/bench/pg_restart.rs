@@ -143,7 +143,8 @@ async fn main() {
 
     let ready = ready_log.lock().unwrap().clone();
     let red: Vec<&(Duration, bool)> = ready.iter().filter(|(_, ok)| !ok).collect();
-    let (during, after) = (tally.lock().unwrap(), after_restart.lock().unwrap());
+    let during = std::mem::take(&mut *tally.lock().unwrap());
+    let after = std::mem::take(&mut *after_restart.lock().unwrap());
     println!("| measure | value |\n|---|---|");
     println!("| restart command returned at | {:.1} s |", restart_done.as_secs_f64());
     println!(

@@ -66,10 +66,9 @@ async fn a_replica_killed_during_payments_charges_each_fine_once_and_retries_suc
     let today = egov_core::time::almaty_date(chrono::Utc::now()).to_string();
     let mut fines = Vec::new();
     for i in 0..N {
-        let body = json!({"protocol_number": format!("KILL-{i:04}"), "offender_iin": CITIZEN_2.1, "article": "592-1",
-            "description": "Speeding", "amount_mci": 5, "case_opened_on": today, "recorded_by": "officer",
-            "notice_date": today, "delivered_on": null, "vehicle_plate": "777AAA02", "city": "Astana", "discount_excluded": null});
-        let r = post_auth(&server, "/v1/agency/fines", &police, body).await;
+        let r =
+            post_auth(&server, "/v1/agency/fines", &police, fine_feed(&format!("KILL-{i:04}"), CITIZEN_2.1, &today))
+                .await;
         assert_eq!(r.status(), 201);
         fines.push(body_json(r).await["id"].as_str().unwrap().to_string());
     }

@@ -23,12 +23,6 @@ async fn access(server: &Server, phone: &str) -> String {
     login_otp(server, phone).await["access_token"].as_str().unwrap().to_string()
 }
 
-fn feed(protocol: &str, iin: &str, notice: &str) -> Value {
-    json!({"protocol_number": protocol, "offender_iin": iin, "article": "592-1", "description": "Speeding by 10-20 km/h",
-        "amount_mci": 5, "case_opened_on": notice, "recorded_by": "officer", "notice_date": notice, "delivered_on": null,
-        "vehicle_plate": "777AAA02", "city": "Astana", "discount_excluded": null})
-}
-
 async fn register(server: &Server, police: &str, body: Value) -> Value {
     let r = post_auth(server, "/v1/agency/fines", police, body).await;
     assert_eq!(r.status(), 201);
@@ -52,7 +46,7 @@ async fn a_registered_fine_shows_the_right_last_discount_day_and_amount() {
     let server = Server::start().await;
     let police = org_token(&server, "demo-police", "demo-police-secret").await;
     let notice = today() - chrono::Duration::days(1);
-    let fine = register(&server, &police, feed("P-TODAY-01", CITIZEN_2.1, &notice.to_string())).await;
+    let fine = register(&server, &police, fine_feed("P-TODAY-01", CITIZEN_2.1, &notice.to_string())).await;
     // 5 MCI of the year the case was opened, in tiyn.
     let mci = if notice.format("%Y").to_string() == "2026" { 4325 } else { fine["mci"].as_i64().unwrap() };
     assert_eq!(fine["amount"], json!({"tiyn": 5 * mci * 100, "currency": "KZT"}));
@@ -82,7 +76,7 @@ async fn the_feed_refuses_bad_input_with_clear_answers_and_normalises_cyrillic_p
     let police = org_token(&server, "demo-police", "demo-police-secret").await;
     let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
     let d = today().to_string();
-    let base = feed("P-VALID-01", CITIZEN_2.1, &d);
+    let base = fine_feed("P-VALID-01", CITIZEN_2.1, &d);
     expect_problem(post_auth(&server, "/v1/agency/fines", &verifier, base.clone()).await, 403, "insufficient-scope")
         .await;
     let cases: Vec<(&str, Value)> = vec![
@@ -114,7 +108,7 @@ async fn the_feed_refuses_bad_input_with_clear_answers_and_normalises_cyrillic_p
 async fn a_camera_fine_is_delivered_by_sms_to_the_registered_phone_and_the_period_starts() {
     let server = Server::start().await;
     let police = org_token(&server, "demo-police", "demo-police-secret").await;
-    let mut body = feed("P-CAM-0001", CITIZEN_2.1, &today().to_string());
+    let mut body = fine_feed("P-CAM-0001", CITIZEN_2.1, &today().to_string());
     body["recorded_by"] = json!("camera");
     let fine = register(&server, &police, body).await;
     assert_eq!(fine["delivered_on"], today().to_string());
@@ -134,7 +128,7 @@ async fn a_camera_fine_is_delivered_by_sms_to_the_registered_phone_and_the_perio
 async fn paying_with_the_discount_gives_a_receipt_that_verifies_offline() {
     let server = Server::start().await;
     let police = org_token(&server, "demo-police", "demo-police-secret").await;
-    let fine = register(&server, &police, feed("P-PAY-0001", CITIZEN_2.1, &today().to_string())).await;
+    let fine = register(&server, &police, fine_feed("P-PAY-0001", CITIZEN_2.1, &today().to_string())).await;
     let token = access(&server, CITIZEN_2.0).await;
     let id = fine["id"].as_str().unwrap();
     let r = pay(&server, &token, id, Some("key-pay-0001"), json!({"method": "card", "card_token": "tok_ok"})).await;
@@ -168,7 +162,7 @@ async fn paying_with_the_discount_gives_a_receipt_that_verifies_offline() {
 async fn each_decline_code_is_a_402_with_its_message_and_the_fine_stays_unpaid() {
     let server = Server::start().await;
     let police = org_token(&server, "demo-police", "demo-police-secret").await;
-    let fine = register(&server, &police, feed("P-DECL-001", CITIZEN_2.1, &today().to_string())).await;
+    let fine = register(&server, &police, fine_feed("P-DECL-001", CITIZEN_2.1, &today().to_string())).await;
     let token = access(&server, CITIZEN_2.0).await;
     let id = fine["id"].as_str().unwrap();
     for (code, words) in [("51", "insufficient funds"), ("54", "expired"), ("57", "internet payments"), ("61", "limit")]
@@ -193,7 +187,7 @@ async fn each_decline_code_is_a_402_with_its_message_and_the_fine_stays_unpaid()
 async fn a_lost_acquirer_answer_is_reconciled_and_a_retry_with_the_same_key_charges_once() {
     let server = Server::start().await;
     let police = org_token(&server, "demo-police", "demo-police-secret").await;
-    let fine = register(&server, &police, feed("P-TIMEOUT1", CITIZEN_2.1, &today().to_string())).await;
+    let fine = register(&server, &police, fine_feed("P-TIMEOUT1", CITIZEN_2.1, &today().to_string())).await;
     let token = access(&server, CITIZEN_2.0).await;
     let id = fine["id"].as_str().unwrap();
     let body = json!({"method": "card", "card_token": "tok_timeout"});
@@ -235,7 +229,7 @@ fn hmac_hex(key: &[u8], body: &[u8]) -> String {
 async fn a_bank_qr_payment_is_pending_until_the_acquirers_signed_webhook() {
     let server = Server::start().await;
     let police = org_token(&server, "demo-police", "demo-police-secret").await;
-    let fine = register(&server, &police, feed("P-QR-00001", CITIZEN_2.1, &today().to_string())).await;
+    let fine = register(&server, &police, fine_feed("P-QR-00001", CITIZEN_2.1, &today().to_string())).await;
     let token = access(&server, CITIZEN_2.0).await;
     let id = fine["id"].as_str().unwrap();
     let r = pay(&server, &token, id, Some("key-qr-00001"), json!({"method": "bank_qr"})).await;
@@ -273,7 +267,7 @@ async fn a_bank_qr_payment_is_pending_until_the_acquirers_signed_webhook() {
 async fn payments_need_a_key_a_valid_method_and_the_offender() {
     let server = Server::start().await;
     let police = org_token(&server, "demo-police", "demo-police-secret").await;
-    let fine = register(&server, &police, feed("P-RULES-01", CITIZEN_2.1, &today().to_string())).await;
+    let fine = register(&server, &police, fine_feed("P-RULES-01", CITIZEN_2.1, &today().to_string())).await;
     let id = fine["id"].as_str().unwrap();
     let owner = access(&server, CITIZEN_2.0).await;
     let other = access(&server, CITIZEN_1.0).await;
@@ -367,7 +361,7 @@ async fn eligibility_is_refused_while_a_fine_is_overdue_and_flips_when_it_is_pai
 async fn a_state_body_records_a_payment_made_at_a_bank() {
     let server = Server::start().await;
     let police = org_token(&server, "demo-police", "demo-police-secret").await;
-    let fine = register(&server, &police, feed("P-BANK-001", CITIZEN_2.1, &today().to_string())).await;
+    let fine = register(&server, &police, fine_feed("P-BANK-001", CITIZEN_2.1, &today().to_string())).await;
     let id = fine["id"].as_str().unwrap();
     let r = post_auth(
         &server,
@@ -415,8 +409,8 @@ async fn citizens_hear_of_a_new_fine_the_eve_of_the_discounts_end_and_its_end_an
     let server =
         Server::start_on(&place, harness::Options::default().env("EGOV_HOUSEKEEPING_SECONDS", "1")).await.unwrap();
     let police = org_token(&server, "demo-police", "demo-police-secret").await;
-    let fine = register(&server, &police, feed("P-NOTE-001", CITIZEN_2.1, &today().to_string())).await;
-    let paid = register(&server, &police, feed("P-NOTE-002", CITIZEN_2.1, &today().to_string())).await;
+    let fine = register(&server, &police, fine_feed("P-NOTE-001", CITIZEN_2.1, &today().to_string())).await;
+    let paid = register(&server, &police, fine_feed("P-NOTE-002", CITIZEN_2.1, &today().to_string())).await;
     let token = access(&server, CITIZEN_2.0).await;
     assert!(wait_for_notification(&server, &token, "fine_new").await);
     let r = pay(
