@@ -74,6 +74,8 @@ pub struct KeySet {
     pub document: Vec<SigningKey>,
     pub hmac: ring::hmac::Key,
     jwks: Value,
+    /// Access tokens already verified against `token`.
+    pub verified: crate::tokens::VerifiedTokens,
 }
 
 impl KeySet {
@@ -100,7 +102,13 @@ impl KeySet {
             }
         };
         let jwks = json!({"keys": token.iter().chain(document.iter()).map(|k| k.jwk.clone()).collect::<Vec<_>>()});
-        Ok(KeySet { token, document, hmac: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &hmac), jwks })
+        Ok(KeySet {
+            token,
+            document,
+            hmac: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &hmac),
+            jwks,
+            verified: Default::default(),
+        })
     }
 
     /// The JSON Web Key Set of every public key (token and document keys).

@@ -138,6 +138,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if let (store::Backend::Postgres, Some(url)) = (store.backend(), config.database_url.clone()) {
         let (relay_app, shutdown) = (app.clone(), app.shutdown.clone());
         tokio::spawn(async move { relay_app.events.relay_notifications(url, shutdown).await });
+        let (sender_app, shutdown) = (app.clone(), app.shutdown.clone());
+        tokio::spawn(async move { sender_app.events.send_notifications(sender_app.store.clone(), shutdown).await });
     }
 
     print_banner(&config, &store, bound, &public_url, demo.as_deref());

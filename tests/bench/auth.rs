@@ -3,7 +3,9 @@
 //! SQLite by default or on PostgreSQL with `EGOV_TEST_DATABASE=postgres://...`.
 
 use harness::flows::{CITIZEN_2, enrol_device, login_otp};
-use harness::load::{Bench, client_address as addr, closed_loop, insert_citizens, open_loop, synthetic_citizen};
+use harness::load::{
+    Bench, answered, client_address as addr, closed_loop, insert_citizens, open_loop, synthetic_citizen,
+};
 use harness::{Server, Value, json};
 use std::sync::{Arc, Mutex};
 
@@ -58,9 +60,7 @@ async fn main() {
         move |i: usize| {
             let (h, url) = (h.clone(), s.url("/v1/auth/otp/verify"));
             let body = json!({"flow_id": f.lock().unwrap()[i], "code": c.lock().unwrap()[i]});
-            async move {
-                h.post(url).header("x-forwarded-for", addr(i)).json(&body).send().await.is_ok_and(|r| r.status() == 200)
-            }
+            async move { answered(h.post(url).header("x-forwarded-for", addr(i)).json(&body), 200).await }
         }
     };
     let half = n / 2;
@@ -100,14 +100,7 @@ async fn main() {
         move |i: usize| {
             let (h, url) = (h.clone(), s.url("/v1/auth/eds/verify"));
             let body = a.lock().unwrap()[i].clone();
-            async move {
-                h.post(url)
-                    .header("x-forwarded-for", addr(n + i))
-                    .json(&body)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status() == 200)
-            }
+            async move { answered(h.post(url).header("x-forwarded-for", addr(n + i)).json(&body), 200).await }
         }
     };
     let eds_closed = closed_loop(

@@ -17,7 +17,8 @@
 
 use harness::flows::{CITIZEN_1, fine_feed, login_otp, login_qr_in, org_token, six_digits};
 use harness::load::{
-    Bench, Stats, client_address as addr, closed_loop, env_usize, insert_citizens, open_loop, synthetic_citizen,
+    Bench, Stats, answered, client_address as addr, closed_loop, env_usize, insert_citizens, open_loop,
+    synthetic_citizen,
 };
 use harness::{Server, Value, json};
 use std::sync::{Arc, Mutex};
@@ -303,7 +304,7 @@ async fn main() {
         let (h, url, p, today) = (h.clone(), s.url("/v1/agency/fines"), p.clone(), today.clone());
         async move {
             let body = fine_feed(&format!("LOAD-{i:07}"), &synthetic_citizen(i % users).iin, &today);
-            h.post(url).bearer_auth(p).json(&body).send().await.is_ok_and(|r| r.status() == 201)
+            answered(h.post(url).bearer_auth(p).json(&body), 201).await
         }
     })
     .await;
@@ -338,7 +339,7 @@ async fn main() {
             open_loop(&format!("GET /v1/documents (open loop, {rate:.0}/s)"), bench.n, rate, move |i| {
                 let (h, token) = (h.clone(), t[i % t.len()].clone());
                 let url = r[i % r.len()].url("/v1/documents");
-                async move { h.get(url).bearer_auth(token).send().await.is_ok_and(|r| r.status() == 200) }
+                answered(h.get(url).bearer_auth(token), 200)
             })
             .await,
         );

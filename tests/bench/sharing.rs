@@ -3,7 +3,7 @@
 //! runs raw `pgbench` of the equivalent single-row conditional UPDATE on the same PostgreSQL.
 
 use harness::flows::{CITIZEN_1, login_otp, org_token};
-use harness::load::{Bench, closed_loop, open_loop};
+use harness::load::{Bench, answered, closed_loop, open_loop};
 use harness::{Server, Value, json};
 use std::sync::{Arc, Mutex};
 
@@ -39,7 +39,7 @@ async fn main() {
         move |i: usize| {
             let (h, url, t) = (h.clone(), s.url("/v1/shares/redeem"), t.clone());
             let body = json!({"qr_url": u.lock().unwrap()[i]});
-            async move { h.post(url).bearer_auth(t).json(&body).send().await.is_ok_and(|r| r.status() == 200) }
+            answered(h.post(url).bearer_auth(t).json(&body), 200)
         }
     };
     let half = n / 2;

@@ -6,7 +6,7 @@
 //! Run by `bash tests/bench.sh sse [postgres]` (which raises the open-file limit first).
 
 use harness::flows::{CITIZEN_1, login_otp, login_qr_in};
-use harness::load::{Bench, client_address as forwarded_for, closed_loop, env_usize};
+use harness::load::{Bench, answered, client_address as forwarded_for, closed_loop, env_usize};
 use harness::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -109,7 +109,7 @@ async fn main() {
     let (h, s) = (http.clone(), server.clone());
     let loaded = closed_loop("GET /healthz while all waiters are connected", 2000, bench.concurrency, move |_| {
         let (h, url) = (h.clone(), s.url("/healthz"));
-        async move { h.get(url).send().await.is_ok_and(|r| r.status() == 200) }
+        answered(h.get(url), 200)
     })
     .await;
 

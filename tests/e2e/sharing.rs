@@ -422,3 +422,61 @@ async fn lifetimes_out_of_any_range_are_422_not_500() {
     let after = get_auth(&server, &format!("/v1/shares/{id}"), &a).await;
     assert_eq!(body_json(after).await["expires_at"], created["expires_at"]);
 }
+
+/// Views recorded at once on one replica reach the owner's stream on another, each exactly once: on
+/// PostgreSQL the events travel in batched NOTIFYs, on a shared SQLite file by the stream's polling.
+#[tokio::test]
+async fn many_views_at_once_on_one_replica_reach_the_owners_stream_on_another_each_once() {
+    const VIEWS: usize = 24;
+    let place = DataPlace::fresh().await;
+    let shared = Options::default().arg("--public-url").arg("https://egov.test");
+    let a = Server::start_on(&place, shared.clone()).await.unwrap();
+    let b = Server::start_on(&place, shared).await.unwrap();
+    let owner = access(&a, CITIZEN_1.0).await;
+    let doc = document_id(&a, &owner, "national_id").await;
+    let mut tokens = Vec::new();
+    let mut expected = std::collections::BTreeSet::new();
+    for _ in 0..VIEWS {
+        let s = share(&a, &owner, &doc, json!({})).await;
+        tokens.push(s["qr_url"].as_str().unwrap().rsplit('/').next().unwrap().to_string());
+        expected.insert(s["share_id"].as_str().unwrap().to_string());
+    }
+    let mut stream = client().get(a.url("/v1/notifications/stream")).bearer_auth(&owner).send().await.unwrap();
+    let verifier = org_token(&b, "demo-verifier", "demo-verifier-secret").await;
+    let mut redemptions = tokio::task::JoinSet::new();
+    for t in tokens {
+        let request = client().post(b.url("/v1/shares/redeem")).bearer_auth(&verifier).json(&json!({"token": t}));
+        redemptions.spawn(async move { request.send().await.unwrap().status() });
+    }
+    for status in redemptions.join_all().await {
+        assert_eq!(status, 200);
+    }
+    // PostgreSQL pushes them well within the stream's 5 s polling interval; SQLite has only the polling.
+    let within = match harness::Database::from_env() {
+        harness::Database::Postgres { .. } => Duration::from_secs(3),
+        harness::Database::Sqlite => Duration::from_secs(15),
+    };
+    let mut seen = Vec::new();
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while seen.len() < VIEWS {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("{} of {VIEWS} views reached the stream in {within:?}", seen.len()))
+            .unwrap()
+            .expect("the stream stays open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
+                let n: Value = serde_json::from_str(data).unwrap();
+                if n["kind"] == "share_viewed" {
+                    seen.push(n["body"]["share_id"].as_str().unwrap().to_string());
+                }
+            }
+        }
+    }
+    let distinct: std::collections::BTreeSet<String> = seen.iter().cloned().collect();
+    assert_eq!(seen.len(), distinct.len(), "no view was delivered twice: {seen:?}");
+    assert_eq!(distinct, expected);
+}

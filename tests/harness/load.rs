@@ -7,6 +7,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+/// Sends `request` and tells whether the answer has `status`. The body is read to its end, as a real
+/// client reads it: an unread body would close the connection and make every request pay a new one.
+pub async fn answered(request: reqwest::RequestBuilder, status: u16) -> bool {
+    match request.send().await {
+        Ok(r) => r.status() == status && r.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
 /// A distinct client address per request, for a server that trusts `X-Forwarded-For` in a benchmark, so
 /// the per-IP limits do not turn it into a 429 benchmark. Header values only: no traffic goes there.
 pub fn client_address(i: usize) -> String {
@@ -220,7 +229,7 @@ impl Bench {
         let (h, s) = (http.clone(), server.clone());
         let baseline = closed_loop("GET /healthz (baseline, empty route)", n * 2, concurrency, move |_| {
             let (h, url) = (h.clone(), s.url("/healthz"));
-            async move { h.get(url).send().await.is_ok_and(|r| r.status() == 200) }
+            answered(h.get(url), 200)
         })
         .await;
         Bench { n, concurrency, rate, backend, place, server, http, baseline }

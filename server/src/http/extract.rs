@@ -96,6 +96,8 @@ impl FromRequestParts<AppState> for EdsAuth {
 pub struct PartnerAuth {
     pub client_id: String,
     pub scopes: Vec<String>,
+    /// The organisation's name carried by the token, if it carries one.
+    pub name: Option<String>,
 }
 
 impl PartnerAuth {
@@ -112,7 +114,11 @@ impl PartnerAuth {
 
 impl From<tokens::PartnerClaims> for PartnerAuth {
     fn from(claims: tokens::PartnerClaims) -> Self {
-        PartnerAuth { client_id: claims.base.sub, scopes: claims.scope.split_whitespace().map(String::from).collect() }
+        PartnerAuth {
+            client_id: claims.base.sub,
+            scopes: claims.scope.split_whitespace().map(String::from).collect(),
+            name: claims.name,
+        }
     }
 }
 
@@ -206,12 +212,19 @@ impl FromRequestParts<AppState> for RedeemerAuth {
         if let Ok(claims) = tokens::verify_partner(&app.keys, token, app.clock.now()) {
             let org = PartnerAuth::from(claims);
             org.require("share:redeem")?;
-            let client = app
-                .store
-                .org_client(&org.client_id)
-                .await?
-                .ok_or_else(|| ApiError::unauthorized("unknown organisation"))?;
-            return Ok(RedeemerAuth(Redeemer { kind: "organisation", id: client.client_id, name: client.name }));
+            // The name was read from the register when the token was issued; only older tokens need it
+            // looked up.
+            let name = match org.name {
+                Some(name) => name,
+                None => {
+                    app.store
+                        .org_client(&org.client_id)
+                        .await?
+                        .ok_or_else(|| ApiError::unauthorized("unknown organisation"))?
+                        .name
+                }
+            };
+            return Ok(RedeemerAuth(Redeemer { kind: "organisation", id: org.client_id, name }));
         }
         let citizen = CitizenAuth::from_request_parts(parts, app).await?;
         let row = app

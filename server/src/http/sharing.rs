@@ -250,8 +250,71 @@ async fn notifications(
 /// How often a stream looks in the database even without a wake-up (the polling fallback).
 const STREAM_POLL: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// How far behind the newest delivered notification a stream looks again. A notification's `at` is taken
+/// when its request starts, and requests commit out of that order (two in the same millisecond, or a
+/// slow one on another replica), so a cursor on `at` alone would skip one that commits late. A request
+/// ends within `REQUEST_TIMEOUT`; the window is twice that.
+const STREAM_LOOK_BACK_MS: i64 = 2 * super::REQUEST_TIMEOUT.as_millis() as i64;
+
+/// At most this many notifications per look.
+const STREAM_BATCH: u32 = 500;
+
+/// What a notification stream has delivered: everything since it opened, once each.
+struct Delivered {
+    /// The stream opened after this instant; older notifications are not its business.
+    opened: i64,
+    /// The newest `at` delivered.
+    newest: i64,
+    /// The ids delivered within the look-back window, with their `at`.
+    ids: std::collections::HashMap<String, i64>,
+}
+
+impl Delivered {
+    fn new(opened: i64) -> Delivered {
+        Delivered { opened, newest: opened, ids: Default::default() }
+    }
+
+    /// The instant after which the next look reads.
+    fn after(&self) -> i64 {
+        self.opened.max(self.newest - STREAM_LOOK_BACK_MS)
+    }
+
+    /// Reads what is new for `citizen`, in batches until one is not full. A failed read is retried at the
+    /// next look.
+    async fn look(&mut self, app: &crate::App, citizen: &str) -> Vec<Notification> {
+        let mut out = Vec::new();
+        let mut after = self.after();
+        while let Ok(rows) = app.store.notifications_after(citizen, after, STREAM_BATCH).await {
+            let full = rows.len() == STREAM_BATCH as usize;
+            let last = rows.last().map_or(after, |r| r.at);
+            out.extend(self.fresh(rows));
+            if !full {
+                break;
+            }
+            // Onwards, even should a whole batch share one millisecond.
+            after = last.max(after + 1);
+        }
+        out
+    }
+
+    /// The rows not delivered yet, remembered as delivered now.
+    fn fresh(&mut self, rows: Vec<crate::store::sharing::NotificationRow>) -> Vec<Notification> {
+        let fresh: Vec<Notification> = rows
+            .into_iter()
+            .filter(|r| self.ids.insert(r.id.clone(), r.at).is_none())
+            .map(|r| {
+                self.newest = self.newest.max(r.at);
+                Notification::from(r)
+            })
+            .collect();
+        let after = self.after();
+        self.ids.retain(|_, at| *at > after);
+        fresh
+    }
+}
+
 /// Live notifications (Server-Sent Events): each new notification as an event `notification`, from the
-/// moment of connection, on whichever replica it was raised.
+/// moment of connection, on whichever replica it was raised, each once.
 #[utoipa::path(get, path = "/v1/notifications/stream", tag = "sharing", responses((status = 200, content_type = "text/event-stream", body = String)))]
 async fn notifications_stream(
     State(app): State<AppState>,
@@ -262,10 +325,10 @@ async fn notifications_stream(
         app.clone(),
         app.events.subscribe(),
         app.shutdown.clone(),
-        app.clock.now_ms() - 1,
+        Delivered::new(app.clock.now_ms() - 1),
         VecDeque::<Notification>::new(),
     );
-    let events = stream::unfold(state, move |(app, mut rx, mut shutdown, mut last, mut queue)| {
+    let events = stream::unfold(state, move |(app, mut rx, mut shutdown, mut delivered, mut queue)| {
         let topic = topic.clone();
         let citizen = who.citizen_id.clone();
         async move {
@@ -273,7 +336,7 @@ async fn notifications_stream(
                 if let Some(n) = queue.pop_front() {
                     let event =
                         Event::default().event("notification").id(n.id.clone()).json_data(&n).unwrap_or_default();
-                    return Some((Ok(event), (app, rx, shutdown, last, queue)));
+                    return Some((Ok(event), (app, rx, shutdown, delivered, queue)));
                 }
                 if *shutdown.borrow() {
                     return None;
@@ -285,14 +348,44 @@ async fn notifications_stream(
                     _ = tokio::time::sleep(STREAM_POLL) => {}
                     _ = shutdown.changed() => return None,
                 }
-                if let Ok(rows) = app.store.notifications_after(&citizen, last, 100).await {
-                    for r in rows {
-                        last = last.max(r.at);
-                        queue.push_back(r.into());
-                    }
-                }
+                queue.extend(delivered.look(&app, &citizen).await);
             }
         }
     });
     Sse::new(events).keep_alive(KeepAlive::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sharing::NotificationRow;
+
+    fn row(id: &str, at: i64) -> NotificationRow {
+        NotificationRow { id: id.into(), at, kind: "share_viewed".into(), body: "{}".into(), read_at: None }
+    }
+
+    fn ids(ns: Vec<Notification>) -> Vec<String> {
+        ns.into_iter().map(|n| n.id).collect()
+    }
+
+    #[test]
+    fn a_notification_that_commits_after_a_newer_one_is_still_delivered_once() {
+        let mut d = Delivered::new(1_000);
+        assert_eq!(ids(d.fresh(vec![row("b", 1_005)])), ["b"]);
+        // "a" was stamped earlier (and "c" in the same millisecond as "b") but committed later.
+        assert!(d.after() < 1_002);
+        assert_eq!(ids(d.fresh(vec![row("a", 1_002), row("b", 1_005), row("c", 1_005)])), ["a", "c"]);
+        assert_eq!(ids(d.fresh(vec![row("a", 1_002), row("b", 1_005), row("c", 1_005)])), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_look_back_is_bounded_and_never_before_the_stream_opened() {
+        let mut d = Delivered::new(1_000);
+        assert_eq!(d.after(), 1_000);
+        let late = 1_000 + 10 * STREAM_LOOK_BACK_MS;
+        d.fresh(vec![row("x", 1_001), row("y", late)]);
+        assert_eq!(d.after(), late - STREAM_LOOK_BACK_MS);
+        // What fell out of the window is forgotten.
+        assert_eq!(d.ids.len(), 1);
+    }
 }

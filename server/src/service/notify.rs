@@ -9,14 +9,14 @@ pub fn topic(citizen_id: &str) -> String {
     format!("citizen:{citizen_id}")
 }
 
-/// Stores a notification and wakes the citizen's streams (the NOTIFY is in the same transaction).
+/// Stores a notification and, once it is committed, wakes the citizen's streams on every replica.
 pub async fn notify(app: &App, citizen_id: &str, kind: &'static str, body: &serde_json::Value) -> Result<(), ApiError> {
     let outcome = Outcome {
         history: Vec::new(),
         notification: Some((citizen_id.to_string(), kind, body.clone(), topic(citizen_id))),
     };
     if let Some((topic, id)) = app.store.record_outcome(&outcome, app.clock.now_ms()).await? {
-        app.events.committed(&app.store, &topic, &id);
+        app.events.publish(&app.store, &topic, &id);
     }
     Ok(())
 }

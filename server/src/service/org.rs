@@ -52,7 +52,7 @@ pub async fn token(app: &App, client_id: &str, secret: &str, requested: Option<&
         }
         None => granted.join(" "),
     };
-    let access_token =
-        tokens::issue_partner(&app.keys, now, &client.client_id, &scope).map_err(|_| ApiError::internal())?;
+    let access_token = tokens::issue_partner(&app.keys, now, &client.client_id, &client.name, &scope)
+        .map_err(|_| ApiError::internal())?;
     Ok(OrgToken { access_token, token_type: "Bearer", expires_in: ACCESS_TOKEN_TTL.num_seconds(), scope })
 }

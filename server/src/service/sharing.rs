@@ -9,7 +9,7 @@ use crate::App;
 use crate::http::problem::ApiError;
 use crate::service::{documents, notify};
 use crate::store::from_millis;
-use crate::store::sharing::{By, Outcome, RedeemerRef, ShareRow};
+use crate::store::sharing::{By, Outcome, RedeemerRef, Redemption, ShareContext, ShareRow};
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -314,67 +314,61 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
             (By::ShortCode, code_hash(app, c))
         }
     };
-    let Some(share) = app.store.share_latest(by, &hash).await? else {
-        // Only a code that never existed is a guess: the losers of a race for a real code, or someone
-        // typing an expired one, are not brute-forcing anything.
-        if by == By::ShortCode {
-            let failures = app.store.rate_hit("short-code-failures", &who.key(), &SHORT_CODE_FAILURES, now).await?;
-            if !SHORT_CODE_FAILURES.allows(failures + 1) {
-                app.store.redeemer_lock(&who.key(), (now + SHORT_CODE_LOCKOUT).timestamp_millis()).await?;
-            }
-        }
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "share-not-found", "no share has this code"));
-    };
-    // Everything the copy needs is read before the claim, so the claim's transaction only writes.
-    let owner = app.store.citizen_by_id(&share.owner_id).await?.ok_or_else(ApiError::internal)?;
-    let doc = app.store.document_of(&share.owner_id, &share.document_id).await?.ok_or_else(ApiError::internal)?;
-    let (holder, data) = holder_and_doc(&owner, &doc)?;
-    let preset = Preset::parse(&share.preset).unwrap_or_default();
-    let disclosed = disclose(preset, &data, &holder, almaty_date(now));
-
-    let owner_entry = json!({"share_id": share.id, "kind": data.kind, "viewer": who.name, "viewer_kind": who.kind, "fields": disclosed.names});
-    let mut success = Outcome::default();
-    success.history.push((owner.id.clone(), "share_viewed", owner_entry.clone()));
-    success.notification = Some((owner.id.clone(), "share_viewed", owner_entry, notify::topic(&owner.id)));
-    if who.kind == "citizen" {
-        let owner_name = format!("{} {}", owner.surname, owner.given_name);
-        success.history.push((
-            who.id.clone(),
-            "document_viewed",
-            json!({"share_id": share.id, "kind": data.kind, "owner": owner_name, "fields": disclosed.names}),
-        ));
-    }
     let redeemer = RedeemerRef { kind: who.kind, id: &who.id, name: &who.name };
-    match app.store.share_claim_recording(by, &hash, &redeemer, &success, now_ms).await? {
-        Some((claimed, published)) => {
-            if let Some((topic, id)) = published {
-                app.events.committed(&app.store, &topic, &id);
-            }
-            let photo = if disclosed.photo {
-                app.store
-                    .photo_get(&owner.id, data.kind.photo_source().as_str())
-                    .await?
-                    .map(|(bytes, _)| STANDARD.encode(bytes))
-            } else {
-                None
-            };
-            let payload = json!({
-                "iss": app.public_url,
-                "iat": now.timestamp(),
-                "share_id": claimed.id,
-                "document": {"kind": data.kind, "title": data.kind.title(), "status": "valid", "checked_at": from_millis(doc.checked_at)},
-                "preset": preset,
-                "disclosed": disclosed.values,
-                "disclosed_fields": disclosed.names,
-                "photo": photo,
-                "viewer": {"kind": who.kind, "name": who.name},
-                "viewed_at": now,
-                "status_url": format!("{}/v1/shared-copies/{}/status", app.public_url, claimed.id),
-            });
-            let copy = sign_jws(app, COPY_TYP, &payload)?;
-            Ok(Redeemed { share_id: claimed.id, copy, document: payload, labels: labels_of(&disclosed.names) })
+    // Everything the copy needs is read and decided before the claim, so the claim only writes.
+    let prepare = |ctx: &ShareContext| -> Result<(Outcome, (serde_json::Value, serde_json::Value)), ApiError> {
+        let (owner, share) = (&ctx.owner, &ctx.share);
+        let (holder, data) = holder_and_doc(owner, &ctx.document)?;
+        let preset = Preset::parse(&share.preset).unwrap_or_default();
+        let disclosed = disclose(preset, &data, &holder, almaty_date(now));
+        let owner_entry = json!({"share_id": share.id, "kind": data.kind, "viewer": who.name, "viewer_kind": who.kind, "fields": disclosed.names});
+        let mut success = Outcome::default();
+        success.history.push((owner.id.clone(), "share_viewed", owner_entry.clone()));
+        success.notification = Some((owner.id.clone(), "share_viewed", owner_entry, notify::topic(&owner.id)));
+        if who.kind == "citizen" {
+            let owner_name = format!("{} {}", owner.surname, owner.given_name);
+            success.history.push((
+                who.id.clone(),
+                "document_viewed",
+                json!({"share_id": share.id, "kind": data.kind, "owner": owner_name, "fields": disclosed.names}),
+            ));
         }
-        None => {
+        let photo = ctx.photo.as_ref().filter(|_| disclosed.photo).map(|bytes| STANDARD.encode(bytes));
+        let payload = json!({
+            "iss": app.public_url,
+            "iat": now.timestamp(),
+            "share_id": share.id,
+            "document": {"kind": data.kind, "title": data.kind.title(), "status": "valid", "checked_at": from_millis(ctx.document.checked_at)},
+            "preset": preset,
+            "disclosed": disclosed.values,
+            "disclosed_fields": disclosed.names,
+            "photo": photo,
+            "viewer": {"kind": who.kind, "name": who.name},
+            "viewed_at": now,
+            "status_url": format!("{}/v1/shared-copies/{}/status", app.public_url, share.id),
+        });
+        Ok((success, (payload, labels_of(&disclosed.names))))
+    };
+    match app.store.share_redeem(by, &hash, &redeemer, now_ms, prepare).await? {
+        Redemption::Claimed { share, made: (payload, labels), published } => {
+            if let Some((topic, id)) = published {
+                app.events.publish(&app.store, &topic, &id);
+            }
+            let copy = sign_jws(app, COPY_TYP, &payload)?;
+            Ok(Redeemed { share_id: share.id, copy, document: payload, labels })
+        }
+        Redemption::Unknown => {
+            // Only a code that never existed is a guess: the losers of a race for a real code, or someone
+            // typing an expired one, are not brute-forcing anything.
+            if by == By::ShortCode {
+                let failures = app.store.rate_hit("short-code-failures", &who.key(), &SHORT_CODE_FAILURES, now).await?;
+                if !SHORT_CODE_FAILURES.allows(failures + 1) {
+                    app.store.redeemer_lock(&who.key(), (now + SHORT_CODE_LOCKOUT).timestamp_millis()).await?;
+                }
+            }
+            Err(ApiError::new(StatusCode::NOT_FOUND, "share-not-found", "no share has this code"))
+        }
+        Redemption::Refused(share) => {
             let latest = app.store.share_by_id(&share.id).await?.unwrap_or(share);
             let (kind, detail) = match state(&latest, now_ms) {
                 "used" => ("share-used", "this code was already used"),
@@ -390,7 +384,7 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
                 notification: Some((latest.owner_id.clone(), "share_refused", record, notify::topic(&latest.owner_id))),
             };
             if let Some((topic, id)) = app.store.record_outcome(&refused, now_ms).await? {
-                app.events.committed(&app.store, &topic, &id);
+                app.events.publish(&app.store, &topic, &id);
             }
             Err(ApiError::new(StatusCode::GONE, kind, detail))
         }

@@ -173,7 +173,7 @@ pub async fn scan(app: &App, citizen_id: &str, acr: Acr, secret: &str) -> Result
         }
         return Err(ApiError::conflict("already-scanned", "this login request was already scanned"));
     };
-    app.events.publish(&app.store, &topic(&row.id), "scanned").await;
+    app.events.publish(&app.store, &topic(&row.id), "scanned");
     let (browser, os) = describe_user_agent(row.user_agent.as_deref().unwrap_or(""));
     Ok(ScanView {
         request_id: row.id,
@@ -208,7 +208,7 @@ pub async fn approve(app: &App, citizen_id: &str, id: &str, picked: u8) -> Resul
                     now,
                 )
                 .await?;
-            app.events.publish(&app.store, &topic(id), "denied").await;
+            app.events.publish(&app.store, &topic(id), "denied");
         }
         return Err(ApiError::conflict(
             "check-code-wrong",
@@ -225,7 +225,7 @@ pub async fn approve(app: &App, citizen_id: &str, id: &str, picked: u8) -> Resul
         ));
     }
     app.store.history_add(citizen_id, "web_login", &detail, now).await?;
-    app.events.publish(&app.store, &topic(id), "approved").await;
+    app.events.publish(&app.store, &topic(id), "approved");
     Ok(())
 }
 
@@ -237,7 +237,7 @@ pub async fn deny(app: &App, citizen_id: &str, id: &str) -> Result<(), ApiError>
     app.store
         .history_add(citizen_id, "web_login_denied", &json!({"request_id": id, "reason": "denied by the citizen"}), now)
         .await?;
-    app.events.publish(&app.store, &topic(id), "denied").await;
+    app.events.publish(&app.store, &topic(id), "denied");
     Ok(())
 }
 
@@ -384,7 +384,7 @@ pub async fn sign(app: &App, citizen_id: &str, id: &str, key_id: &str, signature
             now,
         )
         .await?;
-    app.events.publish(&app.store, &sign_topic(id), "signed").await;
+    app.events.publish(&app.store, &sign_topic(id), "signed");
     let row = app.store.sign_request(id).await?.ok_or_else(ApiError::internal)?;
     Ok(sign_view(app, row))
 }

@@ -1,9 +1,12 @@
 //! Shares, notifications and redeemer lock-outs. Redemption is one conditional UPDATE: of any number of
 //! concurrent redeemers exactly one changes the row.
 
+use super::citizens::CitizenRow;
+use super::documents::DocumentRow;
 use super::history::add_history;
-use super::{Backend, Store, StoreResult};
-use sqlx::AnyConnection;
+use super::{Backend, Store, StoreError, StoreResult};
+use egov_core::documents::DocumentKind;
+use sqlx::{AnyConnection, Connection};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ShareRow {
@@ -54,8 +57,8 @@ pub struct NotificationRow {
     pub read_at: Option<i64>,
 }
 
-/// What an attempt on a share leaves behind, written in the same transaction as the claim: history
-/// entries, at most one notification, and (PostgreSQL) the NOTIFY that wakes its streams on commit.
+/// What an attempt on a share leaves behind, written atomically with the claim: history entries and at
+/// most one notification (whose streams are woken once it is committed, see `events::EventBus::publish`).
 #[derive(Default)]
 pub struct Outcome {
     /// (citizen id, kind, detail)
@@ -64,62 +67,267 @@ pub struct Outcome {
     pub notification: Option<(String, &'static str, serde_json::Value, String)>,
 }
 
-/// Writes an outcome on an open transaction; returns the notification's (topic, id) to publish.
+/// What a redemption reads before it claims: the newest share with the presented secret, its owner, the
+/// document, and the photo its kind shows (from the source of [`DocumentKind::photo_source`]).
+pub struct ShareContext {
+    pub share: ShareRow,
+    pub owner: CitizenRow,
+    pub document: DocumentRow,
+    pub photo: Option<Vec<u8>>,
+}
+
+/// One row of the redemption read: the share's columns under their own names, the owner's and the
+/// document's under theirs (prefixed where the tables share a name).
+#[derive(sqlx::FromRow)]
+struct ContextRow {
+    #[sqlx(flatten)]
+    share: ShareRow,
+    iin: String,
+    phone: Option<String>,
+    surname: String,
+    given_name: String,
+    patronymic: Option<String>,
+    surname_lat: String,
+    given_name_lat: String,
+    birth_date: String,
+    sex: String,
+    kind: String,
+    source: String,
+    external_id: String,
+    number: String,
+    issued_on: String,
+    expires_on: Option<String>,
+    fields: String,
+    document_revoked_at: Option<i64>,
+    revoked_reason: Option<String>,
+    checked_at: i64,
+    photo: Option<Vec<u8>>,
+}
+
+impl ContextRow {
+    fn into_context(self) -> ShareContext {
+        let owner = CitizenRow {
+            id: self.share.owner_id.clone(),
+            iin: self.iin,
+            phone: self.phone,
+            surname: self.surname,
+            given_name: self.given_name,
+            patronymic: self.patronymic,
+            surname_lat: self.surname_lat,
+            given_name_lat: self.given_name_lat,
+            birth_date: self.birth_date,
+            sex: self.sex,
+        };
+        let document = DocumentRow {
+            id: self.share.document_id.clone(),
+            citizen_id: self.share.owner_id.clone(),
+            kind: self.kind,
+            source: self.source,
+            external_id: self.external_id,
+            number: self.number,
+            issued_on: self.issued_on,
+            expires_on: self.expires_on,
+            fields: self.fields,
+            revoked_at: self.document_revoked_at,
+            revoked_reason: self.revoked_reason,
+            checked_at: self.checked_at,
+        };
+        ShareContext { share: self.share, owner, document, photo: self.photo }
+    }
+}
+
+/// How a redemption ended.
+pub enum Redemption<T> {
+    /// No share has this secret.
+    Unknown,
+    /// The share exists, but the claim changed nothing (used, revoked or expired, its document revoked, or
+    /// another redeemer won): nothing was written.
+    Refused(ShareRow),
+    /// Claimed, with the view recorded atomically: the claimed share, what `prepare` made, and the
+    /// notification to publish.
+    Claimed { share: ShareRow, made: T, published: Option<(String, String)> },
+}
+
+/// A value bound to an assembled statement.
+enum Param {
+    Text(String),
+    Int(i64),
+    Bytes(Vec<u8>),
+}
+
+/// One statement assembled from parts, numbering its `$n` placeholders as parameters are added.
+#[derive(Default)]
+struct Statement {
+    sql: String,
+    params: Vec<Param>,
+}
+
+impl Statement {
+    /// Adds a parameter; returns its placeholder.
+    fn param(&mut self, p: Param) -> String {
+        self.params.push(p);
+        format!("${}", self.params.len())
+    }
+
+    fn text(&mut self, v: &str) -> String {
+        self.param(Param::Text(v.to_string()))
+    }
+
+    fn query_as<T>(&self) -> sqlx::query::QueryAs<'_, sqlx::Any, T, sqlx::any::AnyArguments<'_>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        self.params.iter().fold(sqlx::query_as::<_, T>(&self.sql), |q, p| match p {
+            Param::Text(v) => q.bind(v.as_str()),
+            Param::Int(v) => q.bind(*v),
+            Param::Bytes(v) => q.bind(v.as_slice()),
+        })
+    }
+}
+
+/// The (topic, id) an outcome's notification will be published under, with a fresh id.
+fn to_publish(outcome: &Outcome) -> Option<(String, String)> {
+    outcome.notification.as_ref().map(|(_, _, _, topic)| (topic.clone(), uuid::Uuid::new_v4().to_string()))
+}
+
+/// PostgreSQL: `outcome`, and with `claim` the claim it records, as one statement with a writable CTE per
+/// row. One statement is atomic on its own, so a redemption writes in one round trip instead of a
+/// transaction's five. With a claim every insert selects from it, so nothing is written unless the claim
+/// changed the row, and the statement returns the claimed share.
+fn outcome_statement(
+    claim: Option<(By, &[u8], &RedeemerRef<'_>)>,
+    outcome: &Outcome,
+    published: Option<&(String, String)>,
+    now_ms: i64,
+) -> Statement {
+    let mut st = Statement::default();
+    let now = st.param(Param::Int(now_ms));
+    let mut ctes = Vec::new();
+    let gate = match claim {
+        Some((by, hash, redeemer)) => {
+            let hash = st.param(Param::Bytes(hash.to_vec()));
+            let (kind, id, name) = (st.text(redeemer.kind), st.text(redeemer.id), st.text(redeemer.name));
+            ctes.push(format!("claimed AS ({})", claim_sql(by, &hash, &now, &kind, &id, &name)));
+            " FROM claimed"
+        }
+        None => "",
+    };
+    for (i, (citizen, kind, detail)) in outcome.history.iter().enumerate() {
+        let id = st.text(&uuid::Uuid::new_v4().to_string());
+        let (citizen, kind, detail) = (st.text(citizen), st.text(kind), st.text(&detail.to_string()));
+        ctes.push(format!(
+            "history_{i} AS (INSERT INTO history (id, citizen_id, at, kind, detail) \
+             SELECT {id}, {citizen}, {now}, {kind}, {detail}{gate})"
+        ));
+    }
+    if let (Some((citizen, kind, body, _)), Some((_, id))) = (&outcome.notification, published) {
+        let (id, citizen, kind, body) = (st.text(id), st.text(citizen), st.text(kind), st.text(&body.to_string()));
+        ctes.push(format!(
+            "notification AS (INSERT INTO notifications (id, citizen_id, at, kind, body) \
+             SELECT {id}, {citizen}, {now}, {kind}, {body}{gate})"
+        ));
+    }
+    let with = if ctes.is_empty() { String::new() } else { format!("WITH {} ", ctes.join(", ")) };
+    st.sql = match claim {
+        Some(_) => format!("{with}SELECT {COLUMNS} FROM claimed"),
+        None => format!("{with}SELECT CAST(1 AS BIGINT) AS written"),
+    };
+    st
+}
+
+/// SQLite: writes an outcome on an open transaction, row by row (in-process, so statements are cheap).
 async fn write_outcome(
     conn: &mut AnyConnection,
-    backend: Backend,
     outcome: &Outcome,
+    published: Option<&(String, String)>,
     now_ms: i64,
-) -> StoreResult<Option<(String, String)>> {
+) -> StoreResult<()> {
     for (citizen, kind, detail) in &outcome.history {
         add_history(&mut *conn, citizen, kind, detail, now_ms).await?;
     }
-    let Some((citizen, kind, body, topic)) = &outcome.notification else { return Ok(None) };
-    let id = uuid::Uuid::new_v4().to_string();
-    sqlx::query("INSERT INTO notifications (id, citizen_id, at, kind, body) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&id)
-        .bind(citizen)
-        .bind(now_ms)
-        .bind(*kind)
-        .bind(body.to_string())
-        .execute(&mut *conn)
-        .await?;
-    if backend == Backend::Postgres {
-        // NOTIFY is transactional: it is delivered on commit, and never for a rolled-back attempt.
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(crate::events::CHANNEL)
-            .bind(format!("{topic} {id}"))
+    if let (Some((citizen, kind, body, _)), Some((_, id))) = (&outcome.notification, published) {
+        sqlx::query("INSERT INTO notifications (id, citizen_id, at, kind, body) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(citizen)
+            .bind(now_ms)
+            .bind(*kind)
+            .bind(body.to_string())
             .execute(&mut *conn)
             .await?;
     }
-    Ok(Some((topic.clone(), id)))
+    Ok(())
 }
 
 impl Store {
-    /// Claims a share and records the view in one transaction: either both happen or neither.
-    pub async fn share_claim_recording(
+    /// A redemption on one pooled connection: reads the share with this secret, its owner, document and
+    /// photos in one statement; lets `prepare` decide, from them, the outcome to record on success; then
+    /// claims the share and records that outcome atomically (one statement on PostgreSQL, one transaction
+    /// on SQLite).
+    pub async fn share_redeem<T, E>(
         &self,
         by: By,
         hash: &[u8],
         redeemer: &RedeemerRef<'_>,
-        outcome: &Outcome,
         now_ms: i64,
-    ) -> StoreResult<Option<(ShareRow, Option<(String, String)>)>> {
-        let mut tx = self.pool().begin().await?;
-        let Some(share) = claim(&mut tx, by, hash, redeemer, now_ms).await? else {
-            tx.rollback().await?;
-            return Ok(None);
+        prepare: impl FnOnce(&ShareContext) -> Result<(Outcome, T), E>,
+    ) -> Result<Redemption<T>, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self.pool().acquire().await.map_err(StoreError::from)?;
+        let sql = format!(
+            "SELECT {share_columns}, c.iin, c.phone, c.surname, c.given_name, c.patronymic, c.surname_lat,
+                    c.given_name_lat, c.birth_date, c.sex, d.kind, d.source, d.external_id, d.number, d.issued_on,
+                    d.expires_on, d.fields, d.revoked_at AS document_revoked_at, d.revoked_reason, d.checked_at,
+                    p.bytes AS photo
+             FROM (SELECT {COLUMNS} FROM shares WHERE {col} = $1 ORDER BY created_at DESC LIMIT 1) s
+             JOIN citizens c ON c.id = s.owner_id
+             JOIN documents d ON d.id = s.document_id
+             LEFT JOIN document_photos p ON p.citizen_id = s.owner_id AND p.source = {photo_source}",
+            share_columns = prefixed("s", COLUMNS),
+            col = by.column(),
+            photo_source = &*PHOTO_SOURCE_OF_KIND,
+        );
+        let row: Option<ContextRow> =
+            sqlx::query_as(&sql).bind(hash).fetch_optional(&mut *conn).await.map_err(StoreError::from)?;
+        let Some(context) = row.map(ContextRow::into_context) else { return Ok(Redemption::Unknown) };
+        let (outcome, made) = prepare(&context)?;
+        let published = to_publish(&outcome);
+        let claimed = match self.backend() {
+            Backend::Postgres => {
+                let st = outcome_statement(Some((by, hash, redeemer)), &outcome, published.as_ref(), now_ms);
+                st.query_as::<ShareRow>().fetch_optional(&mut *conn).await.map_err(StoreError::from)?
+            }
+            Backend::Sqlite => {
+                let mut tx = conn.begin().await.map_err(StoreError::from)?;
+                let claimed = claim(&mut tx, by, hash, redeemer, now_ms).await?;
+                if claimed.is_some() {
+                    write_outcome(&mut tx, &outcome, published.as_ref(), now_ms).await?;
+                    tx.commit().await.map_err(StoreError::from)?;
+                }
+                claimed
+            }
         };
-        let published = write_outcome(&mut tx, self.backend(), outcome, now_ms).await?;
-        tx.commit().await?;
-        Ok(Some((share, published)))
+        Ok(match claimed {
+            Some(share) => Redemption::Claimed { share, made, published },
+            None => Redemption::Refused(context.share),
+        })
     }
 
-    /// Records a refused attempt in one transaction.
+    /// Records an outcome atomically; returns the notification's (topic, id) to publish.
     pub async fn record_outcome(&self, outcome: &Outcome, now_ms: i64) -> StoreResult<Option<(String, String)>> {
-        let mut tx = self.pool().begin().await?;
-        let published = write_outcome(&mut tx, self.backend(), outcome, now_ms).await?;
-        tx.commit().await?;
+        let published = to_publish(outcome);
+        match self.backend() {
+            Backend::Postgres => {
+                let st = outcome_statement(None, outcome, published.as_ref(), now_ms);
+                st.query_as::<(i64,)>().fetch_one(self.pool()).await?;
+            }
+            Backend::Sqlite => {
+                let mut tx = self.pool().begin().await?;
+                write_outcome(&mut tx, outcome, published.as_ref(), now_ms).await?;
+                tx.commit().await?;
+            }
+        }
         Ok(published)
     }
 
@@ -172,12 +380,6 @@ impl Store {
     pub async fn share_by_id(&self, id: &str) -> StoreResult<Option<ShareRow>> {
         let sql = format!("SELECT {COLUMNS} FROM shares WHERE id = $1");
         Ok(sqlx::query_as::<_, ShareRow>(&sql).bind(id).fetch_optional(self.pool()).await?)
-    }
-
-    /// The newest share with this secret, whatever its state (to say why a claim failed).
-    pub async fn share_latest(&self, by: By, hash: &[u8]) -> StoreResult<Option<ShareRow>> {
-        let sql = format!("SELECT {COLUMNS} FROM shares WHERE {} = $1 ORDER BY created_at DESC LIMIT 1", by.column());
-        Ok(sqlx::query_as::<_, ShareRow>(&sql).bind(hash).fetch_optional(self.pool()).await?)
     }
 
     /// Moves a live share's expiry; false when it is no longer live.
@@ -265,9 +467,21 @@ impl Store {
     }
 }
 
-/// The one atomic step of redemption: claims the live share with this secret for `redeemer` if, and only
-/// if, it is unused, unrevoked, unexpired and its document is not revoked. As the first statement of its
-/// transaction it takes the write lock on SQLite and the row lock on PostgreSQL.
+/// The one atomic step of redemption, with its parameters' placeholders: claims the live share with this
+/// secret for the redeemer if, and only if, it is unused, unrevoked, unexpired and its document is not
+/// revoked. Of any number of concurrent claims exactly one changes the row (the row lock on PostgreSQL,
+/// the write lock on SQLite, where it is the first statement of its transaction).
+fn claim_sql(by: By, hash: &str, now: &str, kind: &str, id: &str, name: &str) -> String {
+    format!(
+        "UPDATE shares SET redeemed_at = {now}, redeemer_kind = {kind}, redeemer_id = {id}, redeemer_name = {name}
+         WHERE {col} = {hash} AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > {now}
+           AND EXISTS (SELECT 1 FROM documents d WHERE d.id = shares.document_id AND d.revoked_at IS NULL)
+         RETURNING {COLUMNS}",
+        col = by.column()
+    )
+}
+
+/// SQLite's claim, on its transaction.
 async fn claim(
     conn: &mut AnyConnection,
     by: By,
@@ -275,14 +489,7 @@ async fn claim(
     redeemer: &RedeemerRef<'_>,
     now_ms: i64,
 ) -> StoreResult<Option<ShareRow>> {
-    let sql = format!(
-        "UPDATE shares SET redeemed_at = $2, redeemer_kind = $3, redeemer_id = $4, redeemer_name = $5
-         WHERE {col} = $1 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $2
-           AND EXISTS (SELECT 1 FROM documents d WHERE d.id = shares.document_id AND d.revoked_at IS NULL)
-         RETURNING {COLUMNS}",
-        col = by.column()
-    );
-    Ok(sqlx::query_as::<_, ShareRow>(&sql)
+    Ok(sqlx::query_as::<_, ShareRow>(&claim_sql(by, "$1", "$2", "$3", "$4", "$5"))
         .bind(hash)
         .bind(now_ms)
         .bind(redeemer.kind)
@@ -290,4 +497,18 @@ async fn claim(
         .bind(redeemer.name)
         .fetch_optional(conn)
         .await?)
+}
+
+/// `d.kind`'s photo source as SQL (`CASE d.kind WHEN ... END`), written out from core's rule.
+static PHOTO_SOURCE_OF_KIND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let arms: String = DocumentKind::ALL
+        .iter()
+        .map(|k| format!(" WHEN '{}' THEN '{}'", k.as_str(), k.photo_source().as_str()))
+        .collect();
+    format!("CASE d.kind{arms} END")
+});
+
+/// `columns` (comma-separated) qualified by `table`.
+fn prefixed(table: &str, columns: &str) -> String {
+    columns.split(", ").map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ")
 }
