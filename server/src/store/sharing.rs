@@ -260,7 +260,7 @@ async fn write_outcome(
 
 impl Store {
     /// A redemption on one pooled connection: reads the share with this secret, its owner, document and
-    /// photos in one statement; lets `prepare` decide, from them, the outcome to record on success; then
+    /// the photo its kind shows in one statement; lets `prepare` decide, from them, the outcome to record on success; then
     /// claims the share and records that outcome atomically (one statement on PostgreSQL, one transaction
     /// on SQLite).
     pub async fn share_redeem<T, E>(
