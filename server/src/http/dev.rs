@@ -42,6 +42,8 @@ async fn advance_clock(
         return Err(ApiError::validation("seconds", format!("must be from 1 to {MAX_ADVANCE_SECONDS}")));
     }
     app.clock.advance(chrono::Duration::seconds(body.seconds));
+    // Waiters sleep until the next instant that matters to them; time jumped past it, so they look now.
+    app.events.publish(&app.store, crate::events::EVERYONE, "");
     Ok(Json(ClockNow { now: app.clock.now() }))
 }
 

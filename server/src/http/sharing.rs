@@ -2,6 +2,7 @@
 //! owner's notifications (list and live stream).
 
 use crate::AppState;
+use crate::events::{self, EventBus};
 use crate::http::documents::AskedLang;
 use crate::http::extract::{CitizenAuth, RedeemerAuth};
 use crate::http::problem::{ApiError, Json, Path, Query};
@@ -18,6 +19,7 @@ use egov_core::sharing::{Preset, SHARE_MAX_LIFETIME, SHARE_MIN_TTL, parse_short_
 use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
+use tokio::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -247,7 +249,7 @@ async fn notifications(
     ))
 }
 
-/// How often a stream looks in the database even without a wake-up (the polling fallback).
+/// How often a stream looks in the database even without a wake-up, on SQLite (the polling fallback).
 const STREAM_POLL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How far behind the newest delivered notification a stream looks again. A notification's `at` is taken
@@ -341,12 +343,9 @@ async fn notifications_stream(
                 if *shutdown.borrow() {
                     return None;
                 }
-                tokio::select! {
-                    ev = rx.recv() => {
-                        if matches!(&ev, Ok(e) if e.topic != topic) { continue; }
-                    }
-                    _ = tokio::time::sleep(STREAM_POLL) => {}
-                    _ = shutdown.changed() => return None,
+                let idle = EventBus::idle_poll(&app.store, STREAM_POLL);
+                if !events::wait(&mut rx, &topic, Instant::now() + idle, &mut shutdown).await {
+                    return None;
                 }
                 queue.extend(delivered.look(&app, &citizen).await);
             }

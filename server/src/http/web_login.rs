@@ -3,6 +3,7 @@
 //! HttpOnly SameSite cookie set when it created the request, or the `X-Poll-Secret` header; never a URL.
 
 use crate::AppState;
+use crate::events::{self, EventBus};
 use crate::http::extract::{CitizenAuth, ClientIp, EdsAuth, UserAgent};
 use crate::http::problem::{ApiError, Json, Path, Query};
 use crate::service::session::Tokens;
@@ -19,6 +20,7 @@ use egov_core::weblogin::{SIGN_REQUEST_MAX_TTL, normalize_digest};
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
+use tokio::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -186,13 +188,12 @@ async fn events(
                         return None;
                     }
                     if !last.is_empty() {
+                        let idle = EventBus::idle_poll(&app.store, POLL_EVERY);
                         let wait = std::time::Duration::from_millis(
-                            (qr_until - app.clock.now_ms()).clamp(50, POLL_EVERY.as_millis() as i64) as u64,
+                            (qr_until - app.clock.now_ms()).clamp(50, idle.as_millis() as i64) as u64,
                         );
-                        tokio::select! {
-                            ev = rx.recv() => if matches!(&ev, Ok(e) if e.topic != topic) { continue; },
-                            _ = tokio::time::sleep(wait) => {},
-                            _ = shutdown.changed() => return None,
+                        if !events::wait(&mut rx, &topic, Instant::now() + wait, &mut shutdown).await {
+                            return None;
                         }
                     }
                     let Ok(Some(row)) = app.store.web_login(&id).await else { return None };
@@ -232,9 +233,11 @@ async fn long_poll(
     wait: std::time::Duration,
 ) -> Result<LoginState, ApiError> {
     let mut rx = app.events.subscribe();
+    let mut shutdown = app.shutdown.clone();
     let topic = web_login::topic(&row.id);
     let start = status_of(app, &row);
-    let deadline = tokio::time::Instant::now() + wait;
+    let deadline = Instant::now() + wait;
+    let idle = EventBus::idle_poll(&app.store, POLL_EVERY);
     let mut current = row;
     loop {
         let status = status_of(app, &current);
@@ -247,9 +250,9 @@ async fn long_poll(
             let login_code = (status == "approved").then(|| web_login::login_code(app, &current.id));
             return Ok(LoginState { status, qr_url, login_code });
         }
-        tokio::select! {
-            ev = rx.recv() => if matches!(&ev, Ok(e) if e.topic != topic) { continue; },
-            _ = tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + POLL_EVERY)) => {},
+        // At shutdown the answer is the state as it is.
+        if !events::wait(&mut rx, &topic, deadline.min(Instant::now() + idle), &mut shutdown).await {
+            return Ok(LoginState { status, qr_url: None, login_code: None });
         }
         current = app.store.web_login(&current.id).await?.ok_or_else(ApiError::internal)?;
     }
@@ -452,10 +455,9 @@ async fn sign_events(
                     let event = Event::default().event(view.status.clone()).json_data(&view).unwrap_or_default();
                     return Some((Ok::<_, std::convert::Infallible>(event), (app, rx, shutdown, true)));
                 }
-                tokio::select! {
-                    ev = rx.recv() => if matches!(&ev, Ok(e) if e.topic != topic) { continue; },
-                    _ = tokio::time::sleep(POLL_EVERY) => {},
-                    _ = shutdown.changed() => return None,
+                let idle = EventBus::idle_poll(&app.store, POLL_EVERY);
+                if !events::wait(&mut rx, &topic, Instant::now() + idle, &mut shutdown).await {
+                    return None;
                 }
             }
         }

@@ -579,7 +579,7 @@ async fn approve(app: &App, p: &PaymentRow, reference: &str) -> Result<(), ApiEr
         "paid_at": now, "paid_on": almaty_date(now), "method": p.method, "acquirer_reference": reference,
         "verify_url": format!("{}/v1/receipts/{}", app.public_url, receipt_id),
     });
-    let jws = sharing::sign_jws(app, RECEIPT_TYP, &payload)?;
+    let jws = sharing::sign_jws(app, RECEIPT_TYP, &payload.to_string())?;
     let history = json!({"service": "fine_payment", "protocol_number": fine.protocol_number, "amount": Tiyn(p.amount_tiyn), "receipt_id": receipt_id});
     let receipt = NewReceipt { id: &receipt_id, jws: &jws, history: Some(("fine_paid", history)) };
     if app.store.payment_approve(p, reference, &receipt, &p.method, now.timestamp_millis()).await? {

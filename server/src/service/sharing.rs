@@ -273,9 +273,9 @@ pub struct Redeemed {
     pub share_id: String,
     /// The signed copy: a compact JWS (ES256, `typ` `egov-document-copy+jws`, key in the JWKS).
     pub copy: String,
-    /// The payload of `copy`, for display (verify `copy`, not this).
+    /// The payload of `copy`, for display (verify `copy`, not this): the very JSON text that was signed.
     #[schema(value_type = Object)]
-    pub document: serde_json::Value,
+    pub document: Box<serde_json::value::RawValue>,
     /// The label of every disclosed field in Kazakh, Russian and English (`{field: {kk, ru, en}}`).
     #[schema(value_type = Object)]
     pub labels: serde_json::Value,
@@ -354,8 +354,10 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
             if let Some((topic, id)) = published {
                 app.events.publish(&app.store, &topic, &id);
             }
-            let copy = sign_jws(app, COPY_TYP, &payload)?;
-            Ok(Redeemed { share_id: share.id, copy, document: payload, labels })
+            // Serialised once: the same text is signed and sent.
+            let document = serde_json::value::to_raw_value(&payload).map_err(|_| ApiError::internal())?;
+            let copy = sign_jws(app, COPY_TYP, document.get())?;
+            Ok(Redeemed { share_id: share.id, copy, document, labels })
         }
         Redemption::Unknown => {
             // Only a code that never existed is a guess: the losers of a race for a real code, or someone
@@ -391,11 +393,11 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
     }
 }
 
-/// Signs `payload` as a compact JWS with the document key.
-pub fn sign_jws(app: &App, typ: &str, payload: &serde_json::Value) -> Result<String, ApiError> {
+/// Signs a payload, given as its JSON text, as a compact JWS with the document key.
+pub fn sign_jws(app: &App, typ: &str, payload_json: &str) -> Result<String, ApiError> {
     let key = app.keys.document.first().ok_or_else(ApiError::internal)?;
     let header = json!({"alg": "ES256", "kid": key.kid, "typ": typ});
-    let input = egov_core::jws::signing_input(&header, payload);
+    let input = egov_core::jws::signing_input(&header, payload_json);
     let signature = key.pair.sign(&app.rng, input.as_bytes()).map_err(|_| ApiError::internal())?;
     Ok(egov_core::jws::compact(&input, signature.as_ref()))
 }

@@ -7,6 +7,7 @@ use super::history::add_history;
 use super::{Backend, Store, StoreError, StoreResult};
 use egov_core::documents::DocumentKind;
 use sqlx::{AnyConnection, Connection};
+use std::sync::LazyLock;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ShareRow {
@@ -275,21 +276,8 @@ impl Store {
         E: From<StoreError>,
     {
         let mut conn = self.pool().acquire().await.map_err(StoreError::from)?;
-        let sql = format!(
-            "SELECT {share_columns}, c.iin, c.phone, c.surname, c.given_name, c.patronymic, c.surname_lat,
-                    c.given_name_lat, c.birth_date, c.sex, d.kind, d.source, d.external_id, d.number, d.issued_on,
-                    d.expires_on, d.fields, d.revoked_at AS document_revoked_at, d.revoked_reason, d.checked_at,
-                    p.bytes AS photo
-             FROM (SELECT {COLUMNS} FROM shares WHERE {col} = $1 ORDER BY created_at DESC LIMIT 1) s
-             JOIN citizens c ON c.id = s.owner_id
-             JOIN documents d ON d.id = s.document_id
-             LEFT JOIN document_photos p ON p.citizen_id = s.owner_id AND p.source = {photo_source}",
-            share_columns = prefixed("s", COLUMNS),
-            col = by.column(),
-            photo_source = &*PHOTO_SOURCE_OF_KIND,
-        );
         let row: Option<ContextRow> =
-            sqlx::query_as(&sql).bind(hash).fetch_optional(&mut *conn).await.map_err(StoreError::from)?;
+            sqlx::query_as(context_sql(by)).bind(hash).fetch_optional(&mut *conn).await.map_err(StoreError::from)?;
         let Some(context) = row.map(ContextRow::into_context) else { return Ok(Redemption::Unknown) };
         let (outcome, made) = prepare(&context)?;
         let published = to_publish(&outcome);
@@ -500,13 +488,34 @@ async fn claim(
 }
 
 /// `d.kind`'s photo source as SQL (`CASE d.kind WHEN ... END`), written out from core's rule.
-static PHOTO_SOURCE_OF_KIND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let arms: String = DocumentKind::ALL
-        .iter()
-        .map(|k| format!(" WHEN '{}' THEN '{}'", k.as_str(), k.photo_source().as_str()))
-        .collect();
-    format!("CASE d.kind{arms} END")
-});
+/// A redemption's one read: the newest share with the presented secret's hash, its owner, its document and
+/// the photo that document's kind shows (the kind → photo source `CASE` comes from core's rule).
+fn context_sql(by: By) -> &'static str {
+    fn build(by: By) -> String {
+        let arms: String = DocumentKind::ALL
+            .iter()
+            .map(|k| format!(" WHEN '{}' THEN '{}'", k.as_str(), k.photo_source().as_str()))
+            .collect();
+        format!(
+            "SELECT {share_columns}, c.iin, c.phone, c.surname, c.given_name, c.patronymic, c.surname_lat,
+                    c.given_name_lat, c.birth_date, c.sex, d.kind, d.source, d.external_id, d.number, d.issued_on,
+                    d.expires_on, d.fields, d.revoked_at AS document_revoked_at, d.revoked_reason, d.checked_at,
+                    p.bytes AS photo
+             FROM (SELECT {COLUMNS} FROM shares WHERE {col} = $1 ORDER BY created_at DESC LIMIT 1) s
+             JOIN citizens c ON c.id = s.owner_id
+             JOIN documents d ON d.id = s.document_id
+             LEFT JOIN document_photos p ON p.citizen_id = s.owner_id AND p.source = CASE d.kind{arms} END",
+            share_columns = prefixed("s", COLUMNS),
+            col = by.column(),
+        )
+    }
+    static BY_TOKEN: LazyLock<String> = LazyLock::new(|| build(By::Token));
+    static BY_SHORT_CODE: LazyLock<String> = LazyLock::new(|| build(By::ShortCode));
+    match by {
+        By::Token => &BY_TOKEN,
+        By::ShortCode => &BY_SHORT_CODE,
+    }
+}
 
 /// `columns` (comma-separated) qualified by `table`.
 fn prefixed(table: &str, columns: &str) -> String {
