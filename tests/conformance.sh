@@ -2,7 +2,8 @@
 # API conformance under hostile input: schemathesis (PyPI) generates requests from /openapi.json of a
 # running dev server, valid and invalid, and fails on any 5xx answer. One signed-in citizen's token is
 # sent so the citizen routes are exercised past authentication (logout and session revocation are left
-# out: they would end that session half-way). Bounded by EXAMPLES per operation
+# out: they would end that session half-way). Phones, IINs and digests are generated valid-looking by
+# tests/conformance_hooks.py, so requests reach past validation. Bounded by EXAMPLES per operation
 # (default 40) and a fixed seed, so a failure reproduces.
 #   bash tests/conformance.sh            (after cargo build -p egov-server)
 set -euo pipefail
@@ -30,7 +31,8 @@ token=$(curl -sf "$URL/v1/auth/otp/verify" -H 'content-type: application/json' -
 
 curl -sf "$URL/v1/me" -H "Authorization: Bearer $token" >/dev/null || { echo "conformance: no citizen session" >&2; exit 1; }
 status=0
-schemathesis run "$URL/openapi.json" \
+# Strategies for the API's own formats (phones, IINs, digests): tests/conformance_hooks.py.
+PYTHONPATH="$PWD/tests${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=conformance_hooks schemathesis run "$URL/openapi.json" \
   --checks not_a_server_error \
   --header "Authorization: Bearer $token" \
   --max-examples "$EXAMPLES" --seed "$SEED" \

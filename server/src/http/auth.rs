@@ -39,6 +39,7 @@ pub fn iin_field(field: &str, value: &str) -> Result<Iin, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct PhoneBody {
     /// A Kazakhstan mobile number (`+7 701 ...`, `8 701 ...`).
+    #[schema(format = "kz-mobile-phone")]
     pub phone: String,
 }
 
@@ -106,6 +107,8 @@ async fn otp_verify(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IinBody {
+    /// The twelve-digit individual identification number.
+    #[schema(format = "kz-iin")]
     pub iin: String,
 }
 

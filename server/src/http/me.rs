@@ -149,6 +149,7 @@ async fn phone_confirm(
 #[serde(deny_unknown_fields)]
 pub struct DeviceEnrolmentBody {
     /// `YYYY-MM-DD`, checked against the registry.
+    #[schema(format = Date)]
     pub birth_date: String,
     pub evidence: Option<String>,
 }

@@ -40,8 +40,11 @@ async fn start(
 pub struct VerifyBody {
     pub flow_id: String,
     pub code: String,
+    /// The twelve-digit individual identification number.
+    #[schema(format = "kz-iin")]
     pub iin: String,
     /// `YYYY-MM-DD`
+    #[schema(format = Date)]
     pub birth_date: String,
     /// The biometric/liveness session the app completed (checked by the identity adapter).
     pub evidence: Option<String>,

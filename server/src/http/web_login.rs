@@ -339,6 +339,7 @@ async fn exchange(
 #[serde(deny_unknown_fields)]
 pub struct CreateSign {
     /// SHA-256 of what is to be signed: 64 hex characters or base64.
+    #[schema(format = "sha256-digest")]
     pub digest: String,
     /// What is signed, in Kazakh, Russian and English.
     #[schema(value_type = Object)]

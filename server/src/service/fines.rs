@@ -276,9 +276,12 @@ pub async fn own_one(app: &App, citizen_id: &str, id: &str) -> Result<(FineRow, 
 /// How a citizen searches their fines.
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 pub struct SearchQuery {
+    #[param(format = "kz-iin")]
     pub iin: Option<String>,
     pub surname: Option<String>,
     pub given_name: Option<String>,
+    /// `YYYY-MM-DD`
+    #[param(format = Date)]
     pub birth_date: Option<String>,
     pub plate: Option<String>,
     /// The vehicle registration certificate number.
