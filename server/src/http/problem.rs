@@ -226,6 +226,7 @@ impl From<crate::store::StoreError> for ApiError {
             crate::store::StoreError::Conflict => ApiError::conflict("conflict", "this conflicts with existing data"),
             crate::store::StoreError::Database(e) if database_unreachable(&e) => {
                 tracing::warn!(error = %e, "database unreachable");
+                crate::store::note_unreachable();
                 let mut answer = ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "database-unavailable",

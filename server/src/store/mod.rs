@@ -36,6 +36,21 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 /// How long a pooled connection may sit unused before it is tested on checkout.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
+/// Readiness stays red this long after a request found the database unreachable, so that a load
+/// balancer sees an outage even when it is shorter than its probe interval.
+const RED_AFTER_UNREACHABLE: Duration = Duration::from_secs(2);
+
+/// Readiness is red when the database does not answer within this.
+const READY_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// When a request of this process last found the database unreachable (see `http::problem`).
+static LAST_UNREACHABLE: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+
+/// Records that a query found the database unreachable: readiness goes red for a moment.
+pub fn note_unreachable() {
+    *LAST_UNREACHABLE.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now());
+}
+
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -141,10 +156,18 @@ impl Store {
     }
 
     /// Ready means: the database answers and every migration this binary knows is applied.
+    /// A request that found the database unreachable in the last [`RED_AFTER_UNREACHABLE`], or an answer
+    /// slower than [`READY_TIMEOUT`], is not ready either.
     pub async fn ready(&self) -> StoreResult<()> {
-        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
-            .fetch_one(&self.pool)
-            .await?;
+        let last = *LAST_UNREACHABLE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(ago) = last.map(|at| at.elapsed()).filter(|ago| *ago < RED_AFTER_UNREACHABLE) {
+            return Err(StoreError::NotReady(format!("the database was unreachable {} ms ago", ago.as_millis())));
+        }
+        let count =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE").fetch_one(&self.pool);
+        let applied: i64 = tokio::time::timeout(READY_TIMEOUT, count)
+            .await
+            .map_err(|_| StoreError::NotReady(format!("the database did not answer within {READY_TIMEOUT:?}")))??;
         let known = self.migrator().iter().count() as i64;
         if applied < known {
             return Err(StoreError::NotReady(format!("{applied} of {known} migrations applied")));
@@ -174,4 +197,23 @@ pub fn to_millis(t: chrono::DateTime<chrono::Utc>) -> i64 {
 /// The instant a stored millisecond count stands for.
 pub fn from_millis(ms: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn readiness_is_red_for_a_moment_after_a_request_found_the_database_unreachable() {
+        let dir = std::env::temp_dir().join(format!("egov-ready-{}", uuid::Uuid::new_v4()));
+        let store = Store::connect(None, &dir, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        store.ready().await.expect("ready with a current schema");
+        note_unreachable();
+        let red = store.ready().await.expect_err("red right after");
+        assert!(red.to_string().contains("unreachable"), "{red}");
+        tokio::time::sleep(RED_AFTER_UNREACHABLE).await;
+        store.ready().await.expect("green again once the moment has passed and the database answers");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
