@@ -197,7 +197,19 @@ pub async fn create(
     let fields = disclose(preset, &doc, &holder, almaty_date(now)).names;
     let detail = json!({"share_id": id, "document_id": d.id, "kind": doc.kind, "preset": preset, "fields": fields, "expires_at": expires});
     app.store.history_add(owner_id, "share_created", &detail, now.timestamp_millis()).await?;
-    let row = app.store.share_of(owner_id, &id).await?.ok_or_else(ApiError::internal)?;
+    // The row as just written: reading it back would cost a round trip and say nothing new.
+    let row = ShareRow {
+        id,
+        owner_id: owner_id.to_string(),
+        document_id: d.id,
+        preset: preset.as_str().to_string(),
+        created_at: now.timestamp_millis(),
+        expires_at: expires.timestamp_millis(),
+        redeemed_at: None,
+        redeemer_kind: None,
+        redeemer_name: None,
+        revoked_at: None,
+    };
     Ok(view(app, &row))
 }
 
