@@ -103,7 +103,9 @@ fn etag(bytes: &[u8]) -> String {
 /// as they were and is reported.
 pub async fn sync(app: &App, c: &CitizenRow) -> Result<Vec<SourceOutcome>, ApiError> {
     let mut tasks = tokio::task::JoinSet::new();
-    for registry in app.registries.0.iter().cloned() {
+    for registry in &app.registries.0 {
+        // Each task owns a handle: a spawned task outlives this borrow of `app`.
+        let registry = std::sync::Arc::clone(registry);
         let iin = c.iin.clone();
         tasks.spawn(async move {
             let source = registry.source();
@@ -209,12 +211,12 @@ pub async fn revoke(
 ) -> Result<Vec<(String, String)>, ApiError> {
     let c = app.store.citizen_by_iin(iin).await?.ok_or_else(|| ApiError::not_found("citizen"))?;
     let now = app.clock.now_ms();
-    let revoked = app.store.documents_revoke(&c.id, kind.as_str(), number, reason, now).await?;
+    let detail = |revoked: &[(String, String)]| serde_json::json!({"kind": kind, "reason": reason, "by": org, "documents": revoked.iter().map(|(id, _)| id).collect::<Vec<_>>()});
+    let revoked = app.store.documents_revoke(&c.id, kind.as_str(), number, reason, now, detail).await?;
     if revoked.is_empty() {
         return Err(ApiError::not_found("valid document of that kind and number"));
     }
-    let detail = serde_json::json!({"kind": kind, "reason": reason, "by": org, "documents": revoked.iter().map(|(id, _)| id).collect::<Vec<_>>()});
-    app.store.history_add(&c.id, "document_revoked", &detail, now).await?;
+    let detail = detail(&revoked);
     crate::service::notify::notify(app, &c.id, "document_revoked", &detail).await?;
     Ok(revoked)
 }

@@ -6,6 +6,7 @@ use crate::http::problem::ApiError;
 use crate::service::otp::{self, Message};
 use crate::service::session::{self, Opening, Tokens};
 use crate::store::citizens::CitizenRow;
+use crate::store::history::Entry;
 use crate::store::sessions::EnrolmentRow;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
@@ -224,9 +225,10 @@ pub async fn complete(
     }
     let device_id = uuid::Uuid::new_v4().to_string();
     let name = clean_device_name(device_name);
-    app.store.device_insert(&device_id, &citizen.id, &key.to_b64(), &name, now).await?;
     let kind = if claimed.phone.is_some() { "registered" } else { "device_enrolled" };
-    app.store.history_add(&citizen.id, kind, &serde_json::json!({"device": name, "device_id": device_id}), now).await?;
+    let detail = serde_json::json!({"device": name, "device_id": device_id});
+    let entry = Entry { citizen_id: &citizen.id, kind, detail: &detail };
+    app.store.device_insert(&device_id, &citizen.id, &key.to_b64(), &name, now, entry).await?;
     let tokens = if claimed.phone.is_some() {
         let opening =
             Opening { citizen_id: &citizen.id, acr: Acr::Otp, device_id: Some(&device_id), client: "app", user_agent };

@@ -4,6 +4,7 @@
 use crate::App;
 use crate::http::problem::ApiError;
 use crate::store::from_millis;
+use crate::store::history::Entry;
 use crate::store::sessions::{NewSession, Rotation, SessionRow};
 use crate::tokens;
 use egov_core::auth::session::{ACCESS_TOKEN_TTL, Acr, REFRESH_TOKEN_BYTES, session_alive};
@@ -94,12 +95,11 @@ pub async fn refresh(app: &App, token: &str) -> Result<Tokens, ApiError> {
     let sid = match app.store.refresh_rotate(&hash, now).await? {
         Rotation::Rotated(sid) => sid,
         Rotation::Replayed(sid) => {
-            if app.store.session_revoke(&sid, "refresh-replay", now).await? {
-                if let Some(s) = app.store.session(&sid).await? {
-                    let detail =
-                        serde_json::json!({"session_id": sid, "reason": "a used refresh token was presented again"});
-                    app.store.history_add(&s.citizen_id, "session_revoked", &detail, now).await?;
-                }
+            if let Some(s) = app.store.session(&sid).await? {
+                let detail =
+                    serde_json::json!({"session_id": sid, "reason": "a used refresh token was presented again"});
+                let entry = Entry { citizen_id: &s.citizen_id, kind: "session_revoked", detail: &detail };
+                app.store.session_revoke(&sid, "refresh-replay", now, entry).await?;
             }
             return Err(session_error(
                 "refresh-replayed",
@@ -124,9 +124,8 @@ pub async fn revoke(app: &App, citizen_id: &str, session_id: &str, reason: &str)
     let session = app.store.session(session_id).await?.filter(|s| s.citizen_id == citizen_id);
     let Some(session) = session else { return Err(ApiError::not_found("session")) };
     let now = app.clock.now_ms();
-    if app.store.session_revoke(&session.id, reason, now).await? {
-        let detail = serde_json::json!({"session_id": session.id, "reason": reason});
-        app.store.history_add(citizen_id, "session_revoked", &detail, now).await?;
-    }
+    let detail = serde_json::json!({"session_id": session.id, "reason": reason});
+    let entry = Entry { citizen_id, kind: "session_revoked", detail: &detail };
+    app.store.session_revoke(&session.id, reason, now, entry).await?;
     Ok(())
 }

@@ -9,6 +9,7 @@ use crate::App;
 use crate::http::problem::ApiError;
 use crate::service::{documents, notify};
 use crate::store::from_millis;
+use crate::store::history::Entry;
 use crate::store::sharing::{By, Outcome, RedeemerRef, Redemption, ShareContext, ShareRow};
 use axum::http::StatusCode;
 use base64::Engine;
@@ -182,6 +183,8 @@ pub async fn create(
     }
     let s = secrets(app, &id);
     let expires = now + ttl;
+    let fields = disclose(preset, &doc, &holder, almaty_date(now)).names;
+    let detail = json!({"share_id": id, "document_id": d.id, "kind": doc.kind, "preset": preset, "fields": fields, "expires_at": expires});
     app.store
         .share_insert(
             &id,
@@ -192,11 +195,9 @@ pub async fn create(
             preset.as_str(),
             now.timestamp_millis(),
             expires.timestamp_millis(),
+            Entry { citizen_id: owner_id, kind: "share_created", detail: &detail },
         )
         .await?;
-    let fields = disclose(preset, &doc, &holder, almaty_date(now)).names;
-    let detail = json!({"share_id": id, "document_id": d.id, "kind": doc.kind, "preset": preset, "fields": fields, "expires_at": expires});
-    app.store.history_add(owner_id, "share_created", &detail, now.timestamp_millis()).await?;
     // The row as just written: reading it back would cost a round trip and say nothing new.
     let row = ShareRow {
         id,
@@ -244,17 +245,11 @@ pub async fn extend(app: &App, owner_id: &str, share_id: &str, ttl: Duration) ->
             ),
             ExtendError::NotLonger => ApiError::validation("ttl_seconds", "the share already lives longer than that"),
         })?;
-    if !app.store.share_extend(owner_id, share_id, new.timestamp_millis(), now.timestamp_millis()).await? {
+    let detail = json!({"share_id": share_id, "expires_at": new, "capped": capped});
+    let entry = Entry { citizen_id: owner_id, kind: "share_extended", detail: &detail };
+    if !app.store.share_extend(owner_id, share_id, new.timestamp_millis(), now.timestamp_millis(), entry).await? {
         return Err(ApiError::new(StatusCode::GONE, "share-inactive", "this share is used, revoked or expired"));
     }
-    app.store
-        .history_add(
-            owner_id,
-            "share_extended",
-            &json!({"share_id": share_id, "expires_at": new, "capped": capped}),
-            now.timestamp_millis(),
-        )
-        .await?;
     let row = app.store.share_of(owner_id, share_id).await?.ok_or_else(ApiError::internal)?;
     Ok((view(app, &row), capped))
 }
@@ -262,14 +257,15 @@ pub async fn extend(app: &App, owner_id: &str, share_id: &str, ttl: Duration) ->
 pub async fn revoke(app: &App, owner_id: &str, share_id: &str) -> Result<(), ApiError> {
     app.store.share_of(owner_id, share_id).await?.ok_or_else(|| ApiError::not_found("share"))?;
     let now = app.clock.now_ms();
-    if !app.store.share_revoke(owner_id, share_id, now).await? {
+    let detail = json!({"share_id": share_id});
+    let entry = Entry { citizen_id: owner_id, kind: "share_revoked", detail: &detail };
+    if !app.store.share_revoke(owner_id, share_id, now, entry).await? {
         return Err(ApiError::new(
             StatusCode::GONE,
             "share-inactive",
             "this share is already used, revoked or expired",
         ));
     }
-    app.store.history_add(owner_id, "share_revoked", &json!({"share_id": share_id}), now).await?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use crate::http::problem::ApiError;
 use crate::service::otp::ip_limit;
 use crate::service::session::{self, Opening, Tokens};
 use crate::store::from_millis;
+use crate::store::history::Entry;
 use crate::store::web_login::{NewWebLogin, SignRequestRow, WebLoginRow};
 use axum::http::StatusCode;
 use base64::Engine;
@@ -199,15 +200,9 @@ pub async fn approve(app: &App, citizen_id: &str, id: &str, picked: u8) -> Resul
     let (browser, os) = describe_user_agent(row.user_agent.as_deref().unwrap_or(""));
     let detail = json!({"request_id": id, "site": row.site, "browser": browser, "os": os, "city": row.city, "acr": row.session_acr});
     if i64::from(picked) != row.right_code {
-        if app.store.web_login_decide(id, citizen_id, "denied", None, None, now).await? {
-            app.store
-                .history_add(
-                    citizen_id,
-                    "web_login_denied",
-                    &json!({"request_id": id, "reason": "wrong check code"}),
-                    now,
-                )
-                .await?;
+        let detail = json!({"request_id": id, "reason": "wrong check code"});
+        let entry = Entry { citizen_id, kind: "web_login_denied", detail: &detail };
+        if app.store.web_login_decide(id, citizen_id, "denied", None, None, now, entry).await? {
             app.events.publish(&app.store, &topic(id), "denied");
         }
         return Err(ApiError::conflict(
@@ -217,26 +212,29 @@ pub async fn approve(app: &App, citizen_id: &str, id: &str, picked: u8) -> Resul
     }
     let code = login_code(app, id);
     let until = now + LOGIN_CODE_TTL.num_milliseconds();
-    if !app.store.web_login_decide(id, citizen_id, "approved", Some(&code_hash(app, &code)), Some(until), now).await? {
+    let entry = Entry { citizen_id, kind: "web_login", detail: &detail };
+    if !app
+        .store
+        .web_login_decide(id, citizen_id, "approved", Some(&code_hash(app, &code)), Some(until), now, entry)
+        .await?
+    {
         return Err(ApiError::new(
             StatusCode::GONE,
             "request-closed",
             "this login request is no longer waiting for a decision",
         ));
     }
-    app.store.history_add(citizen_id, "web_login", &detail, now).await?;
     app.events.publish(&app.store, &topic(id), "approved");
     Ok(())
 }
 
 pub async fn deny(app: &App, citizen_id: &str, id: &str) -> Result<(), ApiError> {
     let now = app.clock.now_ms();
-    if !app.store.web_login_decide(id, citizen_id, "denied", None, None, now).await? {
+    let detail = json!({"request_id": id, "reason": "denied by the citizen"});
+    let entry = Entry { citizen_id, kind: "web_login_denied", detail: &detail };
+    if !app.store.web_login_decide(id, citizen_id, "denied", None, None, now, entry).await? {
         return Err(ApiError::not_found("login request waiting for your decision"));
     }
-    app.store
-        .history_add(citizen_id, "web_login_denied", &json!({"request_id": id, "reason": "denied by the citizen"}), now)
-        .await?;
     app.events.publish(&app.store, &topic(id), "denied");
     Ok(())
 }
@@ -363,27 +361,18 @@ pub async fn sign(app: &App, citizen_id: &str, id: &str, key_id: &str, signature
     let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or_else(ApiError::internal)?;
     let name = format!("{} {}", citizen.surname, citizen.given_name);
     let now = app.clock.now_ms();
-    if !app
-        .store
-        .sign_request_sign(id, citizen_id, key_id, &public_key, &URL_SAFE_NO_PAD.encode(&sig), &name, now)
-        .await?
-    {
+    let description: Multilingual =
+        serde_json::from_str(&r.description).unwrap_or_else(|_| Multilingual::new("", "", ""));
+    let detail = json!({"request_id": id, "organisation": r.organisation, "what": description.en, "digest": r.digest});
+    let entry = Entry { citizen_id, kind: "request_signed", detail: &detail };
+    let signature = URL_SAFE_NO_PAD.encode(&sig);
+    if !app.store.sign_request_sign(id, citizen_id, key_id, &public_key, &signature, &name, now, entry).await? {
         return Err(ApiError::new(
             StatusCode::GONE,
             "request-closed",
             "this signing request is already signed or has expired",
         ));
     }
-    let description: Multilingual =
-        serde_json::from_str(&r.description).unwrap_or_else(|_| Multilingual::new("", "", ""));
-    app.store
-        .history_add(
-            citizen_id,
-            "request_signed",
-            &json!({"request_id": id, "organisation": r.organisation, "what": description.en, "digest": r.digest}),
-            now,
-        )
-        .await?;
     app.events.publish(&app.store, &sign_topic(id), "signed");
     let row = app.store.sign_request(id).await?.ok_or_else(ApiError::internal)?;
     Ok(sign_view(app, row))

@@ -1,6 +1,7 @@
 //! Documents, their photos and per-source sync state. Keyed by citizen; never deleted; a revocation is
 //! never undone by a later sync.
 
+use super::history::add_history;
 use super::{Store, StoreResult};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -207,6 +208,9 @@ impl Store {
 
     /// Marks the citizen's documents of `kind` (and `number`, when given) revoked; returns the newly revoked
     /// (id, number).
+    /// Revokes the citizen's valid documents of `kind` (one `number`, or all), and records the revocation
+    /// in the citizen's history with the detail `record` makes of the revoked (id, number) pairs, in one
+    /// transaction. Nothing is written when no document matched.
     pub async fn documents_revoke(
         &self,
         citizen_id: &str,
@@ -214,8 +218,10 @@ impl Store {
         number: Option<&str>,
         reason: &str,
         now_ms: i64,
+        record: impl FnOnce(&[(String, String)]) -> serde_json::Value,
     ) -> StoreResult<Vec<(String, String)>> {
-        Ok(sqlx::query_as(
+        let mut tx = self.pool().begin().await?;
+        let revoked: Vec<(String, String)> = sqlx::query_as(
             "UPDATE documents SET revoked_at = $4, revoked_reason = $5
              WHERE citizen_id = $1 AND kind = $2 AND ($3 = '' OR number = $3) AND revoked_at IS NULL
              RETURNING id, number",
@@ -225,7 +231,14 @@ impl Store {
         .bind(number.unwrap_or(""))
         .bind(now_ms)
         .bind(reason)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(&mut *tx)
+        .await?;
+        if revoked.is_empty() {
+            tx.rollback().await?;
+            return Ok(revoked);
+        }
+        add_history(&mut tx, citizen_id, "document_revoked", &record(&revoked), now_ms).await?;
+        tx.commit().await?;
+        Ok(revoked)
     }
 }

@@ -4,6 +4,16 @@
 use super::{Store, StoreResult};
 use sqlx::AnyConnection;
 
+/// A change of state, as a statement not yet run: see [`Store::change_recorded`].
+pub type Change<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// The history entry that records a change, written in the change's transaction.
+pub struct Entry<'a> {
+    pub citizen_id: &'a str,
+    pub kind: &'a str,
+    pub detail: &'a serde_json::Value,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HistoryRow {
     pub id: String,
@@ -32,6 +42,20 @@ pub async fn add_history(
 }
 
 impl Store {
+    /// Runs `change` and, when it touched a row, appends `entry`, in one transaction: the citizen never
+    /// sees a change without its entry, nor an entry for a change that did not happen. Returns whether
+    /// the change touched a row (a conditional change that matched nothing writes no entry).
+    pub async fn change_recorded(&self, change: Change<'_>, entry: Entry<'_>, now_ms: i64) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await?;
+        if change.execute(&mut *tx).await?.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        add_history(&mut tx, entry.citizen_id, entry.kind, entry.detail, now_ms).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     pub async fn history_add(
         &self,
         citizen_id: &str,
@@ -58,5 +82,49 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn count(store: &Store, sql: &str) -> i64 {
+        sqlx::query_as::<_, (i64,)>(sql).fetch_one(store.pool()).await.unwrap().0
+    }
+
+    #[tokio::test]
+    async fn a_change_and_its_entry_are_written_together_or_not_at_all() {
+        let dir = std::env::temp_dir().join(format!("egov-history-{}", uuid::Uuid::new_v4()));
+        let store = Store::connect(None, &dir, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        sqlx::query("CREATE TABLE probe (id TEXT PRIMARY KEY)").execute(store.pool()).await.unwrap();
+        // An entry the database refuses, standing in for any failure between the two writes.
+        sqlx::query(
+            "CREATE TRIGGER refuse BEFORE INSERT ON history WHEN NEW.kind = 'refused'
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let detail = serde_json::json!({"probe": "a"});
+        let entry = |kind| Entry { citizen_id: "c1", kind, detail: &detail };
+
+        let failed =
+            store.change_recorded(sqlx::query("INSERT INTO probe (id) VALUES ('a')"), entry("refused"), 1).await;
+        assert!(failed.is_err(), "the refused entry fails the call");
+        assert_eq!(count(&store, "SELECT count(*) FROM probe").await, 0, "and the change is rolled back with it");
+
+        let none = sqlx::query("UPDATE probe SET id = 'b' WHERE id = 'missing'");
+        assert!(!store.change_recorded(none, entry("probed"), 2).await.unwrap(), "a change that matched nothing");
+        assert_eq!(count(&store, "SELECT count(*) FROM history").await, 0, "records nothing");
+
+        let done = store.change_recorded(sqlx::query("INSERT INTO probe (id) VALUES ('a')"), entry("probed"), 3);
+        assert!(done.await.unwrap());
+        assert_eq!(count(&store, "SELECT count(*) FROM probe").await, 1);
+        let listed = store.history_list("c1", 10, None).await.unwrap();
+        assert_eq!(listed.len(), 1, "one change, one entry");
+        assert_eq!((listed[0].kind.as_str(), listed[0].at), ("probed", 3));
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

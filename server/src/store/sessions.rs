@@ -1,7 +1,7 @@
 //! Sessions, their rotating refresh tokens (one family per session), device keys, EDS challenges and
 //! enrolments.
 
-use super::history::add_history;
+use super::history::{Entry, add_history};
 use super::sms::{NewSms, enqueue_sms};
 use super::{Store, StoreError, StoreResult};
 
@@ -132,18 +132,24 @@ impl Store {
     }
 
     /// Revokes one session (idempotent); true if this call revoked it.
-    pub async fn session_revoke(&self, session_id: &str, reason: &str, now_ms: i64) -> StoreResult<bool> {
-        let r = sqlx::query(
+    /// Ends a session and records it; false (and nothing written) when it had already ended.
+    pub async fn session_revoke(
+        &self,
+        session_id: &str,
+        reason: &str,
+        now_ms: i64,
+        entry: Entry<'_>,
+    ) -> StoreResult<bool> {
+        let change = sqlx::query(
             "UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL",
         )
         .bind(session_id)
         .bind(now_ms)
-        .bind(reason)
-        .execute(self.pool())
-        .await?;
-        Ok(r.rows_affected() == 1)
+        .bind(reason);
+        self.change_recorded(change, entry, now_ms).await
     }
 
+    /// Enrols a device key with its history entry, in one transaction.
     pub async fn device_insert(
         &self,
         id: &str,
@@ -151,15 +157,17 @@ impl Store {
         public_key: &str,
         name: &str,
         now_ms: i64,
+        entry: Entry<'_>,
     ) -> StoreResult<()> {
-        sqlx::query("INSERT INTO devices (id, citizen_id, public_key, name, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id)
-            .bind(citizen_id)
-            .bind(public_key)
-            .bind(name)
-            .bind(now_ms)
-            .execute(self.pool())
-            .await?;
+        let change = sqlx::query(
+            "INSERT INTO devices (id, citizen_id, public_key, name, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(citizen_id)
+        .bind(public_key)
+        .bind(name)
+        .bind(now_ms);
+        self.change_recorded(change, entry, now_ms).await?;
         Ok(())
     }
 

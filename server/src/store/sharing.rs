@@ -3,7 +3,7 @@
 
 use super::citizens::CitizenRow;
 use super::documents::DocumentRow;
-use super::history::add_history;
+use super::history::{Entry, add_history};
 use super::{Backend, Store, StoreError, StoreResult};
 use egov_core::documents::DocumentKind;
 use sqlx::{AnyConnection, Connection};
@@ -319,6 +319,7 @@ impl Store {
         Ok(published)
     }
 
+    /// Writes a new share with the owner's `share_created` entry, in one transaction.
     #[allow(clippy::too_many_arguments)]
     pub async fn share_insert(
         &self,
@@ -330,8 +331,9 @@ impl Store {
         preset: &str,
         now_ms: i64,
         expires_ms: i64,
+        entry: Entry<'_>,
     ) -> StoreResult<()> {
-        sqlx::query(
+        let change = sqlx::query(
             "INSERT INTO shares (id, owner_id, document_id, token_hash, code_hash, preset, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -342,9 +344,8 @@ impl Store {
         .bind(code_hash)
         .bind(preset)
         .bind(now_ms)
-        .bind(expires_ms)
-        .execute(self.pool())
-        .await?;
+        .bind(expires_ms);
+        self.change_recorded(change, entry, now_ms).await?;
         Ok(())
     }
 
@@ -370,32 +371,35 @@ impl Store {
         Ok(sqlx::query_as::<_, ShareRow>(&sql).bind(id).fetch_optional(self.pool()).await?)
     }
 
-    /// Moves a live share's expiry; false when it is no longer live.
-    pub async fn share_extend(&self, owner_id: &str, id: &str, new_expires_ms: i64, now_ms: i64) -> StoreResult<bool> {
-        let r = sqlx::query(
+    /// Moves a live share's expiry and records it; false (and nothing written) when it is no longer live.
+    pub async fn share_extend(
+        &self,
+        owner_id: &str,
+        id: &str,
+        new_expires_ms: i64,
+        now_ms: i64,
+        entry: Entry<'_>,
+    ) -> StoreResult<bool> {
+        let change = sqlx::query(
             "UPDATE shares SET expires_at = $3
              WHERE owner_id = $1 AND id = $2 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $4",
         )
         .bind(owner_id)
         .bind(id)
         .bind(new_expires_ms)
-        .bind(now_ms)
-        .execute(self.pool())
-        .await?;
-        Ok(r.rows_affected() == 1)
+        .bind(now_ms);
+        self.change_recorded(change, entry, now_ms).await
     }
 
-    /// Revokes a live share; false when it is no longer live.
-    pub async fn share_revoke(&self, owner_id: &str, id: &str, now_ms: i64) -> StoreResult<bool> {
-        let r = sqlx::query(
+    /// Revokes a live share and records it; false (and nothing written) when it is no longer live.
+    pub async fn share_revoke(&self, owner_id: &str, id: &str, now_ms: i64, entry: Entry<'_>) -> StoreResult<bool> {
+        let change = sqlx::query(
             "UPDATE shares SET revoked_at = $3 WHERE owner_id = $1 AND id = $2 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $3",
         )
         .bind(owner_id)
         .bind(id)
-        .bind(now_ms)
-        .execute(self.pool())
-        .await?;
-        Ok(r.rows_affected() == 1)
+        .bind(now_ms);
+        self.change_recorded(change, entry, now_ms).await
     }
 
     /// Deletes shares that expired unused before `before_ms` (no copy of them exists; the owner's history

@@ -1,6 +1,7 @@
 //! Website login requests and signing requests. Every state change is one conditional UPDATE, so "first
 //! scanner wins", "approve once" and "exchange once" hold across replicas.
 
+use super::history::Entry;
 use super::{Store, StoreResult};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -128,6 +129,7 @@ impl Store {
     }
 
     /// The scanner's decision on a scanned, unexpired request: `approved` with a login code, or `denied`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn web_login_decide(
         &self,
         id: &str,
@@ -136,8 +138,9 @@ impl Store {
         login_code_hash: Option<&[u8]>,
         code_until: Option<i64>,
         now_ms: i64,
+        entry: Entry<'_>,
     ) -> StoreResult<bool> {
-        let r = sqlx::query(
+        let change = sqlx::query(
             "UPDATE web_logins SET status = $3, decided_at = $6, login_code_hash = $4, login_code_until = $5
              WHERE id = $1 AND citizen_id = $2 AND status = 'scanned' AND expires_at > $6",
         )
@@ -146,10 +149,8 @@ impl Store {
         .bind(status)
         .bind(login_code_hash)
         .bind(code_until)
-        .bind(now_ms)
-        .execute(self.pool())
-        .await?;
-        Ok(r.rows_affected() == 1)
+        .bind(now_ms);
+        self.change_recorded(change, entry, now_ms).await
     }
 
     /// Exchanges a live login code once; the request it belongs to.
@@ -201,6 +202,7 @@ impl Store {
 
     /// Records the signature on a pending, unexpired request (once).
     #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)]
     pub async fn sign_request_sign(
         &self,
         id: &str,
@@ -210,8 +212,9 @@ impl Store {
         signature: &str,
         signer_name: &str,
         now_ms: i64,
+        entry: Entry<'_>,
     ) -> StoreResult<bool> {
-        let r = sqlx::query(
+        let change = sqlx::query(
             "UPDATE sign_requests SET status = 'signed', citizen_id = $2, device_id = $3, public_key = $4, signature = $5, signer_name = $6, signed_at = $7
              WHERE id = $1 AND status = 'pending' AND expires_at > $7",
         )
@@ -221,10 +224,8 @@ impl Store {
         .bind(public_key)
         .bind(signature)
         .bind(signer_name)
-        .bind(now_ms)
-        .execute(self.pool())
-        .await?;
-        Ok(r.rows_affected() == 1)
+        .bind(now_ms);
+        self.change_recorded(change, entry, now_ms).await
     }
 
     /// A citizen's active device key by id: (public key, name).
