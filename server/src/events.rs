@@ -1,8 +1,9 @@
 //! Wake-ups across replicas: an event published on one replica reaches waiters on every replica. On
 //! PostgreSQL an event is a `NOTIFY egov_events` that every replica `LISTEN`s to and relays to its local
-//! subscribers; on SQLite (one process) it goes straight to the local subscribers. Waiters also poll the
-//! database now and then, so a missed notification only delays, never loses, a wake-up; and when events
-//! may have been lost (the relay reconnected, a `NOTIFY` failed or its queue was full) every waiter is
+//! subscribers. On SQLite the local subscribers get it at once, and processes sharing the file hear each
+//! other through the `events` table, which each appends to and reads every 100 ms. Waiters also poll the
+//! database now and then, so a missed event only delays, never loses, a wake-up; and when events may
+//! have been lost (the relay reconnected or failed, a send failed or its queue was full) every waiter is
 //! woken to re-read ([`EVERYONE`]).
 
 use crate::store::{Backend, Store};
@@ -31,9 +32,16 @@ impl Event {
     }
 }
 
-/// On PostgreSQL every replica hears every event and a possible loss wakes everyone, so a waiter's
-/// re-read without a wake-up is only a safety net, this often.
-const IDLE_POLL_WITH_NOTIFY: Duration = Duration::from_secs(15);
+/// Every replica hears every event and a possible loss wakes everyone, so a waiter's re-read without a
+/// wake-up is only a safety net, this often.
+pub const IDLE_POLL: Duration = Duration::from_secs(15);
+
+/// SQLite: how often a process reads the event log for other processes' events.
+const LOG_READ_EVERY: Duration = Duration::from_millis(100);
+/// SQLite: how long the event log keeps an event; every live process has read it long before.
+const LOG_KEEP: Duration = Duration::from_secs(600);
+/// SQLite: the most log rows read at once.
+const LOG_READ_ROWS: i64 = 500;
 
 /// Waits until an event that concerns `topic` arrives (or the receiver lagged, so events may have been
 /// missed), or until `deadline`. Events for other topics never postpone the deadline, however many
@@ -65,11 +73,13 @@ pub async fn wait(
 
 pub struct EventBus {
     local: broadcast::Sender<Event>,
-    /// PostgreSQL: events on their way to `NOTIFY`, sent in batches by [`EventBus::send_notifications`].
+    /// Events on their way to the other replicas, sent in batches by [`EventBus::send_events`].
     outgoing: mpsc::Sender<String>,
     outgoing_rx: std::sync::Mutex<Option<mpsc::Receiver<String>>>,
-    /// PostgreSQL: an event could not be sent; the next `NOTIFY` wakes every waiter ([`EVERYONE`]).
+    /// An event could not be sent; the next batch wakes every waiter ([`EVERYONE`]).
     missed: AtomicBool,
+    /// SQLite: this process's name in the event log, so it skips the rows it wrote itself.
+    origin: String,
 }
 
 /// How many events may wait for their `NOTIFY`; past that they are dropped (waiters poll).
@@ -85,6 +95,7 @@ impl Default for EventBus {
             outgoing,
             outgoing_rx: std::sync::Mutex::new(Some(rx)),
             missed: AtomicBool::new(false),
+            origin: uuid::Uuid::new_v4().simple().to_string(),
         }
     }
 }
@@ -94,34 +105,29 @@ impl EventBus {
         self.local.subscribe()
     }
 
-    /// How long a waiter sleeps without a wake-up before it re-reads the database anyway: on SQLite
-    /// `without_notify` (another process sharing the file cannot wake this one), on PostgreSQL
-    /// [`IDLE_POLL_WITH_NOTIFY`].
-    pub fn idle_poll(store: &Store, without_notify: Duration) -> Duration {
-        match store.backend() {
-            Backend::Postgres => IDLE_POLL_WITH_NOTIFY,
-            Backend::Sqlite => without_notify,
-        }
-    }
-
     fn wake_everyone(&self) {
         let _ = self.local.send(Event { topic: EVERYONE.to_string(), payload: String::new() });
     }
 
-    /// Publishes to every replica, after the change it announces has committed. On SQLite (one process)
-    /// the local subscribers get it now. On PostgreSQL it is queued for [`EventBus::send_notifications`]:
-    /// a `NOTIFY` inside the writing transaction would hold PostgreSQL's database-wide notify lock through
-    /// that transaction's commit and WAL flush, which serialises every such commit (measured: 16 700
-    /// single-row updates a second without it, 5 100 with). Never fatal, never awaited: waiters poll as
-    /// well, so a lost event only delays a wake-up.
+    /// Publishes to every replica, after the change it announces has committed. It is queued for
+    /// [`EventBus::send_events`]; on SQLite this replica's subscribers also get it at once. On PostgreSQL
+    /// even this replica's subscribers hear it through `NOTIFY`: a `NOTIFY` inside the writing
+    /// transaction would hold PostgreSQL's database-wide notify lock through that transaction's commit
+    /// and WAL flush, which serialises every such commit (measured: 16 700 single-row updates a second
+    /// without it, 5 100 with). Never fatal, never awaited: waiters poll as well, so a lost event only
+    /// delays a wake-up.
     pub fn publish(&self, store: &Store, topic: &str, payload: &str) {
-        match store.backend() {
-            Backend::Postgres => {
-                self.enqueue(format!("{topic} {payload}"));
-            }
-            Backend::Sqlite => {
-                let _ = self.local.send(Event { topic: topic.to_string(), payload: payload.to_string() });
-            }
+        if store.backend() == Backend::Sqlite {
+            let _ = self.local.send(Event { topic: topic.to_string(), payload: payload.to_string() });
+        }
+        self.enqueue(format!("{topic} {payload}"));
+    }
+
+    /// Hands one payload's event lines to this replica's subscribers.
+    fn deliver(&self, lines: &str) {
+        for line in lines.lines() {
+            let (topic, payload) = line.split_once(' ').unwrap_or((line, ""));
+            let _ = self.local.send(Event { topic: topic.to_string(), payload: payload.to_string() });
         }
     }
 
@@ -150,10 +156,11 @@ impl EventBus {
         batch
     }
 
-    /// Sends queued events as `NOTIFY egov_events`, one line per event, as many as are waiting in one
-    /// statement of its own (no data is written, so there is no WAL flush to hold the lock across), until
-    /// `shutdown` flips (PostgreSQL only; call once).
-    pub async fn send_notifications(&self, store: Store, mut shutdown: watch::Receiver<bool>) {
+    /// Sends queued events to the other replicas until `shutdown` flips (call once), as many as are
+    /// waiting at a time, one event a line. On PostgreSQL a batch is one `NOTIFY egov_events` in a
+    /// statement of its own (no data is written, so there is no WAL flush to hold the notify lock
+    /// across); on SQLite it is one row of the event log.
+    pub async fn send_events(&self, store: Store, mut shutdown: watch::Receiver<bool>) {
         let Some(mut rx) = self.outgoing_rx.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
         loop {
             let first = tokio::select! {
@@ -161,11 +168,87 @@ impl EventBus {
                 _ = shutdown.changed() => return,
             };
             let batch = self.batch(first, &mut rx);
-            if let Err(e) =
-                sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(&batch).execute(store.pool()).await
-            {
+            let sent = match store.backend() {
+                Backend::Postgres => {
+                    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(&batch).execute(store.pool()).await
+                }
+                Backend::Sqlite => {
+                    sqlx::query("INSERT INTO events (at, origin, lines) VALUES ($1, $2, $3)")
+                        .bind(wall_ms())
+                        .bind(&self.origin)
+                        .bind(&batch)
+                        .execute(store.pool())
+                        .await
+                }
+            };
+            if let Err(e) = sent {
                 self.missed.store(true, Ordering::SeqCst);
-                tracing::warn!(error = %e, "NOTIFY failed; every waiter will be woken with the next event");
+                tracing::warn!(error = %e, "sending events failed; every waiter will be woken with the next event");
+            }
+        }
+    }
+
+    /// SQLite: hands the other processes' events from the event log to local subscribers every
+    /// [`LOG_READ_EVERY`], and prunes the log, until `shutdown` flips. When reading works again after
+    /// failing, it wakes everyone once, as events may have been missed meanwhile.
+    pub async fn relay_log(&self, store: Store, mut shutdown: watch::Receiver<bool>) {
+        let mut after: i64 = 0;
+        let mut started = false;
+        let mut failing = false;
+        let mut pruned = Instant::now();
+        loop {
+            let read = async {
+                if !started {
+                    after = sqlx::query_as::<_, (i64,)>("SELECT COALESCE(MAX(seq), 0) FROM events")
+                        .fetch_one(store.pool())
+                        .await?
+                        .0;
+                    started = true;
+                }
+                loop {
+                    let rows: Vec<(i64, String, String)> =
+                        sqlx::query_as("SELECT seq, origin, lines FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
+                            .bind(after)
+                            .bind(LOG_READ_ROWS)
+                            .fetch_all(store.pool())
+                            .await?;
+                    for (seq, origin, lines) in &rows {
+                        if *origin != self.origin {
+                            self.deliver(lines);
+                        }
+                        after = *seq;
+                    }
+                    if (rows.len() as i64) < LOG_READ_ROWS {
+                        return Ok::<(), sqlx::Error>(());
+                    }
+                }
+            };
+            match read.await {
+                // Events may have been missed while reading failed: everyone re-reads, once.
+                Ok(()) if failing => {
+                    failing = false;
+                    tracing::info!("reading the event log again; every waiter is woken");
+                    self.wake_everyone();
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    if !failing {
+                        tracing::warn!(error = %e, "reading the event log failed; retrying");
+                    }
+                    failing = true;
+                }
+            }
+            if pruned.elapsed() >= LOG_KEEP / 10 {
+                pruned = Instant::now();
+                let before = wall_ms() - LOG_KEEP.as_millis() as i64;
+                if let Err(e) = sqlx::query("DELETE FROM events WHERE at < $1").bind(before).execute(store.pool()).await
+                {
+                    tracing::warn!(error = %e, "pruning the event log failed");
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(LOG_READ_EVERY) => {},
+                _ = shutdown.changed() => return,
             }
         }
     }
@@ -183,12 +266,7 @@ impl EventBus {
                         loop {
                             tokio::select! {
                                 n = listener.try_recv() => match n {
-                                    Ok(Some(n)) => {
-                                        for line in n.payload().lines() {
-                                            let (topic, payload) = line.split_once(' ').unwrap_or((line, ""));
-                                            let _ = self.local.send(Event { topic: topic.to_string(), payload: payload.to_string() });
-                                        }
-                                    }
+                                    Ok(Some(n)) => self.deliver(n.payload()),
                                     // `None`: the connection was lost. A new listener wakes everyone once it listens.
                                     Ok(None) => { tracing::warn!("LISTEN connection lost; reconnecting"); break; }
                                     Err(e) => { tracing::warn!(error = %e, "LISTEN failed; reconnecting"); break; }
@@ -206,6 +284,11 @@ impl EventBus {
             }
         }
     }
+}
+
+/// Milliseconds of the machine's clock (never the dev clock, which a demo may move days ahead).
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]
@@ -299,5 +382,53 @@ mod tests {
         assert_eq!(lines[..2], [EVERYONE, "citizen:0 n0"]);
         assert!(batch.len() >= BATCH_BYTES && batch.len() < BATCH_BYTES + 40, "one batch stops near the limit");
         assert_ne!(bus.batch("citizen:1 n1".into(), &mut rx).lines().next(), Some(EVERYONE), "only once");
+    }
+
+    /// The next event for `topic` within `within`, skipping others.
+    async fn next_for(rx: &mut broadcast::Receiver<Event>, topic: &str, within: Duration) -> Option<Event> {
+        tokio::time::timeout(within, async {
+            loop {
+                match rx.recv().await {
+                    Ok(e) if e.topic == topic => return Some(e),
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
+    #[tokio::test]
+    async fn processes_sharing_a_sqlite_file_hear_each_others_events_once() {
+        let dir = std::env::temp_dir().join(format!("egov-events-{}", uuid::Uuid::new_v4()));
+        // Two processes: two pools on one file, each with its bus, sender and relay.
+        let (a, b) = (Store::connect(None, &dir, 2).await.unwrap(), Store::connect(None, &dir, 2).await.unwrap());
+        a.migrate().await.unwrap();
+        let (bus_a, bus_b) = (std::sync::Arc::new(EventBus::default()), std::sync::Arc::new(EventBus::default()));
+        let (stop, shutdown) = watch::channel(false);
+        for (bus, store) in [(&bus_a, &a), (&bus_b, &b)] {
+            let (bus, store, shutdown) = (bus.clone(), store.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                tokio::join!(bus.send_events(store.clone(), shutdown.clone()), bus.relay_log(store, shutdown));
+            });
+        }
+        let (mut on_a, mut on_b) = (bus_a.subscribe(), bus_b.subscribe());
+        // Let both relays take their starting point in the log.
+        tokio::time::sleep(LOG_READ_EVERY * 3).await;
+
+        bus_a.publish(&a, "web-login:1", "approved");
+        let heard = next_for(&mut on_b, "web-login:1", Duration::from_secs(10)).await;
+        assert_eq!(heard.map(|e| e.payload).as_deref(), Some("approved"), "the other process hears it");
+        let own = next_for(&mut on_a, "web-login:1", Duration::from_secs(1)).await;
+        assert_eq!(own.map(|e| e.payload).as_deref(), Some("approved"), "the publisher's own waiters at once");
+
+        // The publisher's relay skips its own row: the next event on A for this topic is B's, not a copy.
+        bus_b.publish(&b, "web-login:1", "denied");
+        let next = next_for(&mut on_a, "web-login:1", Duration::from_secs(10)).await;
+        assert_eq!(next.map(|e| e.payload).as_deref(), Some("denied"), "no second copy of A's own event");
+        stop.send(true).unwrap();
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

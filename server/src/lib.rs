@@ -135,12 +135,17 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let worker = tokio::spawn(service::sms::run_worker(app.clone()));
     let housekeeping =
         tokio::spawn(service::housekeeping::run(app.clone(), Duration::from_secs(config.housekeeping_seconds.max(1))));
-    if let (store::Backend::Postgres, Some(url)) = (store.backend(), config.database_url.clone()) {
-        let (relay_app, shutdown) = (app.clone(), app.shutdown.clone());
-        tokio::spawn(async move { relay_app.events.relay_notifications(url, shutdown).await });
-        let (sender_app, shutdown) = (app.clone(), app.shutdown.clone());
-        tokio::spawn(async move { sender_app.events.send_notifications(sender_app.store.clone(), shutdown).await });
+    let (relay_app, shutdown) = (app.clone(), app.shutdown.clone());
+    match (store.backend(), config.database_url.clone()) {
+        (store::Backend::Postgres, Some(url)) => {
+            tokio::spawn(async move { relay_app.events.relay_notifications(url, shutdown).await });
+        }
+        _ => {
+            tokio::spawn(async move { relay_app.events.relay_log(relay_app.store.clone(), shutdown).await });
+        }
     }
+    let (sender_app, shutdown) = (app.clone(), app.shutdown.clone());
+    tokio::spawn(async move { sender_app.events.send_events(sender_app.store.clone(), shutdown).await });
 
     print_banner(&config, &store, bound, &public_url, demo.as_deref());
     tracing::info!(%bound, mode = ?config.mode, database = store.backend().name(), "serving");

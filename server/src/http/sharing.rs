@@ -2,7 +2,7 @@
 //! owner's notifications (list and live stream).
 
 use crate::AppState;
-use crate::events::{self, EventBus};
+use crate::events;
 use crate::http::documents::AskedLang;
 use crate::http::extract::{CitizenAuth, RedeemerAuth};
 use crate::http::problem::{ApiError, Json, Path, Query};
@@ -249,9 +249,6 @@ async fn notifications(
     ))
 }
 
-/// How often a stream looks in the database even without a wake-up, on SQLite (the polling fallback).
-const STREAM_POLL: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// How far behind the newest delivered notification a stream looks again. A notification's `at` is taken
 /// when its request starts, and requests commit out of that order (two in the same millisecond, or a
 /// slow one on another replica), so a cursor on `at` alone would skip one that commits late. A request
@@ -343,7 +340,7 @@ async fn notifications_stream(
                 if *shutdown.borrow() {
                     return None;
                 }
-                let idle = EventBus::idle_poll(&app.store, STREAM_POLL);
+                let idle = events::IDLE_POLL;
                 if !events::wait(&mut rx, &topic, Instant::now() + idle, &mut shutdown).await {
                     return None;
                 }

@@ -3,7 +3,7 @@
 //! HttpOnly SameSite cookie set when it created the request, or the `X-Poll-Secret` header; never a URL.
 
 use crate::AppState;
-use crate::events::{self, EventBus};
+use crate::events;
 use crate::http::extract::{CitizenAuth, ClientIp, EdsAuth, UserAgent};
 use crate::http::problem::{ApiError, Json, Path, Query};
 use crate::service::session::Tokens;
@@ -133,9 +133,6 @@ pub struct LoginState {
     pub login_code: Option<String>,
 }
 
-/// How often a stream re-reads the request without a wake-up (the polling fallback across replicas).
-const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
-
 fn status_of(app: &crate::App, row: &crate::store::web_login::WebLoginRow) -> String {
     if matches!(row.status.as_str(), "pending" | "scanned") && row.expires_at <= app.clock.now_ms() {
         "expired".into()
@@ -188,7 +185,7 @@ async fn events(
                         return None;
                     }
                     if !last.is_empty() {
-                        let idle = EventBus::idle_poll(&app.store, POLL_EVERY);
+                        let idle = events::IDLE_POLL;
                         let wait = std::time::Duration::from_millis(
                             (qr_until - app.clock.now_ms()).clamp(50, idle.as_millis() as i64) as u64,
                         );
@@ -237,7 +234,7 @@ async fn long_poll(
     let topic = web_login::topic(&row.id);
     let start = status_of(app, &row);
     let deadline = Instant::now() + wait;
-    let idle = EventBus::idle_poll(&app.store, POLL_EVERY);
+    let idle = events::IDLE_POLL;
     let mut current = row;
     loop {
         let status = status_of(app, &current);
@@ -451,13 +448,15 @@ async fn sign_events(
             }
             loop {
                 let Ok(Some(row)) = app.store.sign_request(&id).await else { return None };
+                // A pending request turns `expired` by time alone, with no event: look again just after.
+                let expires_in = (row.expires_at - app.clock.now_ms()).max(0) as u64 + 50;
                 let view = web_login::sign_view(&app, row);
                 if view.status != "pending" {
                     let event = Event::default().event(view.status.clone()).json_data(&view).unwrap_or_default();
                     return Some((Ok::<_, std::convert::Infallible>(event), (app, rx, shutdown, true)));
                 }
-                let idle = EventBus::idle_poll(&app.store, POLL_EVERY);
-                if !events::wait(&mut rx, &topic, Instant::now() + idle, &mut shutdown).await {
+                let wait = events::IDLE_POLL.min(std::time::Duration::from_millis(expires_in));
+                if !events::wait(&mut rx, &topic, Instant::now() + wait, &mut shutdown).await {
                     return None;
                 }
             }
