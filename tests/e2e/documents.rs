@@ -163,6 +163,10 @@ async fn a_state_body_reports_a_licence_stolen_and_the_owner_sees_it_revoked_at_
             .iter()
             .any(|e| e["kind"] == "document_revoked" && e["detail"]["reason"] == "stolen")
     );
+    // Told as well: the notification commits with the revocation and its history entry.
+    let notes = body_json(get_auth(&server, "/v1/notifications", &token).await).await;
+    let told: Vec<_> = notes.as_array().unwrap().iter().filter(|n| n["kind"] == "document_revoked").collect();
+    assert_eq!(told.len(), 1, "{notes}");
 }
 
 #[tokio::test]

@@ -427,6 +427,11 @@ async fn citizens_hear_of_a_new_fine_the_eve_of_the_discounts_end_and_its_end_an
     advance_days(&server, (last - today()).num_days() - 1).await;
     let token = access(&server, CITIZEN_2.0).await;
     assert!(wait_for_notification(&server, &token, "fine_discount_ends_tomorrow").await, "told the day before");
+    // Housekeeping runs every second; the notice is marked sent with it, so later runs do not repeat it.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let notes = body_json(get_auth(&server, "/v1/notifications", &token).await).await;
+    let eve = notes.as_array().unwrap().iter().filter(|x| x["kind"] == "fine_discount_ends_tomorrow").count();
+    assert_eq!(eve, 1, "told once: {notes}");
     advance_days(&server, 2).await;
     let token = access(&server, CITIZEN_2.0).await;
     assert!(wait_for_notification(&server, &token, "fine_discount_over").await, "told when it is over");

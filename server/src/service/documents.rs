@@ -4,8 +4,10 @@
 use crate::App;
 use crate::adapters::registry::RegistryRecord;
 use crate::http::problem::ApiError;
+use crate::service::notify;
 use crate::store::citizens::CitizenRow;
 use crate::store::documents::{DocumentRow, FreshDocument, SyncRow};
+use crate::store::sharing::Outcome;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use egov_core::documents::{
@@ -211,12 +213,19 @@ pub async fn revoke(
 ) -> Result<Vec<(String, String)>, ApiError> {
     let c = app.store.citizen_by_iin(iin).await?.ok_or_else(|| ApiError::not_found("citizen"))?;
     let now = app.clock.now_ms();
-    let detail = |revoked: &[(String, String)]| serde_json::json!({"kind": kind, "reason": reason, "by": org, "documents": revoked.iter().map(|(id, _)| id).collect::<Vec<_>>()});
-    let revoked = app.store.documents_revoke(&c.id, kind.as_str(), number, reason, now, detail).await?;
+    // The history entry and the notification commit with the revocation.
+    let record = |revoked: &[(String, String)]| {
+        let ids: Vec<&String> = revoked.iter().map(|(id, _)| id).collect();
+        let detail = serde_json::json!({"kind": kind, "reason": reason, "by": org, "documents": ids});
+        Outcome {
+            history: vec![(c.id.clone(), "document_revoked", detail.clone())],
+            notification: Some(notify::notification(&c.id, "document_revoked", detail)),
+        }
+    };
+    let (revoked, published) = app.store.documents_revoke(&c.id, kind.as_str(), number, reason, now, record).await?;
     if revoked.is_empty() {
         return Err(ApiError::not_found("valid document of that kind and number"));
     }
-    let detail = detail(&revoked);
-    crate::service::notify::notify(app, &c.id, "document_revoked", &detail).await?;
+    notify::publish(app, published);
     Ok(revoked)
 }

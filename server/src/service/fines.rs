@@ -699,25 +699,22 @@ pub async fn daily(app: &App) -> Result<(), ApiError> {
         let Some(citizen) = app.store.citizen_by_iin(&f.offender_iin).await? else { continue };
         let Ok(d) = facts.discount(&app.calendar) else { continue };
         let Some(last) = d.last_day else { continue };
-        if today.succ_opt() == Some(last)
-            && app.store.fine_mark(&f.id, "notified_soon_at", now.timestamp_millis()).await?
-        {
-            notify::notify(
-                app,
-                &citizen.id,
-                "fine_discount_ends_tomorrow",
-                &json!({"fine_id": f.id, "last_day": last, "amount": d.amount}),
-            )
-            .await?;
+        // Each notice is marked sent in the transaction that writes it: never twice, never lost.
+        let notice = |column: &'static str, kind: &'static str, body: serde_json::Value| {
+            let outcome = crate::store::sharing::Outcome {
+                history: Vec::new(),
+                notification: Some(notify::notification(&citizen.id, kind, body)),
+            };
+            let f = &f;
+            async move { app.store.fine_mark(&f.id, column, now.timestamp_millis(), &outcome).await }
+        };
+        if today.succ_opt() == Some(last) {
+            let body = json!({"fine_id": f.id, "last_day": last, "amount": d.amount});
+            notify::publish(app, notice("notified_soon_at", "fine_discount_ends_tomorrow", body).await?.flatten());
         }
-        if today > last && app.store.fine_mark(&f.id, "notified_over_at", now.timestamp_millis()).await? {
-            notify::notify(
-                app,
-                &citizen.id,
-                "fine_discount_over",
-                &json!({"fine_id": f.id, "amount_due": Tiyn(f.amount_tiyn)}),
-            )
-            .await?;
+        if today > last {
+            let body = json!({"fine_id": f.id, "amount_due": Tiyn(f.amount_tiyn)});
+            notify::publish(app, notice("notified_over_at", "fine_discount_over", body).await?.flatten());
         }
     }
     if let Some(gw) = app.payments.clone() {

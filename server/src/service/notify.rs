@@ -9,14 +9,26 @@ pub fn topic(citizen_id: &str) -> String {
     format!("citizen:{citizen_id}")
 }
 
+/// A notification for `citizen_id`, as an [`Outcome`] carries it.
+pub fn notification(
+    citizen_id: &str,
+    kind: &'static str,
+    body: serde_json::Value,
+) -> (String, &'static str, serde_json::Value, String) {
+    (citizen_id.to_string(), kind, body, topic(citizen_id))
+}
+
 /// Stores a notification and, once it is committed, wakes the citizen's streams on every replica.
 pub async fn notify(app: &App, citizen_id: &str, kind: &'static str, body: &serde_json::Value) -> Result<(), ApiError> {
-    let outcome = Outcome {
-        history: Vec::new(),
-        notification: Some((citizen_id.to_string(), kind, body.clone(), topic(citizen_id))),
-    };
-    if let Some((topic, id)) = app.store.record_outcome(&outcome, app.clock.now_ms()).await? {
+    let outcome = Outcome { history: Vec::new(), notification: Some(notification(citizen_id, kind, body.clone())) };
+    let published = app.store.record_outcome(&outcome, app.clock.now_ms()).await?;
+    publish(app, published);
+    Ok(())
+}
+
+/// Wakes the streams of a notification that has been committed.
+pub fn publish(app: &App, published: Option<(String, String)>) {
+    if let Some((topic, id)) = published {
         app.events.publish(&app.store, &topic, &id);
     }
-    Ok(())
 }

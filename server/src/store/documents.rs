@@ -1,7 +1,7 @@
 //! Documents, their photos and per-source sync state. Keyed by citizen; never deleted; a revocation is
 //! never undone by a later sync.
 
-use super::history::add_history;
+use super::sharing::{Outcome, to_publish, write_outcome};
 use super::{Store, StoreResult};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -208,9 +208,10 @@ impl Store {
 
     /// Marks the citizen's documents of `kind` (and `number`, when given) revoked; returns the newly revoked
     /// (id, number).
-    /// Revokes the citizen's valid documents of `kind` (one `number`, or all), and records the revocation
-    /// in the citizen's history with the detail `record` makes of the revoked (id, number) pairs, in one
-    /// transaction. Nothing is written when no document matched.
+    /// Revokes the citizen's valid documents of `kind` (one `number`, or all), and writes the outcome
+    /// `record` makes of the revoked (id, number) pairs (the history entry and the notification), in one
+    /// transaction. Nothing is written when no document matched. Returns the revoked pairs and the
+    /// notification's (topic, id) to publish.
     pub async fn documents_revoke(
         &self,
         citizen_id: &str,
@@ -218,8 +219,8 @@ impl Store {
         number: Option<&str>,
         reason: &str,
         now_ms: i64,
-        record: impl FnOnce(&[(String, String)]) -> serde_json::Value,
-    ) -> StoreResult<Vec<(String, String)>> {
+        record: impl FnOnce(&[(String, String)]) -> Outcome,
+    ) -> StoreResult<(Vec<(String, String)>, Option<(String, String)>)> {
         let mut tx = self.pool().begin().await?;
         let revoked: Vec<(String, String)> = sqlx::query_as(
             "UPDATE documents SET revoked_at = $4, revoked_reason = $5
@@ -235,10 +236,12 @@ impl Store {
         .await?;
         if revoked.is_empty() {
             tx.rollback().await?;
-            return Ok(revoked);
+            return Ok((revoked, None));
         }
-        add_history(&mut tx, citizen_id, "document_revoked", &record(&revoked), now_ms).await?;
+        let outcome = record(&revoked);
+        let published = to_publish(&outcome);
+        write_outcome(&mut tx, &outcome, published.as_ref(), now_ms).await?;
         tx.commit().await?;
-        Ok(revoked)
+        Ok((revoked, published))
     }
 }

@@ -3,6 +3,7 @@
 //! its receipt and the history entry commit together.
 
 use super::history::add_history;
+use super::sharing::Outcome;
 use super::{Store, StoreResult};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -143,17 +144,21 @@ impl Store {
         .await?)
     }
 
-    pub async fn fine_mark(&self, id: &str, column: &str, now_ms: i64) -> StoreResult<bool> {
+    /// Marks that the notice `column` stands for was sent, with its `outcome` (the notification), in one
+    /// transaction; `None` when it was already marked (nothing written), else the notification to publish.
+    pub async fn fine_mark(
+        &self,
+        id: &str,
+        column: &str,
+        now_ms: i64,
+        outcome: &Outcome,
+    ) -> StoreResult<Option<Option<(String, String)>>> {
         let column = match column {
             "notified_soon_at" | "notified_over_at" => column,
-            _ => return Ok(false),
+            _ => return Ok(None),
         };
-        let r = sqlx::query(&format!("UPDATE fines SET {column} = $2 WHERE id = $1 AND {column} IS NULL"))
-            .bind(id)
-            .bind(now_ms)
-            .execute(self.pool())
-            .await?;
-        Ok(r.rows_affected() == 1)
+        let sql = format!("UPDATE fines SET {column} = $2 WHERE id = $1 AND {column} IS NULL");
+        self.change_with(sqlx::query(&sql).bind(id).bind(now_ms), outcome, now_ms).await
     }
 
     pub async fn fine_delete(&self, id: &str) -> StoreResult<()> {

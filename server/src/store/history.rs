@@ -1,6 +1,7 @@
 //! The citizen's history: what happened on their account, keyed by citizen. Details name things (levels,
 //! devices, masked phones, fields), never secrets or document values.
 
+use super::sharing::{Outcome, to_publish, write_outcome};
 use super::{Store, StoreResult};
 use sqlx::AnyConnection;
 
@@ -10,7 +11,7 @@ pub type Change<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<
 /// The history entry that records a change, written in the change's transaction.
 pub struct Entry<'a> {
     pub citizen_id: &'a str,
-    pub kind: &'a str,
+    pub kind: &'static str,
     pub detail: &'a serde_json::Value,
 }
 
@@ -46,14 +47,31 @@ impl Store {
     /// sees a change without its entry, nor an entry for a change that did not happen. Returns whether
     /// the change touched a row (a conditional change that matched nothing writes no entry).
     pub async fn change_recorded(&self, change: Change<'_>, entry: Entry<'_>, now_ms: i64) -> StoreResult<bool> {
+        let outcome = Outcome {
+            history: vec![(entry.citizen_id.to_string(), entry.kind, entry.detail.clone())],
+            notification: None,
+        };
+        Ok(self.change_with(change, &outcome, now_ms).await?.is_some())
+    }
+
+    /// Runs `change` and, when it touched a row, writes `outcome` (history entries, a notification), in
+    /// one transaction. `None` when the change matched nothing (and nothing was written); otherwise the
+    /// notification's (topic, id) to publish once committed, if there is one.
+    pub async fn change_with(
+        &self,
+        change: Change<'_>,
+        outcome: &Outcome,
+        now_ms: i64,
+    ) -> StoreResult<Option<Option<(String, String)>>> {
         let mut tx = self.pool().begin().await?;
         if change.execute(&mut *tx).await?.rows_affected() == 0 {
             tx.rollback().await?;
-            return Ok(false);
+            return Ok(None);
         }
-        add_history(&mut tx, entry.citizen_id, entry.kind, entry.detail, now_ms).await?;
+        let published = to_publish(outcome);
+        write_outcome(&mut tx, outcome, published.as_ref(), now_ms).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(published))
     }
 
     pub async fn history_add(

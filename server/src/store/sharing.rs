@@ -187,7 +187,7 @@ impl Statement {
 }
 
 /// The (topic, id) an outcome's notification will be published under, with a fresh id.
-fn to_publish(outcome: &Outcome) -> Option<(String, String)> {
+pub(super) fn to_publish(outcome: &Outcome) -> Option<(String, String)> {
     outcome.notification.as_ref().map(|(_, _, _, topic)| (topic.clone(), uuid::Uuid::new_v4().to_string()))
 }
 
@@ -236,8 +236,9 @@ fn outcome_statement(
     st
 }
 
-/// SQLite: writes an outcome on an open transaction, row by row (in-process, so statements are cheap).
-async fn write_outcome(
+/// Writes an outcome on an open transaction, row by row (SQLite's redemption: in-process, so statements
+/// are cheap; and any change that records an outcome beside its own statement).
+pub(super) async fn write_outcome(
     conn: &mut AnyConnection,
     outcome: &Outcome,
     published: Option<&(String, String)>,
