@@ -167,8 +167,8 @@ pub async fn seed(
             notified_soon_at: None,
             notified_over_at: None,
         };
-        match store.fine_insert(&row).await {
-            Ok(()) | Err(crate::store::StoreError::Conflict) => {}
+        match store.fine_insert(&row, None, &Default::default()).await {
+            Ok(_) | Err(crate::store::StoreError::Conflict) => {}
             Err(e) => return Err(e.into()),
         }
     }

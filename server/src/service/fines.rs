@@ -220,32 +220,29 @@ pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineVie
         notified_soon_at: None,
         notified_over_at: None,
     };
-    match app.store.fine_insert(&row).await {
-        Ok(()) => {}
+    let sms = phone.as_ref().filter(|_| citizen.is_some()).map(|phone| crate::store::sms::NewSms {
+        phone,
+        sender: egov_core::auth::otp::SMS_SENDER,
+        text: FINE_SMS,
+        kind: "notice",
+        expires_at_ms: None,
+    });
+    let body = json!({"fine_id": row.id, "protocol_number": row.protocol_number, "article": row.article});
+    let outcome = crate::store::sharing::Outcome {
+        history: Vec::new(),
+        notification: citizen.as_ref().map(|c| notify::notification(&c.id, "fine_new", body)),
+    };
+    match app.store.fine_insert(&row, sms.as_ref(), &outcome).await {
+        Ok(published) => {
+            if sms.is_some() {
+                app.sms_wake.notify_one();
+            }
+            notify::publish(app, published);
+        }
         Err(crate::store::StoreError::Conflict) => {
             return Err(ApiError::conflict("fine-exists", "a fine with this protocol number is already registered"));
         }
         Err(e) => return Err(e.into()),
-    }
-    if let Some(c) = &citizen {
-        if let Some(phone) = &phone {
-            let sms = crate::store::sms::NewSms {
-                phone,
-                sender: egov_core::auth::otp::SMS_SENDER,
-                text: FINE_SMS,
-                kind: "notice",
-                expires_at_ms: None,
-            };
-            app.store.sms_enqueue(&sms, now).await?;
-            app.sms_wake.notify_one();
-        }
-        notify::notify(
-            app,
-            &c.id,
-            "fine_new",
-            &json!({"fine_id": row.id, "protocol_number": row.protocol_number, "article": row.article}),
-        )
-        .await?;
     }
     view(app, &row)
 }
@@ -584,11 +581,19 @@ async fn approve(app: &App, p: &PaymentRow, reference: &str) -> Result<(), ApiEr
     });
     let jws = sharing::sign_jws(app, RECEIPT_TYP, &payload.to_string())?;
     let history = json!({"service": "fine_payment", "protocol_number": fine.protocol_number, "amount": Tiyn(p.amount_tiyn), "receipt_id": receipt_id});
-    let receipt = NewReceipt { id: &receipt_id, jws: &jws, history: Some(("fine_paid", history)) };
-    if app.store.payment_approve(p, reference, &receipt, &p.method, now.timestamp_millis()).await? {
-        if let Some(c) = &p.citizen_id {
-            notify::notify(app, c, "fine_paid", &json!({"fine_id": fine.id, "receipt_id": receipt_id})).await?;
-        }
+    let body = json!({"fine_id": fine.id, "receipt_id": receipt_id});
+    let outcome = match &p.citizen_id {
+        Some(c) => crate::store::sharing::Outcome {
+            history: vec![(c.clone(), "fine_paid", history)],
+            notification: Some(notify::notification(c, "fine_paid", body)),
+        },
+        None => Default::default(),
+    };
+    let receipt = NewReceipt { id: &receipt_id, jws: &jws, outcome };
+    if let Some(published) =
+        app.store.payment_approve(p, reference, &receipt, &p.method, now.timestamp_millis()).await?
+    {
+        notify::publish(app, published);
     }
     Ok(())
 }

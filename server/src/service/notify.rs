@@ -1,8 +1,6 @@
 //! Notifications: stored for the citizen and pushed at once to their open streams on every replica.
 
 use crate::App;
-use crate::http::problem::ApiError;
-use crate::store::sharing::Outcome;
 
 /// The event topic of a citizen's notifications.
 pub fn topic(citizen_id: &str) -> String {
@@ -16,14 +14,6 @@ pub fn notification(
     body: serde_json::Value,
 ) -> (String, &'static str, serde_json::Value, String) {
     (citizen_id.to_string(), kind, body, topic(citizen_id))
-}
-
-/// Stores a notification and, once it is committed, wakes the citizen's streams on every replica.
-pub async fn notify(app: &App, citizen_id: &str, kind: &'static str, body: &serde_json::Value) -> Result<(), ApiError> {
-    let outcome = Outcome { history: Vec::new(), notification: Some(notification(citizen_id, kind, body.clone())) };
-    let published = app.store.record_outcome(&outcome, app.clock.now_ms()).await?;
-    publish(app, published);
-    Ok(())
 }
 
 /// Wakes the streams of a notification that has been committed.

@@ -332,7 +332,7 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
         let owner_entry = json!({"share_id": share.id, "kind": data.kind, "viewer": who.name, "viewer_kind": who.kind, "fields": disclosed.names});
         let mut success = Outcome::default();
         success.history.push((owner.id.clone(), "share_viewed", owner_entry.clone()));
-        success.notification = Some((owner.id.clone(), "share_viewed", owner_entry, notify::topic(&owner.id)));
+        success.notification = Some(notify::notification(&owner.id, "share_viewed", owner_entry));
         if who.kind == "citizen" {
             let owner_name = format!("{} {}", owner.surname, owner.given_name);
             success.history.push((
@@ -359,9 +359,7 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
     };
     match app.store.share_redeem(by, &hash, &redeemer, now_ms, prepare).await? {
         Redemption::Claimed { share, made: (payload, labels), published } => {
-            if let Some((topic, id)) = published {
-                app.events.publish(&app.store, &topic, &id);
-            }
+            notify::publish(app, published);
             // Serialised once: the same text is signed and sent.
             let document = serde_json::value::to_raw_value(&payload).map_err(|_| ApiError::internal())?;
             let copy = sign_jws(app, COPY_TYP, document.get())?;
@@ -391,11 +389,9 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
                 json!({"share_id": latest.id, "reason": kind, "by": who.name, "by_kind": who.kind, "via": via});
             let refused = Outcome {
                 history: vec![(latest.owner_id.clone(), "share_refused", record.clone())],
-                notification: Some((latest.owner_id.clone(), "share_refused", record, notify::topic(&latest.owner_id))),
+                notification: Some(notify::notification(&latest.owner_id, "share_refused", record)),
             };
-            if let Some((topic, id)) = app.store.record_outcome(&refused, now_ms).await? {
-                app.events.publish(&app.store, &topic, &id);
-            }
+            notify::publish(app, app.store.record_outcome(&refused, now_ms).await?);
             Err(ApiError::new(StatusCode::GONE, kind, detail))
         }
     }

@@ -2,8 +2,8 @@
 //! conditional UPDATE (so two payments never run for one fine), and an approved payment, the paid fine,
 //! its receipt and the history entry commit together.
 
-use super::history::add_history;
-use super::sharing::Outcome;
+use super::sharing::{Outcome, to_publish, write_outcome};
+use super::sms::{NewSms, enqueue_sms};
 use super::{Store, StoreResult};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -71,11 +71,21 @@ const RECEIPT_COLUMNS: &str = "id, payment_id, fine_id, protocol_number, amount_
 pub struct NewReceipt<'a> {
     pub id: &'a str,
     pub jws: &'a str,
-    pub history: Option<(&'a str, serde_json::Value)>,
+    /// The payer's history entry and notification, written with the receipt.
+    pub outcome: Outcome,
 }
 
 impl Store {
-    pub async fn fine_insert(&self, f: &FineRow) -> StoreResult<()> {
+    /// Registers a fine with what tells its offender (the SMS notice, the notification), in one
+    /// transaction: a fine is never registered untold, since the agency's retry of a fine whose answer it
+    /// lost only gets `fine-exists`. Returns the notification's (topic, id) to publish.
+    pub async fn fine_insert(
+        &self,
+        f: &FineRow,
+        sms: Option<&NewSms<'_>>,
+        outcome: &Outcome,
+    ) -> StoreResult<Option<(String, String)>> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(&format!("INSERT INTO fines ({FINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"))
             .bind(&f.id)
             .bind(&f.protocol_number)
@@ -100,10 +110,16 @@ impl Store {
             .bind(f.created_at)
             .bind(f.notified_soon_at)
             .bind(f.notified_over_at)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await
             .map_err(super::sessions::conflict_or)?;
-        Ok(())
+        if let Some(sms) = sms {
+            enqueue_sms(&mut tx, sms, f.created_at).await?;
+        }
+        let published = to_publish(outcome);
+        write_outcome(&mut tx, outcome, published.as_ref(), f.created_at).await?;
+        tx.commit().await?;
+        Ok(published)
     }
 
     pub async fn fine(&self, id: &str) -> StoreResult<Option<FineRow>> {
@@ -262,8 +278,9 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Approves a payment and pays its fine, with the receipt and history entry, all or nothing; false
-    /// when the payment was settled already (a webhook and a reconciliation racing).
+    /// Approves a payment and pays its fine, with the receipt, the history entry and the notification,
+    /// all or nothing. `None` when the payment was settled already (a webhook and a reconciliation
+    /// racing); otherwise the notification's (topic, id) to publish.
     pub async fn payment_approve(
         &self,
         p: &PaymentRow,
@@ -271,7 +288,7 @@ impl Store {
         receipt: &NewReceipt<'_>,
         paid_via: &str,
         now_ms: i64,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<Option<(String, String)>>> {
         let mut tx = self.pool().begin().await?;
         let settled = sqlx::query(
             "UPDATE payments SET status = 'approved', acquirer_ref = $2, confirmed_at = $3 WHERE id = $1 AND status IN ('pending', 'unknown', 'awaiting')",
@@ -283,7 +300,7 @@ impl Store {
         .await?;
         if settled.rows_affected() != 1 {
             tx.rollback().await?;
-            return Ok(false);
+            return Ok(None);
         }
         sqlx::query(
             "UPDATE fines SET status = 'paid', paid_at = $2, paid_amount_tiyn = $3, paid_via = $4 WHERE id = $1",
@@ -311,11 +328,10 @@ impl Store {
         .bind(p.citizen_id.as_deref())
         .execute(&mut *tx)
         .await?;
-        if let (Some(citizen), Some((kind, detail))) = (&p.citizen_id, &receipt.history) {
-            add_history(&mut tx, citizen, kind, detail, now_ms).await?;
-        }
+        let published = to_publish(&receipt.outcome);
+        write_outcome(&mut tx, &receipt.outcome, published.as_ref(), now_ms).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(published))
     }
 
     pub async fn receipts_of(&self, citizen_id: &str) -> StoreResult<Vec<ReceiptRow>> {
