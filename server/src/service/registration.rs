@@ -7,7 +7,7 @@ use crate::service::otp::{self, Message};
 use crate::service::session::{self, Opening, Tokens};
 use crate::store::citizens::CitizenRow;
 use crate::store::history::Entry;
-use crate::store::sessions::EnrolmentRow;
+use crate::store::sessions::{Completion, EnrolmentRow, NewDevice};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use egov_core::auth::eds::{DevicePublicKey, decode_b64, enrolment_message};
@@ -212,23 +212,23 @@ pub async fn complete(
             "the signature does not match the public key",
         ));
     }
-    let claimed = app.store.enrolment_claim(&hash, now).await?.ok_or_else(enrolment_error)?;
-    if let Some(phone) = &claimed.phone {
-        match app.store.citizen_bind_phone(&citizen.id, phone).await {
-            Ok(true) => {}
-            Ok(false) => return Err(ApiError::conflict("already-registered", "this citizen is already registered")),
-            Err(crate::store::StoreError::Conflict) => {
-                return Err(ApiError::conflict("phone-taken", "this phone number was registered meanwhile"));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
     let device_id = uuid::Uuid::new_v4().to_string();
     let name = clean_device_name(device_name);
-    let kind = if claimed.phone.is_some() { "registered" } else { "device_enrolled" };
+    // The claimed row is the pending one: a registration's carries the phone to bind.
+    let kind = if pending.phone.is_some() { "registered" } else { "device_enrolled" };
     let detail = serde_json::json!({"device": name, "device_id": device_id});
     let entry = Entry { citizen_id: &citizen.id, kind, detail: &detail };
-    app.store.device_insert(&device_id, &citizen.id, &key.to_b64(), &name, now, entry).await?;
+    let device = NewDevice { id: &device_id, public_key: &key.to_b64(), name: &name };
+    let claimed = match app.store.enrolment_complete(&hash, now, &device, entry).await? {
+        Completion::Done(claimed) => claimed,
+        Completion::Unknown => return Err(enrolment_error()),
+        Completion::AlreadyRegistered => {
+            return Err(ApiError::conflict("already-registered", "this citizen is already registered"));
+        }
+        Completion::PhoneTaken => {
+            return Err(ApiError::conflict("phone-taken", "this phone number was registered meanwhile"));
+        }
+    };
     let tokens = if claimed.phone.is_some() {
         let opening =
             Opening { citizen_id: &citizen.id, acr: Acr::Otp, device_id: Some(&device_id), client: "app", user_agent };

@@ -47,6 +47,24 @@ pub struct EnrolmentRow {
     pub phone: Option<String>,
 }
 
+/// A device key to enrol.
+pub struct NewDevice<'a> {
+    pub id: &'a str,
+    pub public_key: &'a str,
+    pub name: &'a str,
+}
+
+/// What completing an enrolment came to; every outcome but `Done` wrote nothing.
+pub enum Completion {
+    Done(EnrolmentRow),
+    /// Unknown, expired or already completed.
+    Unknown,
+    /// A registration for a citizen who has a phone already.
+    AlreadyRegistered,
+    /// A registration whose phone another citizen registered meanwhile.
+    PhoneTaken,
+}
+
 impl Store {
     /// Creates a session with its first refresh token and the history entry, all or nothing.
     pub async fn session_create(
@@ -149,28 +167,6 @@ impl Store {
         self.change_recorded(change, entry, now_ms).await
     }
 
-    /// Enrols a device key with its history entry, in one transaction.
-    pub async fn device_insert(
-        &self,
-        id: &str,
-        citizen_id: &str,
-        public_key: &str,
-        name: &str,
-        now_ms: i64,
-        entry: Entry<'_>,
-    ) -> StoreResult<()> {
-        let change = sqlx::query(
-            "INSERT INTO devices (id, citizen_id, public_key, name, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(citizen_id)
-        .bind(public_key)
-        .bind(name)
-        .bind(now_ms);
-        self.change_recorded(change, entry, now_ms).await?;
-        Ok(())
-    }
-
     /// The active device `device_id` of the citizen with `iin`: (public key, citizen id, device name).
     pub async fn device_of(&self, device_id: &str, iin: &str) -> StoreResult<Option<(String, String, String)>> {
         Ok(sqlx::query_as(
@@ -257,28 +253,58 @@ impl Store {
         .await?)
     }
 
-    /// Claims a live enrolment by its token hash (once).
-    pub async fn enrolment_claim(&self, token_hash: &[u8], now_ms: i64) -> StoreResult<Option<EnrolmentRow>> {
-        Ok(sqlx::query_as::<_, EnrolmentRow>(
+    /// Completes an enrolment all or nothing: claims it, binds a registration's phone, and enrols the
+    /// device with its history `entry`. Any refusal rolls everything back, so the enrolment stays
+    /// pending and a retry after a lost answer or a crash finds it as it was.
+    pub async fn enrolment_complete(
+        &self,
+        token_hash: &[u8],
+        now_ms: i64,
+        device: &NewDevice<'_>,
+        entry: Entry<'_>,
+    ) -> StoreResult<Completion> {
+        let mut tx = self.pool().begin().await?;
+        let claimed: Option<EnrolmentRow> = sqlx::query_as(
             "UPDATE enrolments SET completed_at = $2 WHERE token_hash = $1 AND completed_at IS NULL AND expires_at > $2
              RETURNING id, kind, citizen_id, phone",
         )
         .bind(token_hash)
         .bind(now_ms)
-        .fetch_optional(self.pool())
-        .await?)
-    }
-
-    /// Binds a phone to a citizen who has none (registration). False when the citizen already has one.
-    /// A phone bound to someone else meanwhile is a unique-constraint conflict.
-    pub async fn citizen_bind_phone(&self, citizen_id: &str, phone: &str) -> StoreResult<bool> {
-        let r = sqlx::query("UPDATE citizens SET phone = $2 WHERE id = $1 AND phone IS NULL")
-            .bind(citizen_id)
-            .bind(phone)
-            .execute(self.pool())
-            .await
-            .map_err(conflict_or)?;
-        Ok(r.rows_affected() == 1)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(claimed) = claimed else {
+            tx.rollback().await?;
+            return Ok(Completion::Unknown);
+        };
+        if let Some(phone) = &claimed.phone {
+            let bound = sqlx::query("UPDATE citizens SET phone = $2 WHERE id = $1 AND phone IS NULL")
+                .bind(&claimed.citizen_id)
+                .bind(phone)
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict_or);
+            let refused = match bound {
+                Ok(r) if r.rows_affected() == 1 => None,
+                Ok(_) => Some(Completion::AlreadyRegistered),
+                Err(StoreError::Conflict) => Some(Completion::PhoneTaken),
+                Err(e) => return Err(e),
+            };
+            if let Some(refused) = refused {
+                tx.rollback().await?;
+                return Ok(refused);
+            }
+        }
+        sqlx::query("INSERT INTO devices (id, citizen_id, public_key, name, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(device.id)
+            .bind(&claimed.citizen_id)
+            .bind(device.public_key)
+            .bind(device.name)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        add_history(&mut tx, entry.citizen_id, entry.kind, entry.detail, now_ms).await?;
+        tx.commit().await?;
+        Ok(Completion::Done(claimed))
     }
 
     /// Moves a citizen to a new phone: binds it, revokes every other session, tells the old number, and
@@ -320,5 +346,58 @@ pub(crate) fn conflict_or(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
         _ => StoreError::Database(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn citizen(store: &Store, id: &str, iin: &str, phone: Option<&str>) {
+        sqlx::query(
+            "INSERT INTO citizens (id, iin, phone, surname, given_name, surname_lat, given_name_lat, birth_date, sex, created_at)
+             VALUES ($1, $2, $3, 'S', 'G', 'S', 'G', '1990-01-01', 'F', 0)",
+        )
+        .bind(id)
+        .bind(iin)
+        .bind(phone)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+
+    async fn count(store: &Store, sql: &str) -> i64 {
+        sqlx::query_as::<_, (i64,)>(sql).fetch_one(store.pool()).await.unwrap().0
+    }
+
+    #[tokio::test]
+    async fn a_refused_enrolment_writes_nothing_and_stays_pending_and_a_completed_one_writes_all() {
+        let dir = std::env::temp_dir().join(format!("egov-enrol-{}", uuid::Uuid::new_v4()));
+        let store = Store::connect(None, &dir, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        citizen(&store, "a", "900315301237", Some("+77010000001")).await;
+        citizen(&store, "b", "871008401427", None).await;
+        // B registers with the number A took meanwhile.
+        store.enrolment_insert("e1", b"h1", "registration", "b", Some("+77010000001"), 0, 60_000).await.unwrap();
+        let detail = serde_json::json!({"device": "phone"});
+        let entry = || Entry { citizen_id: "b", kind: "registered", detail: &detail };
+        let device = NewDevice { id: "d1", public_key: "k", name: "phone" };
+
+        let refused = store.enrolment_complete(b"h1", 1, &device, entry()).await.unwrap();
+        assert!(matches!(refused, Completion::PhoneTaken));
+        assert!(store.enrolment_pending(b"h1", 1).await.unwrap().is_some(), "the enrolment is not used up");
+        assert_eq!(count(&store, "SELECT count(*) FROM devices").await, 0, "no device");
+        assert_eq!(count(&store, "SELECT count(*) FROM history").await, 0, "no entry");
+
+        // Once A's number is free again, the same enrolment completes, all of it.
+        sqlx::query("UPDATE citizens SET phone = NULL WHERE id = 'a'").execute(store.pool()).await.unwrap();
+        let done = store.enrolment_complete(b"h1", 2, &device, entry()).await.unwrap();
+        assert!(matches!(done, Completion::Done(ref e) if e.citizen_id == "b"));
+        let phone = store.citizen_by_id("b").await.unwrap().unwrap().phone;
+        assert_eq!(phone.as_deref(), Some("+77010000001"));
+        assert_eq!(count(&store, "SELECT count(*) FROM devices WHERE citizen_id = 'b'").await, 1);
+        assert_eq!(count(&store, "SELECT count(*) FROM history WHERE citizen_id = 'b'").await, 1);
+        assert!(matches!(store.enrolment_complete(b"h1", 3, &device, entry()).await.unwrap(), Completion::Unknown));
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
