@@ -402,10 +402,9 @@ mod tests {
 
     #[tokio::test]
     async fn processes_sharing_a_sqlite_file_hear_each_others_events_once() {
-        let dir = std::env::temp_dir().join(format!("egov-events-{}", uuid::Uuid::new_v4()));
         // Two processes: two pools on one file, each with its bus, sender and relay.
-        let (a, b) = (Store::connect(None, &dir, 2).await.unwrap(), Store::connect(None, &dir, 2).await.unwrap());
-        a.migrate().await.unwrap();
+        let scratch = crate::store::testing::sqlite().await;
+        let (a, b) = (scratch.store.clone(), Store::connect(None, &scratch.dir, 2).await.unwrap());
         let (bus_a, bus_b) = (std::sync::Arc::new(EventBus::default()), std::sync::Arc::new(EventBus::default()));
         let (stop, shutdown) = watch::channel(false);
         for (bus, store) in [(&bus_a, &a), (&bus_b, &b)] {
@@ -429,6 +428,5 @@ mod tests {
         let next = next_for(&mut on_a, "web-login:1", Duration::from_secs(10)).await;
         assert_eq!(next.map(|e| e.payload).as_deref(), Some("denied"), "no second copy of A's own event");
         stop.send(true).unwrap();
-        let _ = std::fs::remove_dir_all(dir);
     }
 }

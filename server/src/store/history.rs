@@ -106,16 +106,12 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    async fn count(store: &Store, sql: &str) -> i64 {
-        sqlx::query_as::<_, (i64,)>(sql).fetch_one(store.pool()).await.unwrap().0
-    }
+    use crate::store::testing::{self, count};
 
     #[tokio::test]
     async fn a_change_and_its_entry_are_written_together_or_not_at_all() {
-        let dir = std::env::temp_dir().join(format!("egov-history-{}", uuid::Uuid::new_v4()));
-        let store = Store::connect(None, &dir, 2).await.unwrap();
-        store.migrate().await.unwrap();
+        let scratch = testing::sqlite().await;
+        let store = &scratch.store;
         sqlx::query("CREATE TABLE probe (id TEXT PRIMARY KEY)").execute(store.pool()).await.unwrap();
         // An entry the database refuses, standing in for any failure between the two writes.
         sqlx::query(
@@ -131,18 +127,17 @@ mod tests {
         let failed =
             store.change_recorded(sqlx::query("INSERT INTO probe (id) VALUES ('a')"), entry("refused"), 1).await;
         assert!(failed.is_err(), "the refused entry fails the call");
-        assert_eq!(count(&store, "SELECT count(*) FROM probe").await, 0, "and the change is rolled back with it");
+        assert_eq!(count(store, "SELECT count(*) FROM probe").await, 0, "and the change is rolled back with it");
 
         let none = sqlx::query("UPDATE probe SET id = 'b' WHERE id = 'missing'");
         assert!(!store.change_recorded(none, entry("probed"), 2).await.unwrap(), "a change that matched nothing");
-        assert_eq!(count(&store, "SELECT count(*) FROM history").await, 0, "records nothing");
+        assert_eq!(count(store, "SELECT count(*) FROM history").await, 0, "records nothing");
 
         let done = store.change_recorded(sqlx::query("INSERT INTO probe (id) VALUES ('a')"), entry("probed"), 3);
         assert!(done.await.unwrap());
-        assert_eq!(count(&store, "SELECT count(*) FROM probe").await, 1);
+        assert_eq!(count(store, "SELECT count(*) FROM probe").await, 1);
         let listed = store.history_list("c1", 10, None).await.unwrap();
         assert_eq!(listed.len(), 1, "one change, one entry");
         assert_eq!((listed[0].kind.as_str(), listed[0].at), ("probed", 3));
-        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -199,21 +199,49 @@ pub fn from_millis(ms: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
+/// Unit tests' stores.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Store;
+
+    /// A migrated SQLite store in a directory of its own, removed when this is dropped.
+    pub struct Scratch {
+        pub store: Store,
+        pub dir: std::path::PathBuf,
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    pub async fn sqlite() -> Scratch {
+        let dir = std::env::temp_dir().join(format!("egov-unit-{}", uuid::Uuid::new_v4()));
+        let store = Store::connect(None, &dir, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        Scratch { store, dir }
+    }
+
+    /// The one integer a `SELECT count(*) ...` answers.
+    pub async fn count(store: &Store, sql: &str) -> i64 {
+        sqlx::query_as::<_, (i64,)>(sql).fetch_one(store.pool()).await.unwrap().0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
     async fn readiness_is_red_for_a_moment_after_a_request_found_the_database_unreachable() {
-        let dir = std::env::temp_dir().join(format!("egov-ready-{}", uuid::Uuid::new_v4()));
-        let store = Store::connect(None, &dir, 2).await.unwrap();
-        store.migrate().await.unwrap();
+        let scratch = testing::sqlite().await;
+        let store = &scratch.store;
         store.ready().await.expect("ready with a current schema");
         note_unreachable();
         let red = store.ready().await.expect_err("red right after");
         assert!(red.to_string().contains("unreachable"), "{red}");
         tokio::time::sleep(RED_AFTER_UNREACHABLE).await;
         store.ready().await.expect("green again once the moment has passed and the database answers");
-        let _ = std::fs::remove_dir_all(dir);
     }
 }

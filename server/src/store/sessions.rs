@@ -352,6 +352,7 @@ pub(crate) fn conflict_or(e: sqlx::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::testing::{self, count};
 
     async fn citizen(store: &Store, id: &str, iin: &str, phone: Option<&str>) {
         sqlx::query(
@@ -366,17 +367,12 @@ mod tests {
         .unwrap();
     }
 
-    async fn count(store: &Store, sql: &str) -> i64 {
-        sqlx::query_as::<_, (i64,)>(sql).fetch_one(store.pool()).await.unwrap().0
-    }
-
     #[tokio::test]
     async fn a_refused_enrolment_writes_nothing_and_stays_pending_and_a_completed_one_writes_all() {
-        let dir = std::env::temp_dir().join(format!("egov-enrol-{}", uuid::Uuid::new_v4()));
-        let store = Store::connect(None, &dir, 2).await.unwrap();
-        store.migrate().await.unwrap();
-        citizen(&store, "a", "900315301237", Some("+77010000001")).await;
-        citizen(&store, "b", "871008401427", None).await;
+        let scratch = testing::sqlite().await;
+        let store = &scratch.store;
+        citizen(store, "a", "900315301237", Some("+77010000001")).await;
+        citizen(store, "b", "871008401427", None).await;
         // B registers with the number A took meanwhile.
         store.enrolment_insert("e1", b"h1", "registration", "b", Some("+77010000001"), 0, 60_000).await.unwrap();
         let detail = serde_json::json!({"device": "phone"});
@@ -386,8 +382,8 @@ mod tests {
         let refused = store.enrolment_complete(b"h1", 1, &device, entry()).await.unwrap();
         assert!(matches!(refused, Completion::PhoneTaken));
         assert!(store.enrolment_pending(b"h1", 1).await.unwrap().is_some(), "the enrolment is not used up");
-        assert_eq!(count(&store, "SELECT count(*) FROM devices").await, 0, "no device");
-        assert_eq!(count(&store, "SELECT count(*) FROM history").await, 0, "no entry");
+        assert_eq!(count(store, "SELECT count(*) FROM devices").await, 0, "no device");
+        assert_eq!(count(store, "SELECT count(*) FROM history").await, 0, "no entry");
 
         // Once A's number is free again, the same enrolment completes, all of it.
         sqlx::query("UPDATE citizens SET phone = NULL WHERE id = 'a'").execute(store.pool()).await.unwrap();
@@ -395,9 +391,8 @@ mod tests {
         assert!(matches!(done, Completion::Done(ref e) if e.citizen_id == "b"));
         let phone = store.citizen_by_id("b").await.unwrap().unwrap().phone;
         assert_eq!(phone.as_deref(), Some("+77010000001"));
-        assert_eq!(count(&store, "SELECT count(*) FROM devices WHERE citizen_id = 'b'").await, 1);
-        assert_eq!(count(&store, "SELECT count(*) FROM history WHERE citizen_id = 'b'").await, 1);
+        assert_eq!(count(store, "SELECT count(*) FROM devices WHERE citizen_id = 'b'").await, 1);
+        assert_eq!(count(store, "SELECT count(*) FROM history WHERE citizen_id = 'b'").await, 1);
         assert!(matches!(store.enrolment_complete(b"h1", 3, &device, entry()).await.unwrap(), Completion::Unknown));
-        let _ = std::fs::remove_dir_all(dir);
     }
 }
