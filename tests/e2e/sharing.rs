@@ -277,7 +277,7 @@ async fn ten_wrong_short_codes_lock_that_redeemer_out_for_an_hour() {
 }
 
 #[tokio::test]
-async fn sixty_four_concurrent_redemptions_of_one_code_give_exactly_one_copy_every_round() {
+async fn sixty_four_concurrent_redemptions_of_one_code_give_exactly_one_copy_and_one_view_every_round() {
     let server = Server::start().await;
     let owner = access(&server, CITIZEN_1.0).await;
     let doc = document_id(&server, &owner, "national_id").await;
@@ -303,6 +303,12 @@ async fn sixty_four_concurrent_redemptions_of_one_code_give_exactly_one_copy_eve
         }
         assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "round {round}: {statuses:?}");
         assert_eq!(statuses.iter().filter(|s| **s == 410).count(), 63, "round {round}: {statuses:?}");
+        // The owner's history holds the one view and each refusal, and nothing of the losers' outcomes.
+        let entries = body_json(get_auth(&server, "/v1/history?limit=200", &owner).await).await;
+        let of_this: Vec<&Value> =
+            entries.as_array().unwrap().iter().filter(|e| e["detail"]["share_id"] == s["share_id"]).collect();
+        let count = |kind: &str| of_this.iter().filter(|e| e["kind"] == kind).count();
+        assert_eq!((count("share_viewed"), count("share_refused")), (1, 63), "round {round}");
     }
 }
 
