@@ -224,27 +224,23 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
             crate::store::StoreError::Conflict => ApiError::conflict("conflict", "this conflicts with existing data"),
-            crate::store::StoreError::Database(e) if database_unreachable(&e) => database_unavailable(&e),
-            crate::store::StoreError::Shared(e) if database_unreachable(&e) => database_unavailable(&e),
+            crate::store::StoreError::Database(e) if database_unreachable(&e) => {
+                tracing::warn!(error = %e, "database unreachable");
+                crate::store::note_unreachable();
+                let mut answer = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database-unavailable",
+                    "the service cannot reach its database right now; retry shortly",
+                );
+                answer.retry_after = Some(2);
+                answer
+            }
             other => {
                 tracing::error!(error = %other, "storage failure");
                 ApiError::internal()
             }
         }
     }
-}
-
-/// The answer when the database is unreachable: 503, retry shortly; readiness goes red for a moment.
-fn database_unavailable(e: &sqlx::Error) -> ApiError {
-    tracing::warn!(error = %e, "database unreachable");
-    crate::store::note_unreachable();
-    let mut answer = ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "database-unavailable",
-        "the service cannot reach its database right now; retry shortly",
-    );
-    answer.retry_after = Some(2);
-    answer
 }
 
 /// Whether a database error means "no database right now" (a restart, a failover, a full pool) rather

@@ -11,7 +11,6 @@
 //! - Hot queries are keyed by the citizen (IIN) or by a token hash.
 
 pub mod citizens;
-mod claims;
 pub mod documents;
 pub mod fines;
 pub mod history;
@@ -80,9 +79,6 @@ pub enum StoreError {
     DataDir(std::io::Error),
     #[error("{0}")]
     NotReady(String),
-    /// A database error shared by every request of a failed group statement (see `claims`).
-    #[error("database: {0}")]
-    Shared(std::sync::Arc<sqlx::Error>),
     /// A unique constraint refused the write (e.g. a phone already bound to another citizen).
     #[error("conflict with existing data")]
     Conflict,
@@ -95,8 +91,6 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// PostgreSQL's grouped redemption claims.
-    claims: Option<claims::Claims>,
 }
 
 impl Store {
@@ -144,8 +138,7 @@ impl Store {
                 })
             });
         let pool = options.connect(&url).await?;
-        let claims = (backend == Backend::Postgres).then(|| claims::Claims::start(pool.clone()));
-        Ok(Store { pool, backend, claims })
+        Ok(Store { pool, backend })
     }
 
     fn migrator(&self) -> &'static Migrator {
@@ -188,10 +181,6 @@ impl Store {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
-    }
-
-    fn claims(&self) -> Option<&claims::Claims> {
-        self.claims.as_ref()
     }
 
     /// Waits for checked-out connections and closes the pool (graceful shutdown).

@@ -2,12 +2,11 @@
 //! concurrent redeemers exactly one changes the row.
 
 use super::citizens::CitizenRow;
-use super::claims::{Claim, write_outcome_alone};
 use super::documents::DocumentRow;
 use super::history::{Entry, add_history};
 use super::{Backend, Store, StoreError, StoreResult};
 use egov_core::documents::DocumentKind;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Connection};
 use std::sync::LazyLock;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -24,7 +23,7 @@ pub struct ShareRow {
     pub revoked_at: Option<i64>,
 }
 
-pub(super) const SHARE_COLUMNS: &str =
+const COLUMNS: &str =
     "id, owner_id, document_id, preset, created_at, expires_at, redeemed_at, redeemer_kind, redeemer_name, revoked_at";
 
 /// Which secret a redeemer presented.
@@ -35,7 +34,7 @@ pub enum By {
 }
 
 impl By {
-    pub(super) fn column(self) -> &'static str {
+    fn column(self) -> &'static str {
         match self {
             By::Token => "token_hash",
             By::ShortCode => "code_hash",
@@ -150,9 +149,91 @@ pub enum Redemption<T> {
     Claimed { share: ShareRow, made: T, published: Option<(String, String)> },
 }
 
+/// A value bound to an assembled statement.
+enum Param {
+    Text(String),
+    Int(i64),
+    Bytes(Vec<u8>),
+}
+
+/// One statement assembled from parts, numbering its `$n` placeholders as parameters are added.
+#[derive(Default)]
+struct Statement {
+    sql: String,
+    params: Vec<Param>,
+}
+
+impl Statement {
+    /// Adds a parameter; returns its placeholder.
+    fn param(&mut self, p: Param) -> String {
+        self.params.push(p);
+        format!("${}", self.params.len())
+    }
+
+    fn text(&mut self, v: &str) -> String {
+        self.param(Param::Text(v.to_string()))
+    }
+
+    fn query_as<T>(&self) -> sqlx::query::QueryAs<'_, sqlx::Any, T, sqlx::any::AnyArguments<'_>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        self.params.iter().fold(sqlx::query_as::<_, T>(&self.sql), |q, p| match p {
+            Param::Text(v) => q.bind(v.as_str()),
+            Param::Int(v) => q.bind(*v),
+            Param::Bytes(v) => q.bind(v.as_slice()),
+        })
+    }
+}
+
 /// The (topic, id) an outcome's notification will be published under, with a fresh id.
 pub(super) fn to_publish(outcome: &Outcome) -> Option<(String, String)> {
     outcome.notification.as_ref().map(|(_, _, _, topic)| (topic.clone(), uuid::Uuid::new_v4().to_string()))
+}
+
+/// PostgreSQL: `outcome`, and with `claim` the claim it records, as one statement with a writable CTE per
+/// row. One statement is atomic on its own, so a redemption writes in one round trip instead of a
+/// transaction's five. With a claim every insert selects from it, so nothing is written unless the claim
+/// changed the row, and the statement returns the claimed share.
+fn outcome_statement(
+    claim: Option<(By, &[u8], &RedeemerRef<'_>)>,
+    outcome: &Outcome,
+    published: Option<&(String, String)>,
+    now_ms: i64,
+) -> Statement {
+    let mut st = Statement::default();
+    let now = st.param(Param::Int(now_ms));
+    let mut ctes = Vec::new();
+    let gate = match claim {
+        Some((by, hash, redeemer)) => {
+            let hash = st.param(Param::Bytes(hash.to_vec()));
+            let (kind, id, name) = (st.text(redeemer.kind), st.text(redeemer.id), st.text(redeemer.name));
+            ctes.push(format!("claimed AS ({})", claim_sql(by, &hash, &now, &kind, &id, &name)));
+            " FROM claimed"
+        }
+        None => "",
+    };
+    for (i, (citizen, kind, detail)) in outcome.history.iter().enumerate() {
+        let id = st.text(&uuid::Uuid::new_v4().to_string());
+        let (citizen, kind, detail) = (st.text(citizen), st.text(kind), st.text(&detail.to_string()));
+        ctes.push(format!(
+            "history_{i} AS (INSERT INTO history (id, citizen_id, at, kind, detail) \
+             SELECT {id}, {citizen}, {now}, {kind}, {detail}{gate})"
+        ));
+    }
+    if let (Some((citizen, kind, body, _)), Some((_, id))) = (&outcome.notification, published) {
+        let (id, citizen, kind, body) = (st.text(id), st.text(citizen), st.text(kind), st.text(&body.to_string()));
+        ctes.push(format!(
+            "notification AS (INSERT INTO notifications (id, citizen_id, at, kind, body) \
+             SELECT {id}, {citizen}, {now}, {kind}, {body}{gate})"
+        ));
+    }
+    let with = if ctes.is_empty() { String::new() } else { format!("WITH {} ", ctes.join(", ")) };
+    st.sql = match claim {
+        Some(_) => format!("{with}SELECT {COLUMNS} FROM claimed"),
+        None => format!("{with}SELECT CAST(1 AS BIGINT) AS written"),
+    };
+    st
 }
 
 /// Writes an outcome on an open transaction, row by row (SQLite's redemption: in-process, so statements
@@ -180,10 +261,10 @@ pub(super) async fn write_outcome(
 }
 
 impl Store {
-    /// A redemption: reads the share with this secret, its owner, document and the photo its kind shows in
-    /// one statement; lets `prepare` decide, from them, the outcome to record on success; then claims the
-    /// share and records that outcome atomically (on PostgreSQL in a group statement with the claims that
-    /// arrived meanwhile, see `claims`; on SQLite in one transaction).
+    /// A redemption on one pooled connection: reads the share with this secret, its owner, document and
+    /// the photo its kind shows in one statement; lets `prepare` decide, from them, the outcome to record on success; then
+    /// claims the share and records that outcome atomically (one statement on PostgreSQL, one transaction
+    /// on SQLite).
     pub async fn share_redeem<T, E>(
         &self,
         by: By,
@@ -195,22 +276,19 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        let mut conn = self.pool().acquire().await.map_err(StoreError::from)?;
         let row: Option<ContextRow> =
-            sqlx::query_as(context_sql(by)).bind(hash).fetch_optional(self.pool()).await.map_err(StoreError::from)?;
+            sqlx::query_as(context_sql(by)).bind(hash).fetch_optional(&mut *conn).await.map_err(StoreError::from)?;
         let Some(context) = row.map(ContextRow::into_context) else { return Ok(Redemption::Unknown) };
         let (outcome, made) = prepare(&context)?;
         let published = to_publish(&outcome);
-        let claimed = match self.claims() {
-            // PostgreSQL: the claim joins a group statement (see `claims`).
-            Some(claims) => {
-                let redeemer = (redeemer.kind, redeemer.id, redeemer.name);
-                claims
-                    .claim(Claim { by, hash, redeemer, at: now_ms, outcome: &outcome, published: published.as_ref() })
-                    .await?
+        let claimed = match self.backend() {
+            Backend::Postgres => {
+                let st = outcome_statement(Some((by, hash, redeemer)), &outcome, published.as_ref(), now_ms);
+                st.query_as::<ShareRow>().fetch_optional(&mut *conn).await.map_err(StoreError::from)?
             }
-            // SQLite: the claim and the outcome in one transaction.
-            None => {
-                let mut tx = self.pool().begin().await.map_err(StoreError::from)?;
+            Backend::Sqlite => {
+                let mut tx = conn.begin().await.map_err(StoreError::from)?;
                 let claimed = claim(&mut tx, by, hash, redeemer, now_ms).await?;
                 if claimed.is_some() {
                     write_outcome(&mut tx, &outcome, published.as_ref(), now_ms).await?;
@@ -229,7 +307,10 @@ impl Store {
     pub async fn record_outcome(&self, outcome: &Outcome, now_ms: i64) -> StoreResult<Option<(String, String)>> {
         let published = to_publish(outcome);
         match self.backend() {
-            Backend::Postgres => write_outcome_alone(self.pool(), outcome, published.as_ref(), now_ms).await?,
+            Backend::Postgres => {
+                let st = outcome_statement(None, outcome, published.as_ref(), now_ms);
+                st.query_as::<(i64,)>().fetch_one(self.pool()).await?;
+            }
             Backend::Sqlite => {
                 let mut tx = self.pool().begin().await?;
                 write_outcome(&mut tx, outcome, published.as_ref(), now_ms).await?;
@@ -282,12 +363,12 @@ impl Store {
     }
 
     pub async fn share_of(&self, owner_id: &str, id: &str) -> StoreResult<Option<ShareRow>> {
-        let sql = format!("SELECT {SHARE_COLUMNS} FROM shares WHERE owner_id = $1 AND id = $2");
+        let sql = format!("SELECT {COLUMNS} FROM shares WHERE owner_id = $1 AND id = $2");
         Ok(sqlx::query_as::<_, ShareRow>(&sql).bind(owner_id).bind(id).fetch_optional(self.pool()).await?)
     }
 
     pub async fn share_by_id(&self, id: &str) -> StoreResult<Option<ShareRow>> {
-        let sql = format!("SELECT {SHARE_COLUMNS} FROM shares WHERE id = $1");
+        let sql = format!("SELECT {COLUMNS} FROM shares WHERE id = $1");
         Ok(sqlx::query_as::<_, ShareRow>(&sql).bind(id).fetch_optional(self.pool()).await?)
     }
 
@@ -388,7 +469,7 @@ fn claim_sql(by: By, hash: &str, now: &str, kind: &str, id: &str, name: &str) ->
         "UPDATE shares SET redeemed_at = {now}, redeemer_kind = {kind}, redeemer_id = {id}, redeemer_name = {name}
          WHERE {col} = {hash} AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > {now}
            AND EXISTS (SELECT 1 FROM documents d WHERE d.id = shares.document_id AND d.revoked_at IS NULL)
-         RETURNING {SHARE_COLUMNS}",
+         RETURNING {COLUMNS}",
         col = by.column()
     )
 }
@@ -425,11 +506,11 @@ fn context_sql(by: By) -> &'static str {
                     c.given_name_lat, c.birth_date, c.sex, d.kind, d.source, d.external_id, d.number, d.issued_on,
                     d.expires_on, d.fields, d.revoked_at AS document_revoked_at, d.revoked_reason, d.checked_at,
                     p.bytes AS photo
-             FROM (SELECT {SHARE_COLUMNS} FROM shares WHERE {col} = $1 ORDER BY created_at DESC LIMIT 1) s
+             FROM (SELECT {COLUMNS} FROM shares WHERE {col} = $1 ORDER BY created_at DESC LIMIT 1) s
              JOIN citizens c ON c.id = s.owner_id
              JOIN documents d ON d.id = s.document_id
              LEFT JOIN document_photos p ON p.citizen_id = s.owner_id AND p.source = CASE d.kind{arms} END",
-            share_columns = prefixed("s", SHARE_COLUMNS),
+            share_columns = prefixed("s", COLUMNS),
             col = by.column(),
         )
     }
