@@ -149,7 +149,6 @@ impl Store {
         Ok(())
     }
 
-    /// Revokes one session (idempotent); true if this call revoked it.
     /// Ends a session and records it; false (and nothing written) when it had already ended.
     pub async fn session_revoke(
         &self,
