@@ -2,7 +2,7 @@
 # Benchmarks: release builds, the real server binary, baselines measured in the same run.
 #   bash tests/bench.sh auth [postgres]       # sign-in: OTP and EDS verify
 #   bash tests/bench.sh sharing [postgres]    # share create and redeem; with postgres also raw pgbench
-#                                             # of the same single-row conditional UPDATE
+#                                             # of the server's redemption statements and a bare UPDATE
 #   bash tests/bench.sh journeys [postgres]   # citizens' journeys end to end (EGOV_BENCH_REPLICAS=1|3,
 #                                             # EGOV_BENCH_USERS, EGOV_BENCH_ROUNDS), then document lists
 #                                             # at a fixed rate (EGOV_BENCH_RATE, default 1000/s)
@@ -30,19 +30,32 @@ fi
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%F)"
 out=$(mktemp)
+export EGOV_BENCH_PGBENCH_SCRIPTS="$out"
 "target/release/bench-$what" | tee "$out"
 if [ "$what" = sharing ] && [ "$backend" = postgres ]; then
-  # The database ceiling: the same claim as redemption, a single-row conditional UPDATE by key, on fresh
-  # rows, with as many clients as the HTTP run had workers.
+  # Two database ceilings, with as many pgbench clients as the HTTP run had workers, on the same PostgreSQL:
+  # 1. the server's own redemption statements (the read, then the claim with the owner's history entry and
+  #    notification), prepared as sqlx prepares them, on the run's own schema with fresh live shares
+  #    (bench-sharing wrote the script and the shares);
+  # 2. a bare single-row conditional UPDATE by key on a two-column table, on fresh rows.
+  pg_url=$(awk -F'PGBENCH_URL=' '/^PGBENCH_URL=/ {print $2}' "$out")
+  shares=$(awk -F= '/^PGBENCH_SHARES=/ {print $2}' "$out")
+  rps=$(awk -F= '/^REDEEM_RPS=/ {print $2}' "$out")
+  pgb() { pgbench -n -c "$CONCURRENCY" -j 2 -T 10 "$@" 2>/dev/null | awk '/^tps/ {print int($3)}'; }
+  both=$(pgb -M prepared -D shares="$shares" -f "$out.redeem.sql" "$pg_url")
+  claim=$(pgb -M prepared -D shares="$shares" -f "$out.claim.sql" "$pg_url")
   psql -q "$EGOV_TEST_DATABASE" -c "CREATE TABLE bench_claims (id BIGINT PRIMARY KEY, redeemed_at BIGINT)" \
-    -c "INSERT INTO bench_claims SELECT g, NULL FROM generate_series(1, 2000000) g"
-  cat > "$out.sql" <<'SQL'
+    -c "INSERT INTO bench_claims SELECT g, NULL FROM generate_series(1, 2000000) g" -c "ANALYZE bench_claims"
+  cat > "$out.bare.sql" <<'SQL'
 \set id random(1, 2000000)
 UPDATE bench_claims SET redeemed_at = 1 WHERE id = :id AND redeemed_at IS NULL RETURNING id;
 SQL
-  tps=$(pgbench -n -c "$CONCURRENCY" -j 2 -T 10 -f "$out.sql" "$EGOV_TEST_DATABASE" 2>/dev/null | awk '/^tps/ {print int($3)}')
-  rps=$(awk -F= '/^REDEEM_RPS=/ {print $2}' "$out")
+  bare=$(pgb -f "$out.bare.sql" "$EGOV_TEST_DATABASE")
+  ratio() { awk -v a="$rps" -v b="$1" 'BEGIN {printf "%.3f", a / b}'; }
   echo
-  echo "| pgbench: UPDATE ... WHERE id = :id AND redeemed_at IS NULL RETURNING id ($CONCURRENCY clients, 10 s) | $tps tps |"
-  echo "| redeem req/s ÷ pgbench tps | $(awk -v a="$rps" -v b="$tps" 'BEGIN {printf "%.3f", a / b}') |"
+  echo "| pgbench ($CONCURRENCY clients, 10 s) | tps | redemption req/s ÷ tps |"
+  echo "|---|---|---|"
+  echo "| the server's claim statement (UPDATE with its history and notification inserts), prepared | $claim | $(ratio "$claim") |"
+  echo "| the server's two redemption statements (read, then claim), prepared | $both | $(ratio "$both") |"
+  echo "| a bare UPDATE ... WHERE id = :id AND redeemed_at IS NULL RETURNING id, simple protocol | $bare | $(ratio "$bare") |"
 fi

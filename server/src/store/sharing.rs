@@ -154,6 +154,8 @@ enum Param {
     Text(String),
     Int(i64),
     Bytes(Vec<u8>),
+    /// A fresh id for an inserted row (bound as text).
+    RowId(String),
 }
 
 /// One statement assembled from parts, numbering its `$n` placeholders as parameters are added.
@@ -179,11 +181,56 @@ impl Statement {
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
     {
         self.params.iter().fold(sqlx::query_as::<_, T>(&self.sql), |q, p| match p {
-            Param::Text(v) => q.bind(v.as_str()),
+            Param::Text(v) | Param::RowId(v) => q.bind(v.as_str()),
             Param::Int(v) => q.bind(*v),
             Param::Bytes(v) => q.bind(v.as_slice()),
         })
     }
+
+    /// The statement with every `$n` replaced by `value(param)`, for a benchmark that replays it.
+    fn inlined(&self, value: impl Fn(&Param) -> String) -> String {
+        let mut out = String::with_capacity(self.sql.len());
+        let mut rest = self.sql.as_str();
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let digits = rest[at + 1..].bytes().take_while(u8::is_ascii_digit).count();
+            match rest[at + 1..at + 1 + digits].parse::<usize>().ok().and_then(|n| self.params.get(n.wrapping_sub(1))) {
+                Some(p) => out.push_str(&value(p)),
+                None => out.push_str(&rest[at..at + 1 + digits]),
+            }
+            rest = &rest[at + 1 + digits..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// The two statements of a PostgreSQL redemption by QR code, written for `pgbench`: the read, then the
+/// claim that records `entry` as the owner's `share_viewed` history entry and notification. `bash
+/// tests/bench.sh sharing postgres` replays them, so the database's ceiling is measured for exactly the work
+/// a redemption asks of it. The presented token's hash is `sha256(int8send(:id))`, so each transaction can
+/// claim a fresh share, and inserted rows get `gen_random_uuid()` ids; every other parameter is written as
+/// a literal of the value the server binds.
+pub fn redemption_pgbench_statements(
+    owner_id: &str,
+    redeemer: &RedeemerRef<'_>,
+    entry: serde_json::Value,
+    now_ms: i64,
+) -> [String; 2] {
+    const HASH: &str = "sha256(int8send(:id::bigint))";
+    let outcome = Outcome {
+        history: vec![(owner_id.to_string(), "share_viewed", entry.clone())],
+        notification: Some((owner_id.to_string(), "share_viewed", entry, String::new())),
+    };
+    let published = (String::new(), uuid::Uuid::new_v4().to_string());
+    let claim = outcome_statement(Some((By::Token, &[], redeemer)), &outcome, Some(&published), now_ms);
+    let claim = claim.inlined(|p| match p {
+        Param::Text(v) => format!("'{}'", v.replace('\'', "''")),
+        Param::Int(v) => v.to_string(),
+        Param::Bytes(_) => HASH.to_string(),
+        Param::RowId(_) => "gen_random_uuid()::text".to_string(),
+    });
+    [context_sql(By::Token).replace("$1", HASH), claim]
 }
 
 /// The (topic, id) an outcome's notification will be published under, with a fresh id.
@@ -214,7 +261,7 @@ fn outcome_statement(
         None => "",
     };
     for (i, (citizen, kind, detail)) in outcome.history.iter().enumerate() {
-        let id = st.text(&uuid::Uuid::new_v4().to_string());
+        let id = st.param(Param::RowId(uuid::Uuid::new_v4().to_string()));
         let (citizen, kind, detail) = (st.text(citizen), st.text(kind), st.text(&detail.to_string()));
         ctes.push(format!(
             "history_{i} AS (INSERT INTO history (id, citizen_id, at, kind, detail) \
@@ -222,7 +269,8 @@ fn outcome_statement(
         ));
     }
     if let (Some((citizen, kind, body, _)), Some((_, id))) = (&outcome.notification, published) {
-        let (id, citizen, kind, body) = (st.text(id), st.text(citizen), st.text(kind), st.text(&body.to_string()));
+        let id = st.param(Param::RowId(id.clone()));
+        let (citizen, kind, body) = (st.text(citizen), st.text(kind), st.text(&body.to_string()));
         ctes.push(format!(
             "notification AS (INSERT INTO notifications (id, citizen_id, at, kind, body) \
              SELECT {id}, {citizen}, {now}, {kind}, {body}{gate})"
