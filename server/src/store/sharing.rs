@@ -574,3 +574,33 @@ fn context_sql(by: By) -> &'static str {
 fn prefixed(table: &str, columns: &str) -> String {
     columns.split(", ").map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pgbench_statements_inline_every_parameter_and_vary_only_the_hash_and_row_ids() {
+        let redeemer = RedeemerRef { kind: "organisation", id: "org-1", name: "O'Brien & Sons" };
+        let entry = serde_json::json!({"share_id": "s-1", "viewer": "O'Brien & Sons"});
+        let [read, claim] = redemption_pgbench_statements("citizen-1", &redeemer, entry, 1_700_000_000_000);
+        let hash = "sha256(int8send(:id::bigint))";
+        for sql in [&read, &claim] {
+            assert!(!sql.contains('$'), "a placeholder is left in {sql}");
+            assert!(
+                sql.contains(&format!("token_hash = {hash}")),
+                "the share is not found by the script's hash: {sql}"
+            );
+        }
+        // A quote inside a value is doubled, so the literal ends where the value does.
+        assert!(claim.contains("redeemer_name = 'O''Brien & Sons'"), "{claim}");
+        assert!(claim.contains(r#"'{"share_id":"s-1","viewer":"O''Brien & Sons"}'"#), "{claim}");
+        // $10 and above are replaced whole, not as $1 followed by a digit.
+        for misread in ["17000000000000", "17000000000001", "17000000000002", "17000000000003"] {
+            assert!(!claim.contains(misread), "a $1n placeholder was read as $1: {claim}");
+        }
+        assert_eq!(claim.matches("expires_at > 1700000000000").count(), 1, "{claim}");
+        assert_eq!(claim.matches("gen_random_uuid()::text").count(), 2, "history and notification ids: {claim}");
+        assert_eq!(claim.matches("'citizen-1'").count(), 2, "{claim}");
+    }
+}
