@@ -21,7 +21,20 @@ async fn document_id(server: &Server, token: &str, kind: &str) -> String {
 async fn share(server: &Server, token: &str, doc: &str, body: Value) -> Value {
     let r = post_auth(server, &format!("/v1/documents/{doc}/shares"), token, body).await;
     assert_eq!(r.status(), 201);
-    body_json(r).await
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let created = body_json(r).await;
+    assert_eq!(
+        location,
+        format!("/v1/shares/{}", created["share_id"].as_str().unwrap()),
+        "Location names the new share"
+    );
+    let at = body_json(get_auth(server, &location, token).await).await;
+    assert_eq!(
+        (&at["share_id"], &at["state"]),
+        (&created["share_id"], &json!("active")),
+        "Location leads to the share"
+    );
+    created
 }
 
 async fn redeem(server: &Server, token: &str, body: Value) -> reqwest::Response {

@@ -287,9 +287,11 @@ async fn a_website_request_is_signed_once_by_an_eds_session_and_the_browser_gets
     let r = client().post(server.url("/v1/sign-requests")).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 201);
     let poll = r.headers()["x-poll-secret"].to_str().unwrap().to_string();
+    let location = r.headers()["location"].to_str().unwrap().to_string();
     let created = body_json(r).await;
     let id = created["request_id"].as_str().unwrap().to_string();
     assert_eq!(created["qr_url"], format!("{}/qs/{id}", server.base));
+    assert_eq!(location, format!("/v1/sign-requests/{id}"), "Location names the new request");
     let r = client()
         .get(server.url(&format!("/v1/sign-requests/{id}/events")))
         .header("x-poll-secret", &poll)

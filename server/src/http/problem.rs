@@ -173,6 +173,16 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// A 201 Created answer: the new resource's path in `Location` (RFC 9110 §10.2.2; clients and the
+/// stateful phase of `tests/conformance.sh` follow it) and its JSON.
+pub struct Created<T>(pub String, pub T);
+
+impl<T: Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::CREATED, [(header::LOCATION, self.0)], axum::Json(self.1)).into_response()
+    }
+}
+
 /// Path extractor whose rejections are problem documents.
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]

@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::events;
 use crate::http::documents::AskedLang;
 use crate::http::extract::{CitizenAuth, RedeemerAuth};
-use crate::http::problem::{ApiError, Json, Path, Query};
+use crate::http::problem::{ApiError, Created, Json, Path, Query};
 use crate::service::sharing::{self, CopyStatus, Presented, Redeemed, ShareView};
 use crate::store::from_millis;
 use axum::extract::State;
@@ -48,13 +48,13 @@ pub struct CreateShare {
 
 /// "Open access": a one-time QR code and short code for one of the citizen's valid documents.
 #[utoipa::path(post, path = "/v1/documents/{id}/shares", tag = "sharing", params(("id" = String, Path)), request_body = CreateShare,
-    responses((status = 201, body = ShareView), (status = 404), (status = 409, description = "document revoked or expired"), (status = 422)))]
+    responses((status = 201, body = ShareView, headers(("Location" = String, description = "the share: /v1/shares/{share_id}"))), (status = 404), (status = 409, description = "document revoked or expired"), (status = 422)))]
 async fn create(
     State(app): State<AppState>,
     who: CitizenAuth,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<ShareView>), ApiError> {
+) -> Result<Created<ShareView>, ApiError> {
     who.require(Action::ShareDocument)?;
     let body: CreateShare = crate::http::problem::optional_json(&body)?;
     let preset = match body.preset.as_deref() {
@@ -64,7 +64,8 @@ async fn create(
     };
     let limits = SHARE_MIN_TTL.num_seconds()..=SHARE_MAX_LIFETIME.num_seconds();
     let ttl = body.ttl_seconds.map(|t| ApiError::seconds_field("ttl_seconds", t, limits)).transpose()?;
-    Ok((StatusCode::CREATED, Json(sharing::create(&app, &who.citizen_id, &id, ttl, preset).await?)))
+    let share = sharing::create(&app, &who.citizen_id, &id, ttl, preset).await?;
+    Ok(Created(format!("/v1/shares/{}", share.share_id), share))
 }
 
 /// One of the citizen's shares: its state and countdown.

@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::events;
 use crate::http::extract::{CitizenAuth, ClientIp, EdsAuth, UserAgent};
-use crate::http::problem::{ApiError, Json, Path, Query};
+use crate::http::problem::{ApiError, Created, Json, Path, Query};
 use crate::service::session::Tokens;
 use crate::service::web_login::{self, ScanView, SignView};
 use axum::extract::State;
@@ -357,7 +357,7 @@ pub struct SignCreatedView {
 
 /// A website registers something to sign. Sets the poll secret (cookie `egov_sr_poll`, header).
 #[utoipa::path(post, path = "/v1/sign-requests", tag = "signing", request_body = CreateSign,
-    responses((status = 201, body = SignCreatedView), (status = 422), (status = 429)))]
+    responses((status = 201, body = SignCreatedView, headers(("Location" = String, description = "the request: /v1/sign-requests/{request_id}"))), (status = 422), (status = 429)))]
 async fn create_sign(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -379,8 +379,9 @@ async fn create_sign(
         1..=SIGN_REQUEST_MAX_TTL.num_seconds(),
     )?;
     let c = web_login::create_sign(&app, &digest, d, body.organisation.trim(), ttl, &ip).await?;
+    let location = format!("/v1/sign-requests/{}", c.request_id);
     let out = SignCreatedView { request_id: c.request_id, qr_url: c.qr_url, expires_at: c.expires_at };
-    let response = (StatusCode::CREATED, Json(out)).into_response();
+    let response = Created(location, out).into_response();
     Ok(with_poll_secret(response, &app, SIGN_COOKIE, "/v1/sign-requests", &c.poll_secret, 600))
 }
 
