@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # API conformance under hostile input: schemathesis (PyPI) generates requests from /openapi.json of a
-# running dev server, valid and invalid, and fails on any 5xx answer. One signed-in citizen's token is
-# sent so the citizen routes are exercised past authentication, and a state body's to the agency routes (logout and session revocation are left
-# out: they would end that session half-way). Phones, IINs and digests are generated valid-looking by
-# tests/conformance_hooks.py, so requests reach past validation. Bounded by EXAMPLES per operation
-# (default 40) and a fixed seed, so a failure reproduces.
+# running dev server, valid and invalid, and fails on any 5xx answer. A signed-in citizen's token is
+# sent to every route but the state bodies', which get a state body's token, so both are exercised past
+# authentication (logout and session revocation are left out: they would end that session half-way).
+# Phones, IINs and digests are generated valid-looking by tests/conformance_hooks.py, so requests reach
+# past validation. Bounded by EXAMPLES per operation (default 40) and a fixed seed, so a failure
+# reproduces.
 #   bash tests/conformance.sh            (after cargo build -p egov-server)
 set -euo pipefail
 cd "$(dirname "$0")/.."

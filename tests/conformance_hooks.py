@@ -57,10 +57,9 @@ schemathesis.openapi.format("kz-mobile-phone", phones)
 schemathesis.openapi.format("kz-iin", iins)
 schemathesis.openapi.format("sha256-digest", digests)
 
-
-
-CITIZEN_TOKEN = os.environ.get("EGOV_CONFORMANCE_CITIZEN_TOKEN")
-AGENCY_TOKEN = os.environ.get("EGOV_CONFORMANCE_AGENCY_TOKEN")
+# Set by tests/conformance.sh; a KeyError here means the hooks were loaded without it.
+CITIZEN_TOKEN = os.environ["EGOV_CONFORMANCE_CITIZEN_TOKEN"]
+AGENCY_TOKEN = os.environ["EGOV_CONFORMANCE_AGENCY_TOKEN"]
 
 
 @schemathesis.hook
