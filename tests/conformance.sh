@@ -21,21 +21,24 @@ trap 'kill $DEV_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 start_dev_server target/debug/egov-server "$WORK"
 URL=$DEV_URL
 
+# field NAME: the top-level field NAME of the JSON object on stdin.
+field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
 # A citizen session for the authenticated routes: the SMS code comes from the dev outbox.
 flow=$(curl -sf "$URL/v1/auth/otp/start" -H 'content-type: application/json' -d '{"phone":"+77010000001"}' \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["flow_id"])')
+  | field flow_id)
 sleep 1
 code=$(curl -sf "$URL/dev/sms-outbox?phone=%2B77010000001" \
   | python3 -c 'import json,re,sys; print(re.search(r"\d{6}", json.load(sys.stdin)[0]["text"]).group())')
 token=$(curl -sf "$URL/v1/auth/otp/verify" -H 'content-type: application/json' -d "{\"flow_id\":\"$flow\",\"code\":\"$code\"}" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  | field access_token)
 
 curl -sf "$URL/v1/me" -H "Authorization: Bearer $token" >/dev/null || { echo "conformance: no citizen session" >&2; exit 1; }
 # A state body's token (scopes agency:fines, agency:documents): tests/conformance_hooks.py sends it to the
 # /v1/agency/ routes, the citizen's to every other route.
 EGOV_CONFORMANCE_AGENCY_TOKEN=$(curl -sf "$URL/v1/oauth/token" -d grant_type=client_credentials \
   -d client_id=demo-police -d client_secret=demo-police-secret \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') \
+  | field access_token) \
   || { echo "conformance: no state body token" >&2; exit 1; }
 export EGOV_CONFORMANCE_AGENCY_TOKEN EGOV_CONFORMANCE_CITIZEN_TOKEN=$token
 status=0
