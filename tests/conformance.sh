@@ -4,8 +4,9 @@
 # sent to every route but the state bodies', which get a state body's token, so both are exercised past
 # authentication (logout and session revocation are left out: they would end that session half-way).
 # Phones, IINs and digests are generated valid-looking by tests/conformance_hooks.py, so requests reach
-# past validation. Bounded by EXAMPLES per operation (default 40) and a fixed seed, so a failure
-# reproduces.
+# past validation, and every second case of the routes that take a share's secret or id or a website
+# login's id carries a live one, so redemptions, scans and approvals are real. Bounded by EXAMPLES per
+# operation (default 40) and a fixed seed, so a failure reproduces.
 #   bash tests/conformance.sh            (after cargo build -p egov-server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +41,13 @@ EGOV_CONFORMANCE_AGENCY_TOKEN=$(curl -sf "$URL/v1/oauth/token" -d grant_type=cli
   -d client_id=demo-police -d client_secret=demo-police-secret \
   | field access_token) \
   || { echo "conformance: no state body token" >&2; exit 1; }
-export EGOV_CONFORMANCE_AGENCY_TOKEN EGOV_CONFORMANCE_CITIZEN_TOKEN=$token
+# A verifier's token (scope share:redeem): the hooks redeem live shares with it.
+EGOV_CONFORMANCE_VERIFIER_TOKEN=$(curl -sf "$URL/v1/oauth/token" -d grant_type=client_credentials \
+  -d client_id=demo-verifier -d client_secret=demo-verifier-secret \
+  | field access_token) \
+  || { echo "conformance: no verifier token" >&2; exit 1; }
+export EGOV_CONFORMANCE_AGENCY_TOKEN EGOV_CONFORMANCE_VERIFIER_TOKEN EGOV_CONFORMANCE_CITIZEN_TOKEN=$token
+export EGOV_CONFORMANCE_URL=$URL EGOV_CONFORMANCE_LIVE_REPORT=$WORK/live.json
 status=0
 # Strategies for the API's own formats (phones, IINs, digests): tests/conformance_hooks.py.
 PYTHONPATH="$PWD/tests${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=conformance_hooks schemathesis run "$URL/openapi.json" \
@@ -55,6 +62,22 @@ curl -sf "$URL/metrics" | grep '^http_requests_total' >"$WORK/metrics.txt" || tr
 fives=$(awk '/status="5[0-9][0-9]"/ {n += $NF} END {print n + 0}' "$WORK/metrics.txt")
 total=$(awk '{n += $NF} END {print n + 0}' "$WORK/metrics.txt")
 echo "conformance: the server answered $total requests, $fives of them with a 5xx status"
+# What the cases with live identifiers were answered (tests/conformance_hooks.py, LIVE), by route and status.
+# They must include real redemptions, or the claim and the signing were never fuzzed.
+live=$(python3 -c '
+import collections, json, sys
+rows = json.load(open(sys.argv[1]))
+by_route = collections.defaultdict(list)
+for route, status, n in rows:
+    by_route[route].append(f"{status}×{n}")
+for route, answers in sorted(by_route.items()):
+    print(f"conformance: live {route}:", " ".join(answers))
+' "$WORK/live.json") || live=
+echo "${live:-conformance: no live report}"
+if ! grep -q 'live POST /v1/shares/redeem: .*200×' <<<"$live"; then
+  echo "conformance: no generated redemption reached a live share" >&2
+  status=1
+fi
 if [ "$status" != 0 ] || [ "$fives" != 0 ]; then
   grep 'status="5' "$WORK/metrics.txt" || true
   grep '"level":"ERROR"' "$WORK/server.log" | head -20 || true

@@ -1,14 +1,24 @@
-"""Schemathesis hooks for tests/conformance.sh: strategies for the API's own string formats, so that
-generated requests carry real-looking phones, IINs and digests (and sometimes the demo citizens' own)
-and reach past input validation into the services. Loaded through SCHEMATHESIS_HOOKS.
+"""Schemathesis hooks for tests/conformance.sh, loaded through SCHEMATHESIS_HOOKS.
 
-The formats are annotations in /openapi.json (`format: kz-mobile-phone`, `kz-iin`, `sha256-digest`);
-the server's own parsers stay the judges of validity, and schemathesis still sends invalid values in
-its negative phase."""
+- Strategies for the API's own string formats, so that generated requests carry real-looking phones,
+  IINs and digests (and sometimes the demo citizens' own) and reach past input validation into the
+  services. The formats are annotations in /openapi.json (`format: kz-mobile-phone`, `kz-iin`,
+  `sha256-digest`); the server's own parsers stay the judges of validity, and schemathesis still sends
+  invalid values in its negative phase.
+- Live identifiers: no answer in the schema hands over a share's secret or a website login's id (they
+  reach a verifier or the app only through a QR code), and the generator does not carry the citizen's
+  fine and receipt ids from their lists into the routes that take them. So on every second generated case
+  of those routes, the hooks put in a live one, freshly made or listed through the API, and keep the rest
+  of the generated request. The redemptions, revocations, extensions, scans and approvals the fuzzer makes are
+  then real ones. What the cases with live values were answered is written to EGOV_CONFORMANCE_LIVE_REPORT."""
 
+import collections
+import functools
 import hashlib
+import json
 import os
 
+import requests
 import schemathesis
 from hypothesis import strategies as st
 
@@ -62,9 +72,168 @@ CITIZEN_TOKEN = os.environ["EGOV_CONFORMANCE_CITIZEN_TOKEN"]
 AGENCY_TOKEN = os.environ["EGOV_CONFORMANCE_AGENCY_TOKEN"]
 
 
+VERIFIER_TOKEN = os.environ["EGOV_CONFORMANCE_VERIFIER_TOKEN"]
+BASE_URL = os.environ["EGOV_CONFORMANCE_URL"]
+
+HTTP = requests.Session()
+# (route, status of the answer to a case with a live value) -> count, for the report.
+REACHED = collections.Counter()
+# Cases of each LIVE route so far, and the cases (by identity) that carry a live value.
+SEEN = collections.Counter()
+LIVE_CASES = set()
+
+
+def call(method, path, token=None, body=None):
+    """The JSON answer of a 200 or 201, else None."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    r = HTTP.request(method, BASE_URL + path, headers=headers, json=body, timeout=10)
+    return r.json() if r.status_code in (200, 201) else None
+
+
+@functools.cache
+def document_id():
+    """The citizen's national ID (every demo citizen has one); a KeyError or StopIteration here means the
+    demo data changed under the suite."""
+    documents = call("GET", "/v1/documents", CITIZEN_TOKEN)["documents"]
+    return next(d["id"] for d in documents if d["kind"] == "national_id")
+
+
+def fresh_share():
+    return call("POST", f"/v1/documents/{document_id()}/shares", CITIZEN_TOKEN, {})
+
+
+def used_share():
+    share = fresh_share()
+    if share and call("POST", "/v1/shares/redeem", VERIFIER_TOKEN, {"qr_url": share["qr_url"]}):
+        return share
+    return None
+
+
+def scanned_login():
+    login = call("POST", "/v1/web-login/requests", body={})
+    if login and call("POST", "/v1/web-login/scan", CITIZEN_TOKEN, {"qr_url": login["qr_url"]}):
+        return login
+    return None
+
+
+def live_redeem(case):
+    """A live share's secret in whichever of token, qr_url and short_code the generated body has (in
+    qr_url when it has none of them); the verifier redeems (the owner's own token would be refused before
+    the claim)."""
+    if not isinstance(case.body, dict):
+        return None
+    share = fresh_share()
+    if share is None:
+        return None
+    values = {"token": share["qr_url"].rsplit("/", 1)[-1], "qr_url": share["qr_url"], "short_code": share["short_code"]}
+    keys = [k for k in values if isinstance(case.body.get(k), str)] or ["qr_url"]
+    for k in keys:
+        case.body[k] = values[k]
+    return VERIFIER_TOKEN
+
+
+def live_path(name, make, token=None):
+    """Puts `make()` in the path parameter `name`; the case then goes with `token` (the citizen's if None)."""
+    def put(case):
+        made = make()
+        if made is None:
+            return None
+        case.path_parameters = {**(case.path_parameters or {}), name: made}
+        return token or CITIZEN_TOKEN
+    return put
+
+
+def live_scan(case):
+    """A fresh website login's QR in the generated body's qr_url."""
+    if not isinstance(case.body, dict) or not isinstance(case.body.get("qr_url"), str):
+        return None
+    login = call("POST", "/v1/web-login/requests", body={})
+    if login is None:
+        return None
+    case.body["qr_url"] = login["qr_url"]
+    return CITIZEN_TOKEN
+
+
+def live_approve(case):
+    """A scanned login; every other time with its right check code (else the generated one, usually wrong:
+    the denial path)."""
+    login = scanned_login()
+    if login is None:
+        return None
+    case.path_parameters = {**(case.path_parameters or {}), "id": login["request_id"]}
+    if isinstance(case.body, dict) and SEEN[("approve", "right code")] % 2 == 0:
+        case.body["check_code"] = login["check_code"]
+    SEEN[("approve", "right code")] += 1
+    return CITIZEN_TOKEN
+
+
+def share_id():
+    share = fresh_share()
+    return share and share["share_id"]
+
+
+def used_share_id():
+    share = used_share()
+    return share and share["share_id"]
+
+
+def login_id():
+    login = scanned_login()
+    return login and login["request_id"]
+
+
+def listed_id(path):
+    """One of the ids the citizen's list at `path` holds, in turn (None if it is empty)."""
+    items = call("GET", path, CITIZEN_TOKEN) or []
+    SEEN[("listed", path)] += 1
+    return items[SEEN[("listed", path)] % len(items)]["id"] if items else None
+
+
+def unpaid_fine_id():
+    return listed_id("/v1/fines?status=unpaid") or listed_id("/v1/fines")
+
+
+LIVE = {
+    ("POST", "/v1/shares/redeem"): live_redeem,
+    ("GET", "/v1/shares/{id}"): live_path("id", share_id),
+    ("DELETE", "/v1/shares/{id}"): live_path("id", share_id),
+    ("GET", "/v1/shares/{id}/qr.svg"): live_path("id", share_id),
+    ("GET", "/v1/shares/{id}/qr.png"): live_path("id", share_id),
+    ("POST", "/v1/shares/{id}/extend"): live_path("id", share_id),
+    ("GET", "/v1/shared-copies/{share_id}/status"): live_path("share_id", used_share_id, VERIFIER_TOKEN),
+    ("POST", "/v1/web-login/scan"): live_scan,
+    ("POST", "/v1/web-login/requests/{id}/approve"): live_approve,
+    ("POST", "/v1/web-login/requests/{id}/deny"): live_path("id", login_id),
+    ("GET", "/v1/fines/{id}"): live_path("id", lambda: listed_id("/v1/fines")),
+    ("POST", "/v1/fines/{id}/payments"): live_path("id", unpaid_fine_id),
+    ("GET", "/v1/receipts/{id}"): live_path("id", lambda: listed_id("/v1/receipts")),
+    ("GET", "/v1/receipts/{id}/qr.svg"): live_path("id", lambda: listed_id("/v1/receipts")),
+}
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    """Every request carries a bearer token (tests/conformance.sh obtains both): the state bodies' routes a
-    state body's, so they are exercised past the scope check, and every other route the citizen's."""
+    """Every request carries a bearer token (tests/conformance.sh obtains them): the state bodies' routes a
+    state body's, so they are exercised past the scope check, and every other route the citizen's. On every
+    second case of a route in LIVE, a live identifier replaces the generated one (and a live redemption goes
+    with the verifier's token)."""
+    route = (case.method.upper(), case.operation.path)
     token = AGENCY_TOKEN if case.operation.path.startswith("/v1/agency/") else CITIZEN_TOKEN
+    live = LIVE.get(route)
+    if live is not None:
+        SEEN[route] += 1
+        live_token = live(case) if SEEN[route] % 2 == 0 else None
+        if live_token is not None:
+            token = live_token
+            LIVE_CASES.add(id(case))
     case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    if id(case) in LIVE_CASES:
+        LIVE_CASES.discard(id(case))
+        REACHED[(f"{case.method.upper()} {case.operation.path}", response.status_code)] += 1
+        # Rewritten after every live case: schemathesis does not end through Python's exit handlers.
+        with open(os.environ["EGOV_CONFORMANCE_LIVE_REPORT"], "w") as out:
+            json.dump([[route, status, n] for (route, status), n in sorted(REACHED.items())], out)

@@ -79,10 +79,10 @@ async fn one(
 /// Pays one of the citizen's fines for the amount due now. Needs an `Idempotency-Key` header: a retry
 /// with the same key returns the same outcome and never charges twice. 201 paid with the receipt, 202
 /// pending (bank QR) or processing, 402 declined with the decline code, 409 already paid.
-#[utoipa::path(post, path = "/v1/fines/{id}/payments", tag = "fines", params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
+#[utoipa::path(post, path = "/v1/fines/{id}/payments", tag = "fines", params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "8 to 128 visible ASCII characters, fresh per payment and the same on every retry", min_length = 8, max_length = 128, pattern = "^[!-~]{8,128}$")),
     request_body = PayRequest,
     responses((status = 201, description = "paid, with the signed receipt"), (status = 202, description = "pending or processing"),
-        (status = 400, description = "no Idempotency-Key"), (status = 402, description = "declined"), (status = 409, description = "already paid")))]
+        (status = 400, description = "no Idempotency-Key, or not 8 to 128 visible characters"), (status = 402, description = "declined"), (status = 409, description = "already paid")))]
 async fn pay(
     State(app): State<AppState>,
     who: CitizenAuth,

@@ -41,6 +41,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CreateShare {
     /// Lifetime in seconds (60-1800; default 300).
+    #[schema(minimum = 60, maximum = 1800)]
     pub ttl_seconds: Option<i64>,
     /// `full` (default), `identity`, `age_over_18` or `vehicle`.
     pub preset: Option<String>,
@@ -135,7 +136,8 @@ async fn qr_png(State(app): State<AppState>, who: CitizenAuth, Path(id): Path<St
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtendShare {
-    /// Seconds from now; the expiry is capped 30 minutes after creation.
+    /// Seconds from now (1-1800); the expiry is capped 30 minutes after creation.
+    #[schema(minimum = 1, maximum = 1800)]
     pub ttl_seconds: i64,
 }
 
