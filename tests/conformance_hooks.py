@@ -6,11 +6,12 @@
   `sha256-digest`); the server's own parsers stay the judges of validity, and schemathesis still sends
   invalid values in its negative phase.
 - Live identifiers: no answer in the schema hands over a share's secret or a website login's id (they
-  reach a verifier or the app only through a QR code), and the generator does not carry the citizen's
-  fine and receipt ids from their lists into the routes that take them. So on every second generated case
-  of those routes, the hooks put in a live one, freshly made or listed through the API, and keep the rest
-  of the generated request. The redemptions, revocations, extensions, scans and approvals the fuzzer makes are
-  then real ones. What the cases with live values were answered is written to EGOV_CONFORMANCE_LIVE_REPORT."""
+  reach a verifier or the app only through a QR code) or a signing request's id (only its website gets
+  it), and the generator does not carry the citizen's fine and receipt ids from their lists into the
+  routes that take them. So on every second generated case of those routes, the hooks put in a live
+  one, freshly made or listed through the API, and keep the rest of the generated request. The
+  redemptions, revocations, extensions, scans and approvals the fuzzer makes are then real ones. What the
+  cases with live values were answered is written to EGOV_CONFORMANCE_LIVE_REPORT."""
 
 import collections
 import functools
@@ -182,6 +183,16 @@ def login_id():
     return login and login["request_id"]
 
 
+def sign_request_id():
+    """A website's fresh signing request."""
+    made = call("POST", "/v1/sign-requests", body={
+        "digest": hashlib.sha256(b"conformance").hexdigest(),
+        "description": {"kk": "Келісімшарт", "ru": "Договор", "en": "Contract"},
+        "organisation": "Conformance suite",
+    })
+    return made and made["request_id"]
+
+
 def listed_id(path):
     """One of the ids the citizen's list at `path` holds, in turn (None if it is empty)."""
     items = call("GET", path, CITIZEN_TOKEN) or []
@@ -204,6 +215,7 @@ LIVE = {
     ("POST", "/v1/web-login/scan"): live_scan,
     ("POST", "/v1/web-login/requests/{id}/approve"): live_approve,
     ("POST", "/v1/web-login/requests/{id}/deny"): live_path("id", login_id),
+    ("GET", "/v1/sign-requests/{id}"): live_path("id", sign_request_id),
     ("GET", "/v1/fines/{id}"): live_path("id", lambda: listed_id("/v1/fines")),
     ("POST", "/v1/fines/{id}/payments"): live_path("id", unpaid_fine_id),
     ("GET", "/v1/receipts/{id}"): live_path("id", lambda: listed_id("/v1/receipts")),

@@ -344,6 +344,7 @@ pub struct CreateSign {
     /// The requesting organisation.
     pub organisation: String,
     /// Lifetime, at most 600 s (default 600).
+    #[schema(minimum = 1, maximum = 600)]
     pub ttl_seconds: Option<i64>,
 }
 
