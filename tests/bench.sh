@@ -9,6 +9,8 @@
 #   bash tests/bench.sh sse [postgres]        # 10 000 browsers waiting for a website login over SSE:
 #                                             # server memory per waiter (EGOV_BENCH_WAITERS)
 #   bash tests/bench.sh mobile                # the shipped library's size and the JVM call overhead
+# And on its own: bash tests/bench-scale.sh [CITIZENS], a redemption's statements on a database of realistic
+# size beside one as small as the sharing benchmark's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-auth}
