@@ -4,8 +4,9 @@
 # sent to every route but the state bodies', which get a state body's token, so both are exercised past
 # authentication (logout and session revocation are left out: they would end that session half-way).
 # Phones, IINs and digests are generated valid-looking by tests/conformance_hooks.py, so requests reach
-# past validation, and every second case of the routes that take a share's secret or id or a website
-# login's id carries a live one, so redemptions, scans and approvals are real. Bounded by EXAMPLES per
+# past validation, and every second case of the routes that take a share's secret or id, a website
+# login's or signing request's id, or a fine's or receipt's id carries a live one, so redemptions, scans
+# and approvals are real. Bounded by EXAMPLES per
 # operation (default 40) and a fixed seed, so a failure reproduces.
 #   bash tests/conformance.sh            (after cargo build -p egov-server)
 set -euo pipefail
@@ -24,6 +25,11 @@ URL=$DEV_URL
 
 # field NAME: the top-level field NAME of the JSON object on stdin.
 field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+# client_token ID: a demo organisation's access token (its secret is "ID-secret").
+client_token() {
+  curl -sf "$URL/v1/oauth/token" -d grant_type=client_credentials -d client_id="$1" -d client_secret="$1-secret" \
+    | field access_token
+}
 
 # A citizen session for the authenticated routes: the SMS code comes from the dev outbox.
 flow=$(curl -sf "$URL/v1/auth/otp/start" -H 'content-type: application/json' -d '{"phone":"+77010000001"}' \
@@ -37,15 +43,9 @@ token=$(curl -sf "$URL/v1/auth/otp/verify" -H 'content-type: application/json' -
 curl -sf "$URL/v1/me" -H "Authorization: Bearer $token" >/dev/null || { echo "conformance: no citizen session" >&2; exit 1; }
 # A state body's token (scopes agency:fines, agency:documents): tests/conformance_hooks.py sends it to the
 # /v1/agency/ routes, the citizen's to every other route.
-EGOV_CONFORMANCE_AGENCY_TOKEN=$(curl -sf "$URL/v1/oauth/token" -d grant_type=client_credentials \
-  -d client_id=demo-police -d client_secret=demo-police-secret \
-  | field access_token) \
-  || { echo "conformance: no state body token" >&2; exit 1; }
+EGOV_CONFORMANCE_AGENCY_TOKEN=$(client_token demo-police) || { echo "conformance: no state body token" >&2; exit 1; }
 # A verifier's token (scope share:redeem): the hooks redeem live shares with it.
-EGOV_CONFORMANCE_VERIFIER_TOKEN=$(curl -sf "$URL/v1/oauth/token" -d grant_type=client_credentials \
-  -d client_id=demo-verifier -d client_secret=demo-verifier-secret \
-  | field access_token) \
-  || { echo "conformance: no verifier token" >&2; exit 1; }
+EGOV_CONFORMANCE_VERIFIER_TOKEN=$(client_token demo-verifier) || { echo "conformance: no verifier token" >&2; exit 1; }
 export EGOV_CONFORMANCE_AGENCY_TOKEN EGOV_CONFORMANCE_VERIFIER_TOKEN EGOV_CONFORMANCE_CITIZEN_TOKEN=$token
 export EGOV_CONFORMANCE_URL=$URL EGOV_CONFORMANCE_LIVE_REPORT=$WORK/live.json
 status=0

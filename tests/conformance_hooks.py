@@ -71,16 +71,16 @@ schemathesis.openapi.format("sha256-digest", digests)
 # Set by tests/conformance.sh; a KeyError here means the hooks were loaded without it.
 CITIZEN_TOKEN = os.environ["EGOV_CONFORMANCE_CITIZEN_TOKEN"]
 AGENCY_TOKEN = os.environ["EGOV_CONFORMANCE_AGENCY_TOKEN"]
-
-
 VERIFIER_TOKEN = os.environ["EGOV_CONFORMANCE_VERIFIER_TOKEN"]
 BASE_URL = os.environ["EGOV_CONFORMANCE_URL"]
 
 HTTP = requests.Session()
 # (route, status of the answer to a case with a live value) -> count, for the report.
 REACHED = collections.Counter()
-# Cases of each LIVE route so far, and the cases (by identity) that carry a live value.
+# Counters that alternate or rotate the live values: the cases of each LIVE route so far, the approvals
+# given a check code, the ids handed out from each list.
 SEEN = collections.Counter()
+# The cases (by identity) that carry a live value.
 LIVE_CASES = set()
 
 
@@ -103,15 +103,12 @@ def fresh_share():
     return call("POST", f"/v1/documents/{document_id()}/shares", CITIZEN_TOKEN, {})
 
 
-def used_share():
-    share = fresh_share()
-    if share and call("POST", "/v1/shares/redeem", VERIFIER_TOKEN, {"qr_url": share["qr_url"]}):
-        return share
-    return None
+def fresh_login():
+    return call("POST", "/v1/web-login/requests", body={})
 
 
 def scanned_login():
-    login = call("POST", "/v1/web-login/requests", body={})
+    login = fresh_login()
     if login and call("POST", "/v1/web-login/scan", CITIZEN_TOKEN, {"qr_url": login["qr_url"]}):
         return login
     return None
@@ -148,7 +145,7 @@ def live_scan(case):
     """A fresh website login's QR in the generated body's qr_url."""
     if not isinstance(case.body, dict) or not isinstance(case.body.get("qr_url"), str):
         return None
-    login = call("POST", "/v1/web-login/requests", body={})
+    login = fresh_login()
     if login is None:
         return None
     case.body["qr_url"] = login["qr_url"]
@@ -174,8 +171,10 @@ def share_id():
 
 
 def used_share_id():
-    share = used_share()
-    return share and share["share_id"]
+    share = fresh_share()
+    if share and call("POST", "/v1/shares/redeem", VERIFIER_TOKEN, {"qr_url": share["qr_url"]}):
+        return share["share_id"]
+    return None
 
 
 def login_id():
