@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # API conformance under hostile input: schemathesis (PyPI) generates requests from /openapi.json of a
 # running dev server, valid and invalid, and fails on any 5xx answer. A signed-in citizen's token is
-# sent to every route but the state bodies', which get a state body's token, so both are exercised past
-# authentication (logout and session revocation are left out: they would end that session half-way).
+# sent to every route but the state bodies', which get a state body's token, and the three that need a
+# digital-signature session (phone change, signing), which get the same citizen's eds session, signed in
+# with a device key made here; so all are exercised past authentication (logout and session revocation
+# are left out: they would end that session half-way). The acquirer's webhook bodies are signed with the
+# dev server's webhook secret (three cases in four), so confirmations reach the settlement.
 # Phones, IINs and digests are generated valid-looking by tests/conformance_hooks.py, so requests reach
 # past validation, and every second case of the routes that take a share's secret or id, a website
-# login's or signing request's id, or a fine's or receipt's id carries a live one, so redemptions, scans
-# and approvals are real. Bounded by EXAMPLES per
+# login's or signing request's id, a fine's, receipt's or bank-QR payment's id carries a live one, so
+# redemptions, scans, approvals, signatures and payment confirmations are real. Bounded by EXAMPLES per
 # operation (default 40) and a fixed seed, so a failure reproduces.
 #   bash tests/conformance.sh            (after cargo build -p egov-server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXAMPLES=${EGOV_CONFORMANCE_EXAMPLES:-40}
 SEED=${EGOV_CONFORMANCE_SEED:-20261123}
+command -v openssl >/dev/null || { apt-get install -y -qq openssl >/dev/null 2>&1 || true; }
+command -v openssl >/dev/null || { echo "conformance: openssl is needed for the device key and could not be installed" >&2; exit 1; }
 command -v schemathesis >/dev/null || pip install -q schemathesis >/dev/null 2>&1 \
   || { echo "pip could not install schemathesis" >&2; exit 1; }
 [ -x target/debug/egov-server ] || cargo build -q -p egov-server
@@ -41,12 +46,37 @@ token=$(curl -sf "$URL/v1/auth/otp/verify" -H 'content-type: application/json' -
   | field access_token)
 
 curl -sf "$URL/v1/me" -H "Authorization: Bearer $token" >/dev/null || { echo "conformance: no citizen session" >&2; exit 1; }
+# post PATH TOKEN BODY: the JSON answer of a POST, with the bearer TOKEN unless it is empty (curl fails on a
+# 4xx or 5xx).
+post() { curl -sf "$URL$1" ${2:+-H "Authorization: Bearer $2"} -H 'content-type: application/json' -d "$3"; }
+# A full (eds) session of the same citizen, for the routes that need one (phone change, signing): a device
+# key made with openssl is enrolled, and signs the sign-in challenge; tests/conformance_hooks.py signs
+# live signing requests with the same key.
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+unb64url() { local s; s=$(tr -- '-_' '+/' <<<"$1"); while [ $((${#s} % 4)) != 0 ]; do s="$s="; done; base64 -d <<<"$s"; }
+device_sign() { unb64url "$1" | openssl dgst -sha256 -sign "$WORK/device.pem" | b64url; }
+eds_session() {
+  openssl ecparam -name prime256v1 -genkey -noout -out "$WORK/device.pem"
+  local public enrolment device challenge
+  public=$(openssl ec -in "$WORK/device.pem" -pubout -outform DER 2>/dev/null | tail -c 65 | b64url)
+  enrolment=$(post /v1/me/devices/enrolment "$token" '{"birth_date":"1987-10-08"}')
+  device=$(post /v1/me/devices "$token" "{\"enrolment_token\":\"$(field enrolment_token <<<"$enrolment")\",
+    \"public_key\":\"$public\",\"signature\":\"$(device_sign "$(field message <<<"$enrolment")")\",\"device_name\":\"Conformance\"}")
+  field device_id <<<"$device" >"$WORK/device.id"
+  challenge=$(post /v1/auth/eds/challenge "" '{"iin":"871008401427"}')
+  post /v1/auth/eds/verify "" "{\"challenge_id\":\"$(field challenge_id <<<"$challenge")\",
+    \"key_id\":\"$(cat "$WORK/device.id")\",\"signature\":\"$(device_sign "$(field message <<<"$challenge")")\"}" \
+    | field access_token
+}
+EGOV_CONFORMANCE_EDS_TOKEN=$(eds_session) || { echo "conformance: no eds session" >&2; exit 1; }
+EGOV_CONFORMANCE_DEVICE_ID=$(cat "$WORK/device.id")
 # A state body's token (scopes agency:fines, agency:documents): tests/conformance_hooks.py sends it to the
 # /v1/agency/ routes, the citizen's to every other route.
 EGOV_CONFORMANCE_AGENCY_TOKEN=$(client_token demo-police) || { echo "conformance: no state body token" >&2; exit 1; }
 # A verifier's token (scope share:redeem): the hooks redeem live shares with it.
 EGOV_CONFORMANCE_VERIFIER_TOKEN=$(client_token demo-verifier) || { echo "conformance: no verifier token" >&2; exit 1; }
-export EGOV_CONFORMANCE_AGENCY_TOKEN EGOV_CONFORMANCE_VERIFIER_TOKEN EGOV_CONFORMANCE_CITIZEN_TOKEN=$token
+export EGOV_CONFORMANCE_AGENCY_TOKEN EGOV_CONFORMANCE_VERIFIER_TOKEN EGOV_CONFORMANCE_CITIZEN_TOKEN=$token \
+  EGOV_CONFORMANCE_EDS_TOKEN EGOV_CONFORMANCE_DEVICE_ID EGOV_CONFORMANCE_DEVICE_KEY=$WORK/device.pem
 export EGOV_CONFORMANCE_URL=$URL EGOV_CONFORMANCE_LIVE_REPORT=$WORK/live.json
 status=0
 # Strategies for the API's own formats (phones, IINs, digests): tests/conformance_hooks.py.
@@ -63,7 +93,8 @@ fives=$(awk '/status="5[0-9][0-9]"/ {n += $NF} END {print n + 0}' "$WORK/metrics
 total=$(awk '{n += $NF} END {print n + 0}' "$WORK/metrics.txt")
 echo "conformance: the server answered $total requests, $fives of them with a 5xx status"
 # What the cases with live identifiers were answered (tests/conformance_hooks.py, LIVE), by route and status.
-# They must include real redemptions, or the claim and the signing were never fuzzed.
+# They must include real redemptions, signatures and acquirer confirmations, or the claim, the device-key
+# check and the settlement were never fuzzed.
 live=$(python3 -c '
 import collections, json, sys
 rows = json.load(open(sys.argv[1]))
@@ -74,10 +105,12 @@ for route, answers in sorted(by_route.items()):
     print(f"conformance: live {route}:", " ".join(answers))
 ' "$WORK/live.json") || live=
 echo "${live:-conformance: no live report}"
-if ! grep -q 'live POST /v1/shares/redeem: .*200×' <<<"$live"; then
-  echo "conformance: no generated redemption reached a live share" >&2
-  status=1
-fi
+for route in /v1/shares/redeem '/v1/sign-requests/{id}/sign' /v1/payments/webhook; do
+  if ! grep -qF "live POST $route: " <<<"$live" || ! grep -F "live POST $route: " <<<"$live" | grep -q ' 200×'; then
+    echo "conformance: no generated POST $route was answered 200 with a live value" >&2
+    status=1
+  fi
+done
 if [ "$status" != 0 ] || [ "$fives" != 0 ]; then
   grep 'status="5' "$WORK/metrics.txt" || true
   grep '"level":"ERROR"' "$WORK/server.log" | head -20 || true

@@ -11,13 +11,21 @@
   routes that take them. So on every second generated case of those routes, the hooks put in a live
   one, freshly made or listed through the API, and keep the rest of the generated request. The
   redemptions, revocations, extensions, scans and approvals the fuzzer makes are then real ones. What the
-  cases with live values were answered is written to EGOV_CONFORMANCE_LIVE_REPORT."""
+  cases with live values were answered is written to EGOV_CONFORMANCE_LIVE_REPORT.
+- Sessions and signatures: the routes that need a digital-signature session get the citizen's eds
+  session; live signing requests are signed, every other time, with the device key that session signed
+  in with; and three of four acquirer webhook bodies carry the dev secret's HMAC over their exact bytes,
+  the live ones naming a bank-QR payment that awaits its confirmation."""
 
+import base64
 import collections
 import functools
 import hashlib
+import hmac
 import json
 import os
+import subprocess
+import uuid
 
 import requests
 import schemathesis
@@ -73,6 +81,15 @@ CITIZEN_TOKEN = os.environ["EGOV_CONFORMANCE_CITIZEN_TOKEN"]
 AGENCY_TOKEN = os.environ["EGOV_CONFORMANCE_AGENCY_TOKEN"]
 VERIFIER_TOKEN = os.environ["EGOV_CONFORMANCE_VERIFIER_TOKEN"]
 BASE_URL = os.environ["EGOV_CONFORMANCE_URL"]
+# The same citizen's full (eds) session, and the enrolled device key (a PEM file) it signed in with.
+EDS_TOKEN = os.environ["EGOV_CONFORMANCE_EDS_TOKEN"]
+DEVICE_ID = os.environ["EGOV_CONFORMANCE_DEVICE_ID"]
+DEVICE_KEY = os.environ["EGOV_CONFORMANCE_DEVICE_KEY"]
+# The routes that need a full session get EDS_TOKEN (server/src/http: the EdsAuth extractor).
+EDS_ROUTES = {("POST", "/v1/me/phone/start"), ("POST", "/v1/me/phone/confirm"), ("POST", "/v1/sign-requests/{id}/sign")}
+# The dev server's acquirer webhook secret (server/src/config.rs: EGOV_ACQUIRER_WEBHOOK_SECRET's default).
+WEBHOOK = ("POST", "/v1/payments/webhook")
+WEBHOOK_SECRET = b"dev-acquirer-webhook-secret"
 
 HTTP = requests.Session()
 # (route, status of the answer to a case with a live value) -> count, for the report.
@@ -182,14 +199,69 @@ def login_id():
     return login and login["request_id"]
 
 
-def sign_request_id():
+def fresh_sign_request():
     """A website's fresh signing request."""
-    made = call("POST", "/v1/sign-requests", body={
+    return call("POST", "/v1/sign-requests", body={
         "digest": hashlib.sha256(b"conformance").hexdigest(),
         "description": {"kk": "Келісімшарт", "ru": "Договор", "en": "Contract"},
         "organisation": "Conformance suite",
     })
+
+
+def sign_request_id():
+    made = fresh_sign_request()
     return made and made["request_id"]
+
+
+def device_signature(message_b64):
+    """The enrolled device key's signature (DER, base64url) over the base64url message, by openssl."""
+    message = base64.urlsafe_b64decode(message_b64 + "=" * (-len(message_b64) % 4))
+    der = subprocess.run(["openssl", "dgst", "-sha256", "-sign", DEVICE_KEY], input=message,
+                         capture_output=True, check=True).stdout
+    return base64.urlsafe_b64encode(der).rstrip(b"=").decode()
+
+
+def live_sign(case):
+    """A fresh signing request; every other time the body carries the device key's id and its real
+    signature over the request's message (else the generated ones: the refusals)."""
+    made = fresh_sign_request()
+    view = made and call("GET", f"/v1/sign-requests/{made['request_id']}", CITIZEN_TOKEN)
+    if view is None:
+        return None
+    case.path_parameters = {**(case.path_parameters or {}), "id": made["request_id"]}
+    if isinstance(case.body, dict) and SEEN[("sign", "real signature")] % 2 == 0:
+        case.body["key_id"] = DEVICE_ID
+        case.body["signature"] = device_signature(view["message"])
+    SEEN[("sign", "real signature")] += 1
+    return EDS_TOKEN
+
+
+def live_webhook(case):
+    """A bank-QR payment of one of the citizen's unpaid fines, awaiting the acquirer: its id in the body,
+    with a status the acquirer sends, so the confirmation reaches the settlement."""
+    fine = listed_id("/v1/fines?status=unpaid")
+    if fine is None or not isinstance(case.body, dict):
+        return None
+    r = HTTP.post(f"{BASE_URL}/v1/fines/{fine}/payments", json={"method": "bank_qr"}, timeout=10,
+                  headers={"Authorization": f"Bearer {CITIZEN_TOKEN}", "Idempotency-Key": str(uuid.uuid4())})
+    if r.status_code != 202:
+        return None
+    case.body["payment_id"] = r.json()["payment_id"]
+    # A confirmation the acquirer could send: approved and declined in turn unless one was generated.
+    if case.body.get("status") not in ("approved", "declined"):
+        case.body["status"] = ("approved", "declined")[SEEN[("webhook", "status")] % 2]
+        SEEN[("webhook", "status")] += 1
+    return CITIZEN_TOKEN
+
+
+def sign_webhook(case):
+    """Sends the body as the exact bytes it is signed over, with the acquirer's HMAC-SHA256 in
+    X-Acquirer-Signature, so generated confirmations get past the signature check."""
+    if case.body is None or isinstance(case.body, (dict, list, str, int, float, bool)):
+        case.body = json.dumps(case.body).encode()
+    if isinstance(case.body, bytes):
+        signature = hmac.new(WEBHOOK_SECRET, case.body, hashlib.sha256).hexdigest()
+        case.headers = {**(case.headers or {}), "X-Acquirer-Signature": signature}
 
 
 def listed_id(path):
@@ -215,6 +287,8 @@ LIVE = {
     ("POST", "/v1/web-login/requests/{id}/approve"): live_approve,
     ("POST", "/v1/web-login/requests/{id}/deny"): live_path("id", login_id),
     ("GET", "/v1/sign-requests/{id}"): live_path("id", sign_request_id),
+    ("POST", "/v1/sign-requests/{id}/sign"): live_sign,
+    WEBHOOK: live_webhook,
     ("GET", "/v1/fines/{id}"): live_path("id", lambda: listed_id("/v1/fines")),
     ("POST", "/v1/fines/{id}/payments"): live_path("id", unpaid_fine_id),
     ("GET", "/v1/receipts/{id}"): live_path("id", lambda: listed_id("/v1/receipts")),
@@ -229,7 +303,10 @@ def before_call(context, case, kwargs):
     second case of a route in LIVE, a live identifier replaces the generated one (and a live redemption goes
     with the verifier's token)."""
     route = (case.method.upper(), case.operation.path)
-    token = AGENCY_TOKEN if case.operation.path.startswith("/v1/agency/") else CITIZEN_TOKEN
+    if case.operation.path.startswith("/v1/agency/"):
+        token = AGENCY_TOKEN
+    else:
+        token = EDS_TOKEN if route in EDS_ROUTES else CITIZEN_TOKEN
     live = LIVE.get(route)
     if live is not None:
         SEEN[route] += 1
@@ -238,6 +315,9 @@ def before_call(context, case, kwargs):
             token = live_token
             LIVE_CASES.add(id(case))
     case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+    # Three of every four webhook cases are signed; the fourth keeps its generated signature header.
+    if route == WEBHOOK and SEEN[route] % 4 != 3:
+        sign_webhook(case)
 
 
 @schemathesis.hook

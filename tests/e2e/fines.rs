@@ -239,23 +239,21 @@ async fn a_bank_qr_payment_is_pending_until_the_acquirers_signed_webhook() {
     assert!(pending["qr_payload"].as_str().unwrap().starts_with("KZQR1|"));
     assert_eq!(body_json(get_auth(&server, &format!("/v1/fines/{id}"), &token).await).await["status"], "processing");
 
-    let hook =
-        json!({"payment_id": pending["payment_id"], "status": "approved", "reference": "HALYK-QR-1"}).to_string();
-    let bad = client()
-        .post(server.url("/v1/payments/webhook"))
-        .header("x-acquirer-signature", hmac_hex(b"wrong", hook.as_bytes()))
-        .body(hook.clone())
-        .send()
-        .await
-        .unwrap();
-    expect_problem(bad, 401, "unauthorized").await;
-    let good = client()
-        .post(server.url("/v1/payments/webhook"))
-        .header("x-acquirer-signature", hmac_hex(b"dev-acquirer-webhook-secret", hook.as_bytes()))
-        .body(hook)
-        .send()
-        .await
-        .unwrap();
+    // The acquirer's confirmation, signed with `key` over its exact bytes.
+    let webhook = |body: Value, key: &'static [u8]| {
+        let body = body.to_string();
+        let signature = hmac_hex(key, body.as_bytes());
+        client().post(server.url("/v1/payments/webhook")).header("x-acquirer-signature", signature).body(body).send()
+    };
+    let secret: &[u8] = b"dev-acquirer-webhook-secret";
+    let hook = json!({"payment_id": pending["payment_id"], "status": "approved", "reference": "HALYK-QR-1"});
+    expect_problem(webhook(hook.clone(), b"wrong").await.unwrap(), 401, "unauthorized").await;
+    // Signed, but a status the acquirer does not send: refused, and the payment still awaits.
+    let odd = webhook(json!({"payment_id": pending["payment_id"], "status": "refunded"}), secret).await.unwrap();
+    let p = expect_problem(odd, 422, "validation").await;
+    assert!(p["detail"].as_str().unwrap().contains("approved"), "{p}");
+    assert_eq!(body_json(get_auth(&server, &format!("/v1/fines/{id}"), &token).await).await["status"], "processing");
+    let good = webhook(hook, secret).await.unwrap();
     assert_eq!(good.status(), 200);
     assert_eq!(body_json(get_auth(&server, &format!("/v1/fines/{id}"), &token).await).await["status"], "paid");
     let replay = body_json(pay(&server, &token, id, Some("key-qr-00001"), json!({"method": "bank_qr"})).await).await;

@@ -4,7 +4,9 @@
 use crate::AppState;
 use crate::http::extract::{AgencyFines, CitizenAuth, Scoped};
 use crate::http::problem::{ApiError, Json, Path, Query};
-use crate::service::fines::{self, FeedFine, FineView, PayRequest, ReceiptView, SearchQuery, receipt_view};
+use crate::service::fines::{
+    self, AcquirerHook, FeedFine, FineView, PayRequest, ReceiptView, SearchQuery, receipt_view,
+};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -102,7 +104,9 @@ async fn pay(
 
 /// The acquirer's confirmations (bank QR), signed with HMAC-SHA256 over the raw body in
 /// `X-Acquirer-Signature` (hex).
-#[utoipa::path(post, path = "/v1/payments/webhook", tag = "fines", responses((status = 200, body = Object), (status = 401, description = "bad signature")))]
+#[utoipa::path(post, path = "/v1/payments/webhook", tag = "fines", request_body = AcquirerHook,
+    params(("X-Acquirer-Signature" = String, Header, description = "HMAC-SHA256 of the raw body with the acquirer's webhook secret, hex")),
+    responses((status = 200, body = Object), (status = 401, description = "bad signature"), (status = 404), (status = 422)))]
 async fn webhook(
     State(app): State<AppState>,
     headers: HeaderMap,

@@ -598,6 +598,27 @@ async fn approve(app: &App, p: &PaymentRow, reference: &str) -> Result<(), ApiEr
     Ok(())
 }
 
+/// The acquirer's confirmation of a bank-QR payment: the body of `POST /v1/payments/webhook`, signed with
+/// HMAC-SHA256 over its exact bytes.
+#[derive(Deserialize, ToSchema)]
+pub struct AcquirerHook {
+    /// The payment this confirms (the `payment_id` the citizen's payment answered).
+    pub payment_id: String,
+    pub status: HookStatus,
+    /// The acquirer's reference of an approved payment.
+    pub reference: Option<String>,
+    /// The acquirer's code of a declined payment.
+    pub decline_code: Option<String>,
+}
+
+/// What the acquirer says of a payment.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HookStatus {
+    Approved,
+    Declined,
+}
+
 /// The acquirer's webhook (bank QR confirmations): the body must carry a valid HMAC-SHA256 signature.
 pub async fn webhook(app: &App, body: &[u8], signature_hex: Option<&str>) -> Result<Value, ApiError> {
     let gateway =
@@ -612,19 +633,11 @@ pub async fn webhook(app: &App, body: &[u8], signature_hex: Option<&str>) -> Res
     if sig.is_none_or(|s| ring::hmac::verify(&key, body, &s).is_err()) {
         return Err(ApiError::unauthorized("the webhook signature does not verify"));
     }
-    #[derive(Deserialize)]
-    struct Hook {
-        payment_id: String,
-        status: String,
-        reference: Option<String>,
-        decline_code: Option<String>,
-    }
-    let hook: Hook = serde_json::from_slice(body).map_err(|e| ApiError::validation("body", e))?;
+    let hook: AcquirerHook = serde_json::from_slice(body).map_err(|e| ApiError::validation("body", e))?;
     let p = app.store.payment(&hook.payment_id).await?.ok_or_else(|| ApiError::not_found("payment"))?;
-    let outcome = match hook.status.as_str() {
-        "approved" => Outcome::Approved { reference: hook.reference.unwrap_or_else(|| "bank-qr".into()) },
-        "declined" => Outcome::Declined { code: hook.decline_code.unwrap_or_else(|| "05".into()) },
-        _ => return Err(ApiError::validation("status", "must be approved or declined")),
+    let outcome = match hook.status {
+        HookStatus::Approved => Outcome::Approved { reference: hook.reference.unwrap_or_else(|| "bank-qr".into()) },
+        HookStatus::Declined => Outcome::Declined { code: hook.decline_code.unwrap_or_else(|| "05".into()) },
     };
     settle(app, &p, Ok(outcome)).await?;
     let p = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
