@@ -36,19 +36,18 @@ client_token() {
     | field access_token
 }
 
-# A citizen session for the authenticated routes: the SMS code comes from the dev outbox.
-flow=$(curl -sf "$URL/v1/auth/otp/start" -H 'content-type: application/json' -d '{"phone":"+77010000001"}' \
-  | field flow_id)
-sleep 1
-code=$(curl -sf "$URL/dev/sms-outbox?phone=%2B77010000001" \
-  | python3 -c 'import json,re,sys; print(re.search(r"\d{6}", json.load(sys.stdin)[0]["text"]).group())')
-token=$(curl -sf "$URL/v1/auth/otp/verify" -H 'content-type: application/json' -d "{\"flow_id\":\"$flow\",\"code\":\"$code\"}" \
-  | field access_token)
-
-curl -sf "$URL/v1/me" -H "Authorization: Bearer $token" >/dev/null || { echo "conformance: no citizen session" >&2; exit 1; }
 # post PATH TOKEN BODY: the JSON answer of a POST, with the bearer TOKEN unless it is empty (curl fails on a
 # 4xx or 5xx).
 post() { curl -sf "$URL$1" ${2:+-H "Authorization: Bearer $2"} -H 'content-type: application/json' -d "$3"; }
+
+# A citizen session for the authenticated routes: the SMS code comes from the dev outbox.
+flow=$(post /v1/auth/otp/start "" '{"phone":"+77010000001"}' | field flow_id)
+sleep 1
+code=$(curl -sf "$URL/dev/sms-outbox?phone=%2B77010000001" \
+  | python3 -c 'import json,re,sys; print(re.search(r"\d{6}", json.load(sys.stdin)[0]["text"]).group())')
+token=$(post /v1/auth/otp/verify "" "{\"flow_id\":\"$flow\",\"code\":\"$code\"}" | field access_token)
+
+curl -sf "$URL/v1/me" -H "Authorization: Bearer $token" >/dev/null || { echo "conformance: no citizen session" >&2; exit 1; }
 # A full (eds) session of the same citizen, for the routes that need one (phone change, signing): a device
 # key made with openssl is enrolled, and signs the sign-in challenge; tests/conformance_hooks.py signs
 # live signing requests with the same key.
