@@ -105,7 +105,7 @@ for route, answers in sorted(by_route.items()):
 ' "$WORK/live.json") || live=
 echo "${live:-conformance: no live report}"
 for route in /v1/shares/redeem '/v1/sign-requests/{id}/sign' /v1/payments/webhook; do
-  if ! grep -qF "live POST $route: " <<<"$live" || ! grep -F "live POST $route: " <<<"$live" | grep -q ' 200×'; then
+  if ! grep -F "live POST $route: " <<<"$live" | grep -q ' 200×'; then
     echo "conformance: no generated POST $route was answered 200 with a live value" >&2
     status=1
   fi
