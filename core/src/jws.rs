@@ -20,15 +20,27 @@ pub enum JwsError {
     Signature,
 }
 
+/// The length of an ES256 signature (`r || s`) in base64url, with the dot before it.
+const SIGNATURE_PART: usize = 1 + 86;
+
 /// The text that is signed: `base64url(header).base64url(payload)`, from the payload's JSON text (so a
-/// caller that also sends the payload serialises it once).
+/// caller that also sends the payload serialises it once). It is written into one buffer with room for
+/// the signature, so [`compact`] appends without copying a document-sized text again.
 pub fn signing_input(header: &Value, payload_json: &str) -> String {
-    format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(payload_json))
+    let header = header.to_string();
+    let encoded = |n: usize| base64::encoded_len(n, false).unwrap_or(0);
+    let mut out = String::with_capacity(encoded(header.len()) + 1 + encoded(payload_json.len()) + SIGNATURE_PART);
+    URL_SAFE_NO_PAD.encode_string(header, &mut out);
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(payload_json, &mut out);
+    out
 }
 
-/// Joins a signing input and its 64-byte `r || s` signature into the compact form.
-pub fn compact(signing_input: &str, signature: &[u8]) -> String {
-    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+/// Appends a 64-byte `r || s` signature to its signing input: the compact form.
+pub fn compact(mut signing_input: String, signature: &[u8]) -> String {
+    signing_input.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature, &mut signing_input);
+    signing_input
 }
 
 /// A verified JWS: its header and payload.
@@ -92,7 +104,18 @@ mod tests {
 
     fn sign(pair: &EcdsaKeyPair, header: Value, payload: Value) -> String {
         let input = signing_input(&header, &payload.to_string());
-        compact(&input, pair.sign(&SystemRandom::new(), input.as_bytes()).unwrap().as_ref())
+        let signature = pair.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+        compact(input, signature.as_ref())
+    }
+
+    #[test]
+    fn the_compact_form_fills_the_signing_inputs_buffer_exactly() {
+        let (pair, _) = key();
+        let payload = json!({"photo": "A".repeat(7000)});
+        let t = sign(&pair, json!({"alg": "ES256", "kid": "k1", "typ": "t"}), payload);
+        // One allocation of the right size: a grown buffer would have spare capacity.
+        assert_eq!(t.capacity(), t.len());
+        assert_eq!(t.rsplit('.').next().unwrap().len(), 86);
     }
 
     #[test]

@@ -104,3 +104,35 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a handler panicked; answering 500");
     ApiError::internal().into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+    use serde_json::Value;
+
+    /// utoipa takes the bounds it documents as literals; this keeps each one equal to the constant the
+    /// server enforces, so `/openapi.json` (and the fuzzer that reads it) cannot drift from the rules.
+    #[test]
+    fn the_documented_bounds_are_the_ones_the_server_enforces() {
+        use crate::service::fines::IDEMPOTENCY_KEY_LEN;
+        use egov_core::sharing::{SHARE_MAX_LIFETIME, SHARE_MIN_TTL};
+        use egov_core::weblogin::SIGN_REQUEST_MAX_TTL;
+        let doc = serde_json::to_value(api(Mode::Dev).split_for_parts().1).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let secs = |d: Duration| Value::from(d.num_seconds());
+        let bounds = |schema: &str, field: &str| {
+            let p = &schemas[schema]["properties"][field];
+            (p["minimum"].clone(), p["maximum"].clone())
+        };
+        assert_eq!(bounds("CreateShare", "ttl_seconds"), (secs(SHARE_MIN_TTL), secs(SHARE_MAX_LIFETIME)));
+        assert_eq!(bounds("ExtendShare", "ttl_seconds"), (Value::from(1), secs(SHARE_MAX_LIFETIME)));
+        assert_eq!(bounds("CreateSign", "ttl_seconds"), (Value::from(1), secs(SIGN_REQUEST_MAX_TTL)));
+
+        let params = doc["paths"]["/v1/fines/{id}/payments"]["post"]["parameters"].as_array().unwrap();
+        let key = &params.iter().find(|p| p["name"] == "Idempotency-Key").unwrap()["schema"];
+        let (min, max) = IDEMPOTENCY_KEY_LEN.into_inner();
+        assert_eq!((key["minLength"].as_u64(), key["maxLength"].as_u64()), (Some(min as u64), Some(max as u64)));
+        assert_eq!(key["pattern"], format!("^[!-~]{{{min},{max}}}$"));
+    }
+}

@@ -376,14 +376,21 @@ async fn create_sign(
     }
     let ttl = ApiError::seconds_field(
         "ttl_seconds",
-        body.ttl_seconds.unwrap_or(600),
+        body.ttl_seconds.unwrap_or(SIGN_REQUEST_MAX_TTL.num_seconds()),
         1..=SIGN_REQUEST_MAX_TTL.num_seconds(),
     )?;
     let c = web_login::create_sign(&app, &digest, d, body.organisation.trim(), ttl, &ip).await?;
     let location = format!("/v1/sign-requests/{}", c.request_id);
     let out = SignCreatedView { request_id: c.request_id, qr_url: c.qr_url, expires_at: c.expires_at };
     let response = Created(location, out).into_response();
-    Ok(with_poll_secret(response, &app, SIGN_COOKIE, "/v1/sign-requests", &c.poll_secret, 600))
+    Ok(with_poll_secret(
+        response,
+        &app,
+        SIGN_COOKIE,
+        "/v1/sign-requests",
+        &c.poll_secret,
+        SIGN_REQUEST_MAX_TTL.num_seconds(),
+    ))
 }
 
 /// A signing request as the app shows it before signing.

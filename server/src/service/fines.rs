@@ -132,6 +132,9 @@ fn field_date(field: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, A
     Ok(d)
 }
 
+/// The length of a payment's `Idempotency-Key`, in visible ASCII characters.
+pub const IDEMPOTENCY_KEY_LEN: std::ops::RangeInclusive<usize> = 8..=128;
+
 const FINE_SMS: &str = "eGov: сізге айыппұл / вам назначен штраф / you have a traffic fine. eGov Mobile → Айыппұлдар / Штрафы / Fines. 7 жұмыс күні ішінде 50% жеңілдік / скидка 50% в течение 7 рабочих дней / 50% off within 7 working days.";
 
 /// Registers a fine from a state body. A camera fine's payment notice is delivered by SMS to the
@@ -424,8 +427,9 @@ pub async fn pay(
 ) -> Result<PayAnswer, ApiError> {
     let gateway =
         app.payments.clone().ok_or_else(|| ApiError::unavailable("payments are not configured on this server"))?;
-    if !(8..=128).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::bad_request("Idempotency-Key must be 8 to 128 visible characters"));
+    if !IDEMPOTENCY_KEY_LEN.contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        let (min, max) = IDEMPOTENCY_KEY_LEN.into_inner();
+        return Err(ApiError::bad_request(format!("Idempotency-Key must be {min} to {max} visible characters")));
     }
     let c = citizen(app, citizen_id).await?;
     let (fine, _) = own_one(app, citizen_id, fine_id).await?;

@@ -403,7 +403,7 @@ pub fn sign_jws(app: &App, typ: &str, payload_json: &str) -> Result<String, ApiE
     let header = json!({"alg": "ES256", "kid": key.kid, "typ": typ});
     let input = egov_core::jws::signing_input(&header, payload_json);
     let signature = key.pair.sign(&app.rng, input.as_bytes()).map_err(|_| ApiError::internal())?;
-    Ok(egov_core::jws::compact(&input, signature.as_ref()))
+    Ok(egov_core::jws::compact(input, signature.as_ref()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -277,7 +277,8 @@ pub async fn create_sign(
 ) -> Result<SignCreated, ApiError> {
     ip_limit(app, "web-request-ip", &REQUESTS_PER_IP, ip).await?;
     if ttl <= Duration::zero() || ttl > SIGN_REQUEST_MAX_TTL {
-        return Err(ApiError::validation("ttl_seconds", "must be from 1 to 600"));
+        let max = SIGN_REQUEST_MAX_TTL.num_seconds();
+        return Err(ApiError::validation("ttl_seconds", format!("must be from 1 to {max}")));
     }
     let now = app.clock.now();
     let id = uuid::Uuid::new_v4().to_string();
