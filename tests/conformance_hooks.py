@@ -19,6 +19,7 @@
 
 import base64
 import collections
+import datetime
 import functools
 import hashlib
 import hmac
@@ -271,6 +272,20 @@ def listed_id(path):
     return items[SEEN[("listed", path)] % len(items)]["id"] if items else None
 
 
+def fresh_fine_id():
+    """A fine a state body registers now, under a new protocol number, for the suite's citizen (so that
+    what the fuzzer pays at a bank is never one of the fines the other live routes use)."""
+    SEEN[("fresh", "fine")] += 1
+    yesterday = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=5, days=-1)).date()
+    made = call("POST", "/v1/agency/fines", AGENCY_TOKEN, {
+        "protocol_number": f"CONF-{uuid.uuid4().hex[:12]}", "offender_iin": DEMO_IINS[0], "article": "592-1",
+        "description": "Speeding by 10-20 km/h", "amount_mci": 5, "case_opened_on": yesterday.isoformat(),
+        "recorded_by": "officer", "notice_date": yesterday.isoformat(), "delivered_on": None,
+        "vehicle_plate": "777AAA02", "city": "Astana", "discount_excluded": None,
+    })
+    return made and made["id"]
+
+
 def unpaid_fine_id():
     return listed_id("/v1/fines?status=unpaid") or listed_id("/v1/fines")
 
@@ -290,6 +305,8 @@ LIVE = {
     ("POST", "/v1/sign-requests/{id}/sign"): live_sign,
     WEBHOOK: live_webhook,
     ("GET", "/v1/fines/{id}"): live_path("id", lambda: listed_id("/v1/fines")),
+    ("GET", "/v1/agency/fines/{id}"): live_path("id", lambda: listed_id("/v1/fines"), AGENCY_TOKEN),
+    ("POST", "/v1/agency/fines/{id}/external-payment"): live_path("id", fresh_fine_id, AGENCY_TOKEN),
     ("POST", "/v1/fines/{id}/payments"): live_path("id", unpaid_fine_id),
     ("GET", "/v1/receipts/{id}"): live_path("id", lambda: listed_id("/v1/receipts")),
     ("GET", "/v1/receipts/{id}/qr.svg"): live_path("id", lambda: listed_id("/v1/receipts")),

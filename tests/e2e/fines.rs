@@ -26,7 +26,10 @@ async fn access(server: &Server, phone: &str) -> String {
 async fn register(server: &Server, police: &str, body: Value) -> Value {
     let r = post_auth(server, "/v1/agency/fines", police, body).await;
     assert_eq!(r.status(), 201);
-    body_json(r).await
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let fine = body_json(r).await;
+    assert_eq!(location, format!("/v1/agency/fines/{}", fine["id"].as_str().unwrap()), "Location names the new fine");
+    fine
 }
 
 async fn pay(server: &Server, token: &str, fine: &str, key: Option<&str>, body: Value) -> reqwest::Response {
@@ -382,6 +385,33 @@ async fn a_state_body_records_a_payment_made_at_a_bank() {
     expect_problem(r, 409, "fine-paid").await;
     let token = access(&server, CITIZEN_2.0).await;
     assert_eq!(body_json(get_auth(&server, "/v1/receipts", &token).await).await.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_state_body_reads_a_fine_back_and_sees_it_paid_while_others_cannot_read_it() {
+    let server = Server::start().await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let fine = register(&server, &police, fine_feed("P-READ-001", CITIZEN_2.1, &today().to_string())).await;
+    let at = format!("/v1/agency/fines/{}", fine["id"].as_str().unwrap());
+    let read = body_json(get_auth(&server, &at, &police).await).await;
+    assert_eq!(read, fine, "the fine reads back as it was answered when registered");
+    let token = access(&server, CITIZEN_2.0).await;
+    let paid = pay(
+        &server,
+        &token,
+        fine["id"].as_str().unwrap(),
+        Some("read-back-key-1"),
+        json!({"method": "card", "card_token": "tok_ok"}),
+    )
+    .await;
+    assert_eq!(paid.status(), 201);
+    let read = body_json(get_auth(&server, &at, &police).await).await;
+    assert_eq!((read["status"].as_str(), read["paid_via"].as_str()), (Some("paid"), Some("card")));
+    expect_problem(get_auth(&server, "/v1/agency/fines/no-such-fine", &police).await, 404, "not-found").await;
+    // The offender reads it at their own route; the state bodies' route needs the scope.
+    expect_problem(get_auth(&server, &at, &token).await, 401, "token-invalid").await;
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    expect_problem(get_auth(&server, &at, &verifier).await, 403, "insufficient-scope").await;
 }
 
 async fn advance_days(server: &Server, days: i64) {

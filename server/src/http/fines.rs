@@ -3,12 +3,12 @@
 
 use crate::AppState;
 use crate::http::extract::{AgencyFines, CitizenAuth, Scoped};
-use crate::http::problem::{ApiError, Json, Path, Query};
+use crate::http::problem::{ApiError, Created, Json, Path, Query};
 use crate::service::fines::{
     self, AcquirerHook, FeedFine, FineView, PayRequest, ReceiptView, SearchQuery, receipt_view,
 };
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use egov_core::auth::session::Action;
 use serde::Deserialize;
@@ -30,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(licence_eligibility))
         .routes(routes!(vehicle_eligibility))
         .routes(routes!(feed))
+        .routes(routes!(agency_one))
         .routes(routes!(external_payment))
 }
 
@@ -159,15 +160,29 @@ async fn vehicle_eligibility(State(app): State<AppState>, who: CitizenAuth) -> R
     Ok(Json(fines::eligibility(&app, &who.citizen_id, "vehicle-registration").await?))
 }
 
-/// A state body registers a fine (scope `agency:fines`).
+/// A state body registers a fine (scope `agency:fines`); `Location` names it for the state bodies.
 #[utoipa::path(post, path = "/v1/agency/fines", tag = "agency", request_body = FeedFine,
-    responses((status = 201, body = FineView), (status = 403), (status = 409, description = "protocol number exists"), (status = 422)))]
+    responses((status = 201, body = FineView, headers(("Location" = String, description = "/v1/agency/fines/{id}"))), (status = 403), (status = 409, description = "protocol number exists"), (status = 422)))]
 async fn feed(
     State(app): State<AppState>,
     Scoped(org, _): Scoped<AgencyFines>,
     Json(body): Json<FeedFine>,
-) -> Result<(StatusCode, Json<FineView>), ApiError> {
-    Ok((StatusCode::CREATED, Json(fines::register(&app, &org.client_id, body).await?)))
+) -> Result<Created<FineView>, ApiError> {
+    let fine = fines::register(&app, &org.client_id, body).await?;
+    Ok(Created(format!("/v1/agency/fines/{}", fine.id), fine))
+}
+
+/// A fine as it stands now, for the state bodies (scope `agency:fines`): whether it is paid, how, and
+/// what is due today. Every holder of the scope may read every fine, as every holder may record its
+/// payment at a bank.
+#[utoipa::path(get, path = "/v1/agency/fines/{id}", tag = "agency", params(("id" = String, Path)),
+    responses((status = 200, body = FineView), (status = 403), (status = 404)))]
+async fn agency_one(
+    State(app): State<AppState>,
+    _scoped: Scoped<AgencyFines>,
+    Path(id): Path<String>,
+) -> Result<Json<FineView>, ApiError> {
+    Ok(Json(fines::agency_view(&app, &id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -648,6 +648,11 @@ pub async fn webhook(app: &App, body: &[u8], signature_hex: Option<&str>) -> Res
     Ok(json!({"payment_id": p.id, "status": p.status}))
 }
 
+/// Any fine by id, for a state body.
+pub async fn agency_view(app: &App, fine_id: &str) -> Result<FineView, ApiError> {
+    view(app, &app.store.fine(fine_id).await?.ok_or_else(|| ApiError::not_found("fine"))?)
+}
+
 /// A state body records a payment made at a bank.
 pub async fn external_payment(
     app: &App,
