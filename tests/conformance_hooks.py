@@ -292,6 +292,7 @@ def unpaid_fine_id():
 
 LIVE = {
     ("POST", "/v1/shares/redeem"): live_redeem,
+    ("POST", "/v1/documents/{id}/shares"): live_path("id", document_id),
     ("GET", "/v1/shares/{id}"): live_path("id", share_id),
     ("DELETE", "/v1/shares/{id}"): live_path("id", share_id),
     ("GET", "/v1/shares/{id}/qr.svg"): live_path("id", share_id),

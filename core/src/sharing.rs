@@ -102,6 +102,8 @@ pub enum Preset {
 }
 
 impl Preset {
+    pub const ALL: [Preset; 4] = [Preset::Full, Preset::Identity, Preset::AgeOver18, Preset::Vehicle];
+
     pub fn parse(s: &str) -> Option<Preset> {
         match s {
             "full" => Some(Preset::Full),

@@ -111,7 +111,7 @@ mod tests {
     use chrono::Duration;
     use serde_json::Value;
 
-    /// utoipa takes the bounds it documents as literals; this keeps each one equal to the constant the
+    /// utoipa takes the bounds and names it documents as literals; this keeps each one equal to what the
     /// server enforces, so `/openapi.json` (and the fuzzer that reads it) cannot drift from the rules.
     #[test]
     fn the_documented_bounds_are_the_ones_the_server_enforces() {
@@ -128,6 +128,13 @@ mod tests {
         assert_eq!(bounds("CreateShare", "ttl_seconds"), (secs(SHARE_MIN_TTL), secs(SHARE_MAX_LIFETIME)));
         assert_eq!(bounds("ExtendShare", "ttl_seconds"), (Value::from(1), secs(SHARE_MAX_LIFETIME)));
         assert_eq!(bounds("CreateSign", "ttl_seconds"), (Value::from(1), secs(SIGN_REQUEST_MAX_TTL)));
+        let presets: Vec<Value> = egov_core::sharing::Preset::ALL.iter().map(|p| Value::from(p.as_str())).collect();
+        assert_eq!(schemas["PresetName"]["enum"], Value::from(presets));
+        use crate::service::fines::{CARD_TOKEN_LEN, PAY_METHODS};
+        assert_eq!(schemas["PayMethod"]["enum"], Value::from(PAY_METHODS.to_vec()));
+        let (min, max) = CARD_TOKEN_LEN.into_inner();
+        let card_token = &schemas["PayRequest"]["properties"]["card_token"]["pattern"];
+        assert_eq!(*card_token, format!("^[A-Za-z0-9_]{{{min},{max}}}$"));
 
         let params = doc["paths"]["/v1/fines/{id}/payments"]["post"]["parameters"].as_array().unwrap();
         let key = &params.iter().find(|p| p["name"] == "Idempotency-Key").unwrap()["schema"];

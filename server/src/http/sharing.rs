@@ -44,7 +44,21 @@ pub struct CreateShare {
     #[schema(minimum = 60, maximum = 1800)]
     pub ttl_seconds: Option<i64>,
     /// `full` (default), `identity`, `age_over_18` or `vehicle`.
+    #[schema(value_type = Option<PresetName>)]
     pub preset: Option<String>,
+}
+
+/// What the viewer of a share gets, as `/openapi.json` names it (the server reads it with
+/// [`Preset::parse`], so an unknown one is answered with the list).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum PresetName {
+    Full,
+    Identity,
+    #[serde(rename = "age_over_18")]
+    AgeOver18,
+    Vehicle,
 }
 
 /// "Open access": a one-time QR code and short code for one of the citizen's valid documents.
@@ -60,8 +74,10 @@ async fn create(
     let body: CreateShare = crate::http::problem::optional_json(&body)?;
     let preset = match body.preset.as_deref() {
         None => Preset::Full,
-        Some(p) => Preset::parse(p)
-            .ok_or_else(|| ApiError::validation("preset", "must be full, identity, age_over_18 or vehicle"))?,
+        Some(p) => Preset::parse(p).ok_or_else(|| {
+            let names: Vec<&str> = Preset::ALL.iter().map(|p| p.as_str()).collect();
+            ApiError::validation("preset", format!("must be one of {}", names.join(", ")))
+        })?,
     };
     let limits = SHARE_MIN_TTL.num_seconds()..=SHARE_MAX_LIFETIME.num_seconds();
     let ttl = body.ttl_seconds.map(|t| ApiError::seconds_field("ttl_seconds", t, limits)).transpose()?;

@@ -335,16 +335,34 @@ pub async fn search(app: &App, citizen_id: &str, q: &SearchQuery) -> Result<Vec<
     ))
 }
 
+/// The ways to pay a fine.
+pub const PAY_METHODS: [&str; 3] = ["card", "phone_balance", "bank_qr"];
+/// The length of an acquirer's card token (letters, digits and `_`).
+pub const CARD_TOKEN_LEN: std::ops::RangeInclusive<usize> = 4..=64;
+
 /// How the citizen pays.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayRequest {
     /// `card`, `phone_balance` or `bank_qr`.
+    #[schema(value_type = PayMethod)]
     pub method: String,
     /// `card`: the acquirer's token of the card (never a card number).
+    #[schema(pattern = "^[A-Za-z0-9_]{4,64}$")]
     pub card_token: Option<String>,
     /// `phone_balance`: a Beeline or Activ number (default: the citizen's registered phone).
+    #[schema(format = "kz-mobile-phone")]
     pub phone: Option<String>,
+}
+
+/// [`PAY_METHODS`] as `/openapi.json` names them.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum PayMethod {
+    Card,
+    PhoneBalance,
+    BankQr,
 }
 
 /// What a payment answered (replayed as is for a repeated idempotency key).
@@ -438,7 +456,9 @@ pub async fn pay(
             let token = req
                 .card_token
                 .clone()
-                .filter(|t| (4..=64).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+                .filter(|t| {
+                    CARD_TOKEN_LEN.contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                })
                 .ok_or_else(|| ApiError::validation("card_token", "a card payment needs the acquirer's card token"))?;
             Method::Card { token }
         }
@@ -454,7 +474,7 @@ pub async fn pay(
             Method::PhoneBalance { phone: phone.as_str().to_string() }
         }
         "bank_qr" => Method::BankQr,
-        _ => return Err(ApiError::validation("method", "must be card, phone_balance or bank_qr")),
+        _ => return Err(ApiError::validation("method", format!("must be one of {}", PAY_METHODS.join(", ")))),
     };
     let request_hash = {
         let canonical =
