@@ -286,8 +286,14 @@ async fn payments_need_a_key_a_valid_method_and_the_offender() {
     .await;
     expect_problem(pay(&server, &owner, id, Some("key-rules-01"), json!({"method": "card"})).await, 422, "validation")
         .await;
-    expect_problem(pay(&server, &owner, id, Some("key-rules-02"), json!({"method": "cash"})).await, 422, "validation")
-        .await;
+    let unknown = expect_problem(
+        pay(&server, &owner, id, Some("key-rules-02"), json!({"method": "cash"})).await,
+        422,
+        "validation",
+    )
+    .await;
+    let detail = unknown["detail"].as_str().unwrap();
+    assert!(["cash", "card", "phone_balance", "bank_qr"].iter().all(|m| detail.contains(m)), "{detail}");
     expect_problem(
         pay(&server, &owner, id, Some("key-rules-03"), json!({"method": "phone_balance", "phone": "+77071234567"}))
             .await,

@@ -335,8 +335,6 @@ pub async fn search(app: &App, citizen_id: &str, q: &SearchQuery) -> Result<Vec<
     ))
 }
 
-/// The ways to pay a fine.
-pub const PAY_METHODS: [&str; 3] = ["card", "phone_balance", "bank_qr"];
 /// The length of an acquirer's card token (letters, digits and `_`).
 pub const CARD_TOKEN_LEN: std::ops::RangeInclusive<usize> = 4..=64;
 
@@ -344,9 +342,7 @@ pub const CARD_TOKEN_LEN: std::ops::RangeInclusive<usize> = 4..=64;
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayRequest {
-    /// `card`, `phone_balance` or `bank_qr`.
-    #[schema(value_type = PayMethod)]
-    pub method: String,
+    pub method: PayMethod,
     /// `card`: the acquirer's token of the card (never a card number).
     #[schema(pattern = "^[A-Za-z0-9_]{4,64}$")]
     pub card_token: Option<String>,
@@ -355,10 +351,9 @@ pub struct PayRequest {
     pub phone: Option<String>,
 }
 
-/// [`PAY_METHODS`] as `/openapi.json` names them.
-#[derive(Serialize, ToSchema)]
+/// The ways to pay a fine.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
 pub enum PayMethod {
     Card,
     PhoneBalance,
@@ -451,8 +446,8 @@ pub async fn pay(
     }
     let c = citizen(app, citizen_id).await?;
     let (fine, _) = own_one(app, citizen_id, fine_id).await?;
-    let method = match req.method.as_str() {
-        "card" => {
+    let method = match req.method {
+        PayMethod::Card => {
             let token = req
                 .card_token
                 .clone()
@@ -462,7 +457,7 @@ pub async fn pay(
                 .ok_or_else(|| ApiError::validation("card_token", "a card payment needs the acquirer's card token"))?;
             Method::Card { token }
         }
-        "phone_balance" => {
+        PayMethod::PhoneBalance => {
             let phone = match &req.phone {
                 Some(p) => egov_core::identity::Phone::parse(p).map_err(|e| ApiError::validation("phone", e))?,
                 None => egov_core::identity::Phone::parse(c.phone.as_deref().unwrap_or(""))
@@ -473,8 +468,7 @@ pub async fn pay(
             }
             Method::PhoneBalance { phone: phone.as_str().to_string() }
         }
-        "bank_qr" => Method::BankQr,
-        _ => return Err(ApiError::validation("method", format!("must be one of {}", PAY_METHODS.join(", ")))),
+        PayMethod::BankQr => Method::BankQr,
     };
     let request_hash = {
         let canonical =
