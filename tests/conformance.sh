@@ -45,7 +45,8 @@ flow=$(post /v1/auth/otp/start "" '{"phone":"+77010000001"}' | field flow_id)
 sleep 1
 code=$(curl -sf "$URL/dev/sms-outbox?phone=%2B77010000001" \
   | python3 -c 'import json,re,sys; print(re.search(r"\d{6}", json.load(sys.stdin)[0]["text"]).group())')
-token=$(post /v1/auth/otp/verify "" "{\"flow_id\":\"$flow\",\"code\":\"$code\"}" | field access_token)
+tokens=$(post /v1/auth/otp/verify "" "{\"flow_id\":\"$flow\",\"code\":\"$code\"}")
+token=$(field access_token <<<"$tokens")
 
 curl -sf "$URL/v1/me" -H "Authorization: Bearer $token" >/dev/null || { echo "conformance: no citizen session" >&2; exit 1; }
 # A full (eds) session of the same citizen, for the routes that need one (phone change, signing): a device
@@ -58,10 +59,13 @@ eds_session() {
   openssl ecparam -name prime256v1 -genkey -noout -out "$WORK/device.pem"
   local public enrolment device challenge
   public=$(openssl ec -in "$WORK/device.pem" -pubout -outform DER 2>/dev/null | tail -c 65 | b64url)
-  enrolment=$(post /v1/me/devices/enrolment "$token" '{"birth_date":"1987-10-08"}')
+  # Identity re-proofing (the dev server's demo verifier accepts any evidence), then the key's hold is
+  # waited out on the dev clock.
+  enrolment=$(post /v1/me/devices/enrolment "$token" '{"method":"identity","evidence":"demo-liveness-session"}')
   device=$(post /v1/me/devices "$token" "{\"enrolment_token\":\"$(field enrolment_token <<<"$enrolment")\",
     \"public_key\":\"$public\",\"signature\":\"$(device_sign "$(field message <<<"$enrolment")")\",\"device_name\":\"Conformance\"}")
   field device_id <<<"$device" >"$WORK/device.id"
+  post /dev/clock/advance "" "{\"seconds\":$(( $(field hold_seconds <<<"$enrolment") + 1 ))}" >/dev/null
   challenge=$(post /v1/auth/eds/challenge "" '{"iin":"871008401427"}')
   post /v1/auth/eds/verify "" "{\"challenge_id\":\"$(field challenge_id <<<"$challenge")\",
     \"key_id\":\"$(cat "$WORK/device.id")\",\"signature\":\"$(device_sign "$(field message <<<"$challenge")")\"}" \
@@ -69,6 +73,8 @@ eds_session() {
 }
 EGOV_CONFORMANCE_EDS_TOKEN=$(eds_session) || { echo "conformance: no eds session" >&2; exit 1; }
 EGOV_CONFORMANCE_DEVICE_ID=$(cat "$WORK/device.id")
+# The hold moved the clock a day on: the citizen's access token has expired, its session has not.
+token=$(post /v1/auth/refresh "" "{\"refresh_token\":\"$(field refresh_token <<<"$tokens")\"}" | field access_token)
 # A state body's token (scopes agency:fines, agency:documents): tests/conformance_hooks.py sends it to the
 # /v1/agency/ routes, the citizen's to every other route.
 EGOV_CONFORMANCE_AGENCY_TOKEN=$(client_token demo-police) || { echo "conformance: no state body token" >&2; exit 1; }

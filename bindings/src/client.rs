@@ -64,6 +64,25 @@ pub struct Enrolment {
     pub expires_in: i64,
     /// The bytes to sign, base64url.
     pub message: String,
+    /// `approval` enrolments: the code this device shows.
+    #[serde(default)]
+    pub pairing_code: Option<String>,
+}
+
+/// A device enrolment completed on this device; it waits for approval or its hold.
+#[derive(Debug, Clone, Deserialize)]
+struct Enrolled {
+    device_id: String,
+    #[serde(skip)]
+    pairing_code: Option<String>,
+}
+
+/// This device's key waiting for an enrolled device's approval: show `pairing_code` on screen.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct DeviceApproval {
+    pub device_id: String,
+    /// Six digits the enrolled device types to approve this one.
+    pub pairing_code: String,
 }
 
 /// The signed-in citizen.
@@ -562,31 +581,39 @@ impl EgovClient {
         Ok(done.device_id)
     }
 
-    /// Enrols this device's key for the signed-in citizen (a new phone, or a key reset), after confirming
-    /// the birth date. Returns the device id.
+    /// Enrols this device's key for the signed-in citizen (a new phone, or a key reset) by identity
+    /// re-proofing: `evidence` is the liveness session the app completed. The key signs only after the
+    /// server's hold (24 h by default), during which the citizen's other devices and registered phone are
+    /// told and can cancel it. Returns the device id.
     pub fn enrol_device(
         &self,
-        birth_date: String,
-        evidence: Option<String>,
+        evidence: String,
         signer: Arc<dyn PlatformSigner>,
         device_name: String,
     ) -> Result<String, MobileError> {
-        #[derive(Deserialize)]
-        struct Enrolled {
-            device_id: String,
-        }
-        let enrolment: Enrolment = self
-            .call(
-                "POST",
-                "/v1/me/devices/enrolment",
-                Auth::Bearer,
-                Body::Json(json!({"birth_date": birth_date, "evidence": evidence})),
-                &[],
-            )?
-            .json()?;
-        let body = enrolment_body(&enrolment, &*signer, &device_name)?;
-        let done: Enrolled = self.call("POST", "/v1/me/devices", Auth::Bearer, body, &[])?.json()?;
-        Ok(done.device_id)
+        let body = json!({"method": "identity", "evidence": evidence});
+        Ok(self.enrol(body, &*signer, &device_name)?.device_id)
+    }
+
+    /// Asks to enrol this device's key with the approval of an already enrolled device: show the returned
+    /// `pairing_code` on this screen; the enrolled device, signed in with its key, approves it with
+    /// [`EgovClient::approve_device`]. Until then the key signs nothing.
+    pub fn request_device_approval(
+        &self,
+        signer: Arc<dyn PlatformSigner>,
+        device_name: String,
+    ) -> Result<DeviceApproval, MobileError> {
+        let enrolled = self.enrol(json!({"method": "approval"}), &*signer, &device_name)?;
+        let pairing_code = enrolled.pairing_code.ok_or_else(|| unexpected(200, "no pairing code".into()))?;
+        Ok(DeviceApproval { device_id: enrolled.device_id, pairing_code })
+    }
+
+    /// Approves another device of the citizen with the code it shows (needs a key sign-in on this one).
+    pub fn approve_device(&self, device_id: String, pairing_code: String) -> Result<(), MobileError> {
+        let path = format!("/v1/me/devices/{}/approve", segment(&device_id));
+        let body = Body::Json(json!({"pairing_code": pairing_code}));
+        self.call("POST", &path, Auth::Bearer, body, &[])?;
+        Ok(())
     }
 
     /// Signs in an organisation (a verifier app) with its client credentials; its token is renewed by
@@ -1047,7 +1074,7 @@ pub(crate) fn problem_error(status: u16, body: &[u8], retry_after: Option<u64>) 
             decline_code: doc["decline_code"].as_str().unwrap_or_default().to_string(),
             detail,
         },
-        403 if problem == "eds-required" => MobileError::EdsRequired { detail },
+        403 if problem == "level-required" => MobileError::EdsRequired { detail },
         403 => MobileError::Forbidden { problem, detail },
         404 => MobileError::NotFound { detail },
         409 => MobileError::Conflict { problem, detail },
@@ -1055,6 +1082,17 @@ pub(crate) fn problem_error(status: u16, body: &[u8], retry_after: Option<u64>) 
         429 => MobileError::RateLimited { problem, detail, retry_after_seconds: retry_after.unwrap_or(60) },
         503 => MobileError::Unavailable { detail },
         _ => MobileError::Server { status, problem, detail },
+    }
+}
+
+impl EgovClient {
+    fn enrol(&self, request: Value, signer: &dyn PlatformSigner, device_name: &str) -> Result<Enrolled, MobileError> {
+        let enrolment: Enrolment =
+            self.call("POST", "/v1/me/devices/enrolment", Auth::Bearer, Body::Json(request), &[])?.json()?;
+        let body = enrolment_body(&enrolment, signer, device_name)?;
+        let mut done: Enrolled = self.call("POST", "/v1/me/devices", Auth::Bearer, body, &[])?.json()?;
+        done.pairing_code = enrolment.pairing_code;
+        Ok(done)
     }
 }
 
@@ -1135,7 +1173,7 @@ mod tests {
     #[test]
     fn problems_become_the_errors_the_app_handles() {
         let doc = |kind: &str| format!(r#"{{"type":"/problems/{kind}","status":0,"detail":"why"}}"#).into_bytes();
-        assert!(matches!(problem_error(403, &doc("eds-required"), None), MobileError::EdsRequired { .. }));
+        assert!(matches!(problem_error(403, &doc("level-required"), None), MobileError::EdsRequired { .. }));
         assert!(
             matches!(problem_error(401, &doc("otp-wrong"), None), MobileError::Unauthorized { problem, .. } if problem == "otp-wrong")
         );

@@ -44,17 +44,20 @@ struct LoginView: View {
 
 struct EnrolKeyView: View {
     @EnvironmentObject var model: AppModel
-    @State private var birth = ""
+    @State private var pairingCode: String?
 
     var body: some View {
         Section("Sign in with this phone's key next time") {
-            TextField("Birth date YYYY-MM-DD", text: $birth)
-            Button("Create the key") {
+            Button("Ask my enrolled phone to approve this one") {
                 do { try model.signer.create() } catch { model.error = "\(error)"; return }
-                let (b, signer) = (birth, model.signer)
-                model.io({ try $0.enrolDevice(birthDate: b, evidence: nil, signer: signer, deviceName: "iPhone") }) { id in
-                    model.io({ try $0.me() }) { me in model.remember(iin: me.person.iin, deviceId: id) }
+                let signer = model.signer
+                model.io({ try $0.requestDeviceApproval(signer: signer, deviceName: "iPhone") }) { approval in
+                    pairingCode = approval.pairingCode
+                    model.io({ try $0.me() }) { me in model.remember(iin: me.person.iin, deviceId: approval.deviceId) }
                 }
+            }
+            if let code = pairingCode {
+                Text("On your enrolled phone, approve this device with the code \(code)")
             }
         }
     }

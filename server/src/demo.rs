@@ -64,6 +64,9 @@ pub struct DemoOrganisation {
     pub name: String,
     pub bin: String,
     pub scopes: Vec<String>,
+    /// A website's origin.
+    #[serde(default)]
+    pub origin: Option<String>,
     pub role: String,
 }
 
@@ -134,7 +137,16 @@ pub async fn seed(
     }
     for o in &data.organisations {
         let hash = keys.hash_secret(&["client-secret", &o.client_id, &o.client_secret]);
-        store.org_client_seed(o, &hash, now_ms).await?;
+        let scopes = o.scopes.join(" ");
+        let new = crate::store::orgs::NewOrgClient {
+            client_id: &o.client_id,
+            name: &o.name,
+            bin: Some(&o.bin),
+            scopes: &scopes,
+            origin: o.origin.as_deref(),
+            secret_hash: &hash,
+        };
+        store.org_client_add(&new, now_ms).await?;
     }
     let mci: Vec<egov_core::fines::MciPeriod> = serde_json::from_str(egov_core::fines::MCI_TABLE_JSON)?;
     for f in &data.fines {
@@ -218,22 +230,6 @@ impl Store {
         .await?;
         Ok(())
     }
-
-    async fn org_client_seed(&self, o: &DemoOrganisation, secret_hash: &[u8], now_ms: i64) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO org_clients (client_id, name, bin, secret_hash, scopes, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (client_id) DO NOTHING",
-        )
-        .bind(&o.client_id)
-        .bind(&o.name)
-        .bind(&o.bin)
-        .bind(secret_hash)
-        .bind(o.scopes.join(" "))
-        .bind(now_ms)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -271,7 +267,7 @@ mod tests {
             [Some("+77010000001"), Some("+77010000002"), Some("+77010000003"), Some("+77010000004"), None]
         );
         let clients: Vec<&str> = data.organisations.iter().map(|o| o.client_id.as_str()).collect();
-        assert_eq!(clients, ["demo-verifier", "demo-police"]);
+        assert_eq!(clients, ["demo-verifier", "demo-police", "demo-website"]);
         let minor = resolve_date(&data.citizens[2].birth_date, d("2026-11-23")).unwrap();
         assert!(minor > d("2010-11-23") && minor < d("2011-11-23"), "the minor is 15");
     }

@@ -5,6 +5,7 @@
 //! adapters (SMS, payments, agency registries). `run` wires them and serves until SIGTERM.
 
 pub mod adapters;
+pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -41,15 +42,18 @@ pub struct App {
     pub sms_wake: tokio::sync::Notify,
     pub identity: Arc<dyn adapters::identity::IdentityVerifier>,
     pub eds: Arc<dyn adapters::pki::EdsVerifier>,
-    pub trust_forwarded_for: bool,
+    /// The proxies whose `X-Forwarded-For` hops are believed (see `http::extract::ClientIp`).
+    pub trusted_proxies: Vec<config::Cidr>,
+    /// How long a key enrolled by identity re-proofing waits before it signs.
+    pub device_hold: chrono::Duration,
     pub registries: adapters::registry::Registries,
     pub events: events::EventBus,
     /// The working-day calendar of every loaded year.
     pub calendar: egov_core::fines::Calendar,
     /// The MCI values in force.
     pub mci: Vec<egov_core::fines::MciPeriod>,
-    /// The acquirer (the simulated one in dev mode; none configured in prod yet: payments answer 503).
-    pub payments: Option<Arc<dyn adapters::payments::PaymentGateway>>,
+    /// The acquirer: the simulated one (dev default) or the acquirer's HTTP API.
+    pub payments: Arc<dyn adapters::payments::PaymentGateway>,
     /// Flips to `true` when the server begins to shut down; long-lived streams end on it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -87,25 +91,21 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         }
         Mode::Prod => None,
     };
+    refuse_demo_adapters_in_prod(&config)?;
     let registries = match (&config.registry_url, &demo) {
         (Some(url), _) => adapters::registry::Registries::http(url, Duration::from_millis(config.registry_timeout_ms)),
         (None, Some(data)) => adapters::registry::Registries::demo(data.clone(), today),
-        (None, None) => {
-            return Err(StartError::Config("prod mode needs EGOV_REGISTRY_URL (the demo registry is dev only)".into()));
-        }
+        (None, None) => return Err(StartError::Config("prod mode needs EGOV_REGISTRY_URL".into())),
     };
 
     let sms = sms_gateway(&config)?;
     let calendar = load_calendar(&config)?;
     let mci: Vec<egov_core::fines::MciPeriod> = serde_json::from_str(egov_core::fines::MCI_TABLE_JSON)
         .map_err(|e| StartError::Config(format!("MCI table: {e}")))?;
-    let payments: Option<Arc<dyn adapters::payments::PaymentGateway>> = match config.mode {
-        Mode::Dev => Some(Arc::new(adapters::payments::SimulatedAcquirer::new(
-            store.clone(),
-            config.acquirer_webhook_secret.clone().into_bytes(),
-        ))),
-        Mode::Prod => None,
-    };
+    let (identity, payments) = identity_and_acquirer(&config, &store);
+    let device_hold = chrono::Duration::try_seconds(config.device_hold_seconds)
+        .filter(|d| *d >= chrono::Duration::zero())
+        .ok_or_else(|| StartError::Config("EGOV_DEVICE_HOLD_SECONDS must be a number of seconds >= 0".into()))?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|source| StartError::Bind { addr: config.bind, source })?;
@@ -122,9 +122,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         rng: ring::rand::SystemRandom::new(),
         sms,
         sms_wake: tokio::sync::Notify::new(),
-        identity: Arc::new(adapters::identity::DemoIdentityVerifier),
+        identity,
         eds: Arc::new(adapters::pki::DeviceKeyVerifier),
-        trust_forwarded_for: config.trust_forwarded_for,
+        trusted_proxies: config.trusted_proxies.clone(),
+        device_hold,
         registries,
         events: events::EventBus::default(),
         calendar,
@@ -201,6 +202,67 @@ fn load_calendar(config: &Config) -> Result<egov_core::fines::Calendar, StartErr
         .map_err(|e| StartError::Config(e.to_string()))?;
     tracing::info!(years = ?calendar.years(), "working-day calendar loaded");
     Ok(calendar)
+}
+
+/// Production is real or refuses to start: every adapter that has a demo stand-in must be configured as
+/// the real one, and the acquirer's webhook key must not be the public dev value. The message names
+/// everything that is missing at once.
+fn refuse_demo_adapters_in_prod(config: &Config) -> Result<(), StartError> {
+    if config.mode != Mode::Prod {
+        return Ok(());
+    }
+    let mut missing = Vec::new();
+    if config.registry_url.is_none() {
+        missing.push("EGOV_REGISTRY_URL (the government service bus; the demo registry is dev only)");
+    }
+    if config.identity_url.is_none() {
+        missing.push("EGOV_IDENTITY_URL (the biometric identity service; the demo verifier accepts anyone)");
+    }
+    if config.acquirer_url.is_none() {
+        missing.push("EGOV_ACQUIRER_URL (the acquirer; the simulated one is dev only)");
+    }
+    if config.acquirer_webhook_secret == config::DEV_WEBHOOK_SECRET {
+        missing.push("EGOV_ACQUIRER_WEBHOOK_SECRET (the dev value is public)");
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(StartError::Config(format!("prod mode refuses to start without: {}", missing.join("; "))))
+    }
+}
+
+/// The identity verifier and the acquirer of the configuration: the HTTP adapters where a URL is given,
+/// the demo ones otherwise (which [`refuse_demo_adapters_in_prod`] allows in dev mode only).
+#[allow(clippy::type_complexity)]
+fn identity_and_acquirer(
+    config: &Config,
+    store: &Store,
+) -> (Arc<dyn adapters::identity::IdentityVerifier>, Arc<dyn adapters::payments::PaymentGateway>) {
+    let timeout = Duration::from_millis(config.adapter_timeout_ms);
+    let backoff = Duration::from_millis(200);
+    let identity: Arc<dyn adapters::identity::IdentityVerifier> = match &config.identity_url {
+        Some(url) => Arc::new(adapters::identity::HttpIdentityVerifier::new(
+            url,
+            config.identity_token.clone(),
+            timeout,
+            3,
+            backoff,
+        )),
+        None => Arc::new(adapters::identity::DemoIdentityVerifier),
+    };
+    let webhook_key = config.acquirer_webhook_secret.clone().into_bytes();
+    let payments: Arc<dyn adapters::payments::PaymentGateway> = match &config.acquirer_url {
+        Some(url) => Arc::new(adapters::payments::HttpAcquirer::new(
+            url,
+            config.acquirer_token.clone(),
+            webhook_key,
+            timeout,
+            3,
+            backoff,
+        )),
+        None => Arc::new(adapters::payments::SimulatedAcquirer::new(store.clone(), webhook_key)),
+    };
+    (identity, payments)
 }
 
 /// The SMS gateway of the configuration; prod accepts only a real provider.

@@ -80,16 +80,17 @@ fn sign<T: Serialize>(keys: &KeySet, claims: &T) -> Result<String, TokenError> {
     jsonwebtoken::encode(&header(keys), claims, &key.encoding).map_err(|_| TokenError::Signing)
 }
 
-/// A citizen's access token for session `sid`.
+/// A citizen's access token for session `sid`, issued at `now` with token id `jti`.
 pub fn issue_citizen(
     keys: &KeySet,
     now: DateTime<Utc>,
     citizen_id: &str,
     sid: &str,
     acr: Acr,
+    jti: String,
 ) -> Result<String, TokenError> {
-    let claims = CitizenClaims { base: BaseClaims::new(AUD_CITIZEN, citizen_id, now), sid: sid.into(), acr };
-    sign(keys, &claims)
+    let base = BaseClaims { jti, ..BaseClaims::new(AUD_CITIZEN, citizen_id, now) };
+    sign(keys, &CitizenClaims { base, sid: sid.into(), acr })
 }
 
 /// An organisation's access token with `scope` (space-separated) and its registered `name`.

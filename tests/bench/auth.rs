@@ -78,7 +78,7 @@ async fn main() {
 
     // EDS: one enrolled device, a challenge per request (prepared and signed beforehand).
     let tokens = login_otp(&server, CITIZEN_2.0).await;
-    let (device, device_id) = enrol_device(&server, tokens["access_token"].as_str().unwrap(), CITIZEN_2.2).await;
+    let (device, device_id, _) = enrol_device(&server, &tokens).await;
     let answers = Arc::new(Mutex::new(vec![Value::Null; n]));
     let device = Arc::new(device);
     let (h, s, a, d, id) = (http.clone(), server.clone(), answers.clone(), device.clone(), device_id.clone());

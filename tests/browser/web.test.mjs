@@ -100,6 +100,14 @@ test("the login page shows a live QR and becomes signed in when the phone approv
 });
 
 test("the signing page gets the phone's signature and verifies it in the browser", async () => {
+  // The phone's key: enrolled by identity re-proofing, and its hold waited out on the dev clock, before
+  // the website asks (a signing request lives minutes, the hold a day).
+  const otp = await phoneLogin("+77010000002");
+  const enrolment = await api("/v1/me/devices/enrolment", json("POST", { method: "identity", evidence: "demo-liveness-session" }, otp));
+  const key = device();
+  const enrolled = await api("/v1/me/devices", json("POST", { enrolment_token: enrolment.enrolment_token, public_key: key.publicKey, signature: key.sign(enrolment.message), device_name: "Browser test phone" }, otp));
+  await api("/dev/clock/advance", json("POST", { seconds: enrolment.hold_seconds + 1 }));
+
   const page = await browser.newPage();
   await page.goto(base + "/sign-demo");
   await page.click("#sign");
@@ -107,10 +115,6 @@ test("the signing page gets the phone's signature and verifies it in the browser
   await page.screenshot({ path: join(ARTIFACTS, "sign-waiting.png"), fullPage: true });
   const requestId = await page.getAttribute("#pending", "data-request-id");
 
-  const otp = await phoneLogin("+77010000002");
-  const enrolment = await api("/v1/me/devices/enrolment", json("POST", { birth_date: "1990-03-15" }, otp));
-  const key = device();
-  const enrolled = await api("/v1/me/devices", json("POST", { enrolment_token: enrolment.enrolment_token, public_key: key.publicKey, signature: key.sign(enrolment.message), device_name: "Browser test phone" }, otp));
   const challenge = await api("/v1/auth/eds/challenge", json("POST", { iin: "900315301237" }));
   const eds = await api("/v1/auth/eds/verify", json("POST", { challenge_id: challenge.challenge_id, key_id: enrolled.device_id, signature: key.sign(challenge.message) }));
   const request = await api(`/v1/sign-requests/${requestId}`, { headers: { authorization: "Bearer " + eds.access_token } });

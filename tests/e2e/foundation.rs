@@ -1,8 +1,7 @@
 //! The foundation: one command runs the server, the operations routes answer, every bad request is a
 //! problem document, data and keys survive a restart, SIGTERM drains, prod mode refuses dev shortcuts.
 
-use base64::Engine;
-use harness::{DataPlace, Options, Server, Value, body_json, client, expect_problem, json};
+use harness::{DataPlace, Options, Server, Value, body_json, client, expect_problem, json, prod_keys};
 use std::time::Duration;
 
 #[tokio::test]
@@ -232,17 +231,6 @@ impl futures_core::Stream for ChannelBody {
     }
 }
 
-fn write_pem_key(dir: &std::path::Path, name: &str) -> String {
-    let rng = ring::rand::SystemRandom::new();
-    let der =
-        ring::signature::EcdsaKeyPair::generate_pkcs8(&ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-    let pem = format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n");
-    let path = dir.join(name);
-    std::fs::write(&path, pem).unwrap();
-    path.display().to_string()
-}
-
 #[tokio::test]
 async fn prod_mode_refuses_to_start_with_the_default_dev_keys() {
     let place = DataPlace::fresh().await;
@@ -253,16 +241,11 @@ async fn prod_mode_refuses_to_start_with_the_default_dev_keys() {
 #[tokio::test]
 async fn prod_mode_with_its_keys_serves_no_demo_data_and_no_dev_routes() {
     let place = DataPlace::fresh().await;
-    let hmac = place.dir.join("hmac.key");
-    std::fs::write(&hmac, base64::engine::general_purpose::STANDARD.encode([7u8; 32])).unwrap();
-    let options = Options::default()
-        .arg("--mode")
-        .arg("prod")
-        .env("EGOV_TOKEN_KEY_FILES", &write_pem_key(&place.dir, "token.pem"))
-        .env("EGOV_DOCUMENT_KEY_FILES", &write_pem_key(&place.dir, "document.pem"))
-        .env("EGOV_HMAC_KEY_FILE", &hmac.display().to_string())
-        .env("EGOV_SMS_HTTP_URL", "http://127.0.0.1:9/sms")
-        .env("EGOV_REGISTRY_URL", "http://127.0.0.1:9/bus");
+    let options = prod_keys(&place)
+        .env("EGOV_REGISTRY_URL", "http://127.0.0.1:9/bus")
+        .env("EGOV_IDENTITY_URL", "http://127.0.0.1:9/identity")
+        .env("EGOV_ACQUIRER_URL", "http://127.0.0.1:9/acquirer")
+        .env("EGOV_ACQUIRER_WEBHOOK_SECRET", "a-long-random-webhook-key-of-the-acquirer");
     let server = Server::start_on(&place, options.clone()).await.unwrap();
     assert!(!server.stdout_banner.contains("demo-verifier"), "no demo credentials in prod");
     let http = client();

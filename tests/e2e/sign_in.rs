@@ -20,7 +20,7 @@ fn retry_after(r: &reqwest::Response) -> u64 {
 }
 
 #[tokio::test]
-async fn otp_login_refresh_and_a_replayed_refresh_token_kills_the_whole_session() {
+async fn otp_login_refresh_and_a_refresh_token_replayed_after_ten_seconds_kills_the_whole_session() {
     let server = Server::start().await;
     let tokens = login_otp(&server, CITIZEN_1.0).await;
     assert_eq!(tokens["acr"], "otp");
@@ -37,6 +37,10 @@ async fn otp_login_refresh_and_a_replayed_refresh_token_kills_the_whole_session(
     assert_ne!(first_refresh, second_refresh, "rotated on every use");
     assert_eq!(get_auth(&server, "/v1/me", rotated["access_token"].as_str().unwrap()).await.status(), 200);
 
+    // Within ten seconds the spent token is a retry and gets the same pair; after that, a replay.
+    let r = post(&server, "/v1/auth/refresh", json!({"refresh_token": first_refresh})).await;
+    assert_eq!(body_json(r).await["refresh_token"], rotated["refresh_token"], "a retry gets the same pair");
+    advance_clock(&server, 11).await;
     let r = post(&server, "/v1/auth/refresh", json!({"refresh_token": first_refresh})).await;
     expect_problem(r, 401, "refresh-replayed").await;
     let r = post(&server, "/v1/auth/refresh", json!({"refresh_token": second_refresh})).await;
@@ -171,6 +175,95 @@ async fn the_thirty_first_send_from_one_address_in_an_hour_is_refused() {
     expect_problem(r, 429, "rate-limited").await;
 }
 
+/// Behind a proxy the client writes the left of `X-Forwarded-For` itself: a limit keyed on it let 60 of 60
+/// SMS out past a limit of 30. The address is the rightmost hop that is not a trusted proxy.
+#[tokio::test]
+async fn a_spoofed_forwarded_for_behind_a_trusted_proxy_does_not_escape_the_per_address_limit() {
+    let place = harness::DataPlace::fresh().await;
+    let options = harness::Options::default().arg("--trusted-proxies").arg("127.0.0.0/8,10.0.0.0/8");
+    let server = Server::start_on(&place, options).await.unwrap();
+    let send = |i: u32, forwarded: String| {
+        let server = &server;
+        async move {
+            client()
+                .post(server.url("/v1/auth/otp/start"))
+                .header("x-forwarded-for", forwarded)
+                .json(&json!({"phone": format!("+770199{i:05}")}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // The attacker varies the hop it writes; the proxy appends the address it saw, then a second proxy
+    // of ours (10.x) appends its peer.
+    for i in 0..30 {
+        let r = send(i, format!("198.51.100.{i}, 203.0.113.9, 10.0.0.2")).await;
+        assert_eq!(r.status(), 202, "send {i}");
+    }
+    expect_problem(send(30, "198.51.100.200, 203.0.113.9, 10.0.0.2".into()).await, 429, "rate-limited").await;
+    // Another client behind the same proxy has its own budget.
+    assert_eq!(send(31, "203.0.113.10, 10.0.0.2".into()).await.status(), 202);
+}
+
+#[tokio::test]
+async fn a_forwarded_for_from_a_peer_that_is_no_trusted_proxy_is_ignored() {
+    let server = Server::start().await;
+    for i in 0..30 {
+        let r = client()
+            .post(server.url("/v1/auth/otp/start"))
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .json(&json!({"phone": format!("+770199{i:05}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "send {i}");
+    }
+    let r = post(&server, "/v1/auth/otp/start", json!({"phone": "+77019900099"})).await;
+    expect_problem(r, 429, "rate-limited").await;
+}
+
+/// A mobile app refreshes from several places at once, or retries a refresh whose answer was lost: 64
+/// concurrent presentations of one refresh token all get the same new pair and the session lives; the
+/// same token presented 11 s later is a replay and ends the session.
+#[tokio::test]
+async fn sixty_four_concurrent_refreshes_get_one_pair_and_a_replay_at_eleven_seconds_ends_the_session() {
+    let server = Server::start().await;
+    let tokens = login_otp(&server, CITIZEN_1.0).await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let (url, body) = (server.url("/v1/auth/refresh"), json!({"refresh_token": refresh}));
+        tasks.push(tokio::spawn(async move { client().post(url).json(&body).send().await.unwrap() }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        let r = t.await.unwrap();
+        assert_eq!(r.status(), 200, "every concurrent refresh succeeds");
+        answers.push(body_json(r).await);
+    }
+    let first = &answers[0];
+    let claims = |t: &Value| {
+        let part = t["access_token"].as_str().unwrap().split('.').nth(1).unwrap().to_string();
+        serde_json::from_slice::<Value>(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+    };
+    for a in &answers {
+        assert_eq!(a["refresh_token"], first["refresh_token"], "one new refresh token");
+        assert_eq!(claims(a), claims(first), "access tokens of the same claims (ES256 signatures are randomised)");
+        assert_eq!(get_auth(&server, "/v1/me", a["access_token"].as_str().unwrap()).await.status(), 200);
+    }
+    assert_ne!(first["refresh_token"].as_str(), Some(refresh.as_str()));
+    // The new refresh token works (the session lives) and rotates on.
+    let next =
+        body_json(post(&server, "/v1/auth/refresh", json!({"refresh_token": first["refresh_token"]})).await).await;
+    assert!(next["refresh_token"].is_string(), "{next}");
+
+    advance_clock(&server, 11).await;
+    expect_problem(post(&server, "/v1/auth/refresh", json!({"refresh_token": refresh})).await, 401, "refresh-replayed")
+        .await;
+    expect_problem(get_auth(&server, "/v1/me", next["access_token"].as_str().unwrap()).await, 401, "session-ended")
+        .await;
+}
+
 #[tokio::test]
 async fn malformed_phones_iins_and_codes_are_422_naming_the_field() {
     let server = Server::start().await;
@@ -206,7 +299,7 @@ async fn register(server: &Server, phone: &str) -> (Value, Device, String) {
     let r = post(
         server,
         "/v1/registration/verify",
-        json!({"flow_id": started["flow_id"], "code": code, "iin": UNREGISTERED.0, "birth_date": UNREGISTERED.1}),
+        json!({"flow_id": started["flow_id"], "code": code, "iin": UNREGISTERED.0, "birth_date": UNREGISTERED.1, "evidence": DEMO_EVIDENCE}),
     )
     .await;
     assert_eq!(r.status(), 200);
@@ -257,7 +350,7 @@ async fn a_wrong_birth_date_at_registration_is_a_counted_mismatch() {
     let r = post(
         &server,
         "/v1/registration/verify",
-        json!({"flow_id": started["flow_id"], "code": code, "iin": UNREGISTERED.0, "birth_date": "1985-02-03"}),
+        json!({"flow_id": started["flow_id"], "code": code, "iin": UNREGISTERED.0, "birth_date": "1985-02-03", "evidence": DEMO_EVIDENCE}),
     )
     .await;
     let p = expect_problem(r, 422, "identity-mismatch").await;
@@ -266,7 +359,7 @@ async fn a_wrong_birth_date_at_registration_is_a_counted_mismatch() {
     let r = post(
         &server,
         "/v1/registration/verify",
-        json!({"flow_id": started["flow_id"], "code": code, "iin": UNREGISTERED.0, "birth_date": UNREGISTERED.1}),
+        json!({"flow_id": started["flow_id"], "code": code, "iin": UNREGISTERED.0, "birth_date": UNREGISTERED.1, "evidence": DEMO_EVIDENCE}),
     )
     .await;
     assert_eq!(r.status(), 200);
@@ -285,7 +378,7 @@ async fn registration_of_a_registered_phone_answers_the_same_and_sends_a_notice_
     let r = post(
         &server,
         "/v1/registration/verify",
-        json!({"flow_id": started["flow_id"], "code": "123456", "iin": CITIZEN_1.1, "birth_date": CITIZEN_1.2}),
+        json!({"flow_id": started["flow_id"], "code": "123456", "iin": CITIZEN_1.1, "birth_date": CITIZEN_1.2, "evidence": DEMO_EVIDENCE}),
     )
     .await;
     expect_problem(r, 401, "otp-wrong").await;
@@ -311,7 +404,7 @@ async fn answer(server: &Server, challenge: &Value, key_id: &str, signer: &Devic
 async fn eds_login_refuses_another_keys_signature_a_reused_challenge_and_an_expired_one() {
     let server = Server::start().await;
     let tokens = login_otp(&server, CITIZEN_2.0).await;
-    let (device, device_id) = enrol_device(&server, tokens["access_token"].as_str().unwrap(), CITIZEN_2.2).await;
+    let (device, device_id, _) = enrol_device(&server, &tokens).await;
 
     let first = challenge(&server, CITIZEN_2.1).await;
     expect_problem(answer(&server, &first, &device_id, &Device::new()).await, 401, "eds-invalid").await;
@@ -341,16 +434,16 @@ async fn an_otp_session_is_told_to_sign_in_with_a_signature_to_change_the_phone(
         .send()
         .await
         .unwrap();
-    let p = expect_problem(r, 403, "eds-required").await;
+    let p = expect_problem(r, 403, "level-required").await;
     assert_eq!(p["required_acr"], "eds");
+    assert_eq!(p["acr"], "otp");
 }
 
 #[tokio::test]
 async fn a_phone_change_binds_the_new_number_ends_other_sessions_and_tells_the_old_number() {
     let server = Server::start().await;
     let otp_tokens = login_otp(&server, CITIZEN_2.0).await;
-    let otp_access = otp_tokens["access_token"].as_str().unwrap().to_string();
-    let (device, device_id) = enrol_device(&server, &otp_access, CITIZEN_2.2).await;
+    let (device, device_id, otp_access) = enrol_device(&server, &otp_tokens).await;
     let eds = body_json(eds_login(&server, CITIZEN_2.1, &device, &device_id).await).await;
     let eds_access = eds["access_token"].as_str().unwrap();
     let old_seen: Vec<String> =
@@ -390,8 +483,8 @@ async fn a_phone_change_binds_the_new_number_ends_other_sessions_and_tells_the_o
 async fn history_records_logins_with_level_and_device_and_failed_attempts() {
     let server = Server::start().await;
     let tokens = login_otp(&server, CITIZEN_2.0).await;
-    let access = tokens["access_token"].as_str().unwrap();
-    let (device, device_id) = enrol_device(&server, access, CITIZEN_2.2).await;
+    let (device, device_id, access) = enrol_device(&server, &tokens).await;
+    let access = access.as_str();
     let refused = challenge(&server, CITIZEN_2.1).await;
     answer(&server, &refused, &device_id, &Device::new()).await;
     assert_eq!(eds_login(&server, CITIZEN_2.1, &device, &device_id).await.status(), 200);
@@ -402,11 +495,11 @@ async fn history_records_logins_with_level_and_device_and_failed_attempts() {
     assert!(logins.iter().any(|e| e["detail"]["acr"] == "otp"));
     assert!(logins.iter().any(|e| e["detail"]["acr"] == "eds" && e["detail"]["device"] == "Test phone"));
     assert!(entries.iter().any(|e| e["kind"] == "login_failed" && e["detail"]["method"] == "eds"));
-    assert!(entries.iter().any(|e| e["kind"] == "device_enrolled"));
+    assert!(entries.iter().any(|e| e["kind"] == "device_on_hold"));
 }
 
 #[tokio::test]
-async fn sessions_are_listed_and_a_citizen_ends_their_own_but_never_anothers() {
+async fn sessions_are_listed_and_an_sms_session_ends_itself_but_never_another_citizens_or_app_session() {
     let server = Server::start().await;
     let a = login_otp(&server, CITIZEN_1.0).await;
     advance_clock(&server, 61).await;
@@ -427,9 +520,21 @@ async fn sessions_are_listed_and_a_citizen_ends_their_own_but_never_anothers() {
     expect_problem(r, 404, "not-found").await;
     assert_eq!(get_auth(&server, "/v1/me", other["access_token"].as_str().unwrap()).await.status(), 200, "untouched");
 
+    // Ending another app session takes a digital-signature session (design 3.2): an SMS code alone must
+    // not be able to sign the citizen out of their other phone.
     let r = client()
         .delete(server.url(&format!("/v1/me/sessions/{}", b["session_id"].as_str().unwrap())))
         .bearer_auth(a_access)
+        .send()
+        .await
+        .unwrap();
+    let p = expect_problem(r, 403, "level-required").await;
+    assert_eq!(p["required_acr"], "eds");
+    assert_eq!(get_auth(&server, "/v1/me", b["access_token"].as_str().unwrap()).await.status(), 200, "untouched");
+    // Any session may end itself.
+    let r = client()
+        .delete(server.url(&format!("/v1/me/sessions/{}", b["session_id"].as_str().unwrap())))
+        .bearer_auth(b["access_token"].as_str().unwrap())
         .send()
         .await
         .unwrap();

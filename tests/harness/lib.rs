@@ -115,6 +115,48 @@ impl Options {
     }
 }
 
+/// An ES256 key as a PKCS#8 PEM file in `dir`; its path.
+pub fn write_pem_key(dir: &Path, name: &str) -> String {
+    use base64::Engine;
+    let rng = ring::rand::SystemRandom::new();
+    let der =
+        ring::signature::EcdsaKeyPair::generate_pkcs8(&ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let path = dir.join(name);
+    std::fs::write(&path, format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n")).unwrap();
+    path.display().to_string()
+}
+
+/// Prod mode with keys of its own on `place` (token, document and HMAC keys) and an SMS provider URL that
+/// answers nothing; every other adapter is the caller's to add.
+pub fn prod_keys(place: &DataPlace) -> Options {
+    use base64::Engine;
+    let hmac = place.dir.join("hmac.key");
+    std::fs::write(&hmac, base64::engine::general_purpose::STANDARD.encode([7u8; 32])).unwrap();
+    Options::default()
+        .arg("--mode")
+        .arg("prod")
+        .env("EGOV_TOKEN_KEY_FILES", &write_pem_key(&place.dir, "token.pem"))
+        .env("EGOV_DOCUMENT_KEY_FILES", &write_pem_key(&place.dir, "document.pem"))
+        .env("EGOV_HMAC_KEY_FILE", &hmac.display().to_string())
+        .env("EGOV_SMS_HTTP_URL", "http://127.0.0.1:9/sms")
+}
+
+/// Runs an operator's command (`egov-server clients ...`) on `place` with the environment of `options`,
+/// as an operator would on the machine of a replica; its output.
+pub fn operator(place: &DataPlace, options: &Options, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(server_binary());
+    cmd.arg("--data-dir").arg(&place.dir).args(&options.args).args(args);
+    cmd.env_remove("DATABASE_URL").env_remove("EGOV_MODE").env("RUST_LOG", "warn");
+    if let Some(url) = &place.database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    for (k, v) in &options.env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(Stdio::null()).output().expect("run egov-server")
+}
+
 /// A running server process (killed when dropped).
 pub struct Server {
     child: Child,
@@ -279,6 +321,17 @@ pub mod flows {
             Device { pair, public_key }
         }
 
+        /// The body that completes `enrolment` with this key: the key and its signature over the enrolment
+        /// message (proof of possession).
+        pub fn completion(&self, enrolment: &Value, device_name: &str) -> Value {
+            json!({
+                "enrolment_token": enrolment["enrolment_token"],
+                "public_key": self.public_key,
+                "signature": self.sign_b64(enrolment["message"].as_str().expect("enrolment message")),
+                "device_name": device_name,
+            })
+        }
+
         /// Signs the base64url message the server handed out; the signature as base64url.
         pub fn sign_b64(&self, message_b64: &str) -> String {
             let message = URL_SAFE_NO_PAD.decode(message_b64).expect("message is base64url");
@@ -379,29 +432,42 @@ pub mod flows {
         body_json(r).await
     }
 
-    /// Enrols a new device key for a signed-in citizen; (device, device id).
-    pub async fn enrol_device(server: &Server, access: &str, birth_date: &str) -> (Device, String) {
+    /// What the app sends as identity evidence (the liveness session it completed); the dev server's demo
+    /// verifier accepts any, the production one asks the biometric service.
+    pub const DEMO_EVIDENCE: &str = "demo-liveness-session";
+
+    /// Enrols a new device key for a citizen signed in with `tokens` (an SMS session) the way a new phone
+    /// of a registered citizen must: identity re-proofing with evidence, then the hold, waited out on the
+    /// dev clock. Returns (device, device id, an access token refreshed after the hold).
+    pub async fn enrol_device(server: &Server, tokens: &Value) -> (Device, String, String) {
         let http = client();
+        let access = tokens["access_token"].as_str().expect("access token");
         let r = http
             .post(server.url("/v1/me/devices/enrolment"))
             .bearer_auth(access)
-            .json(&json!({"birth_date": birth_date}))
+            .json(&json!({"method": "identity", "evidence": DEMO_EVIDENCE}))
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "device enrolment");
         let enrolment = body_json(r).await;
         let device = Device::new();
-        let body = json!({
-            "enrolment_token": enrolment["enrolment_token"],
-            "public_key": device.public_key,
-            "signature": device.sign_b64(enrolment["message"].as_str().unwrap()),
-            "device_name": "Test phone",
-        });
+        let body = device.completion(&enrolment, "Test phone");
         let r = http.post(server.url("/v1/me/devices")).bearer_auth(access).json(&body).send().await.unwrap();
         assert_eq!(r.status(), 201, "device enrolled");
-        let id = body_json(r).await["device_id"].as_str().unwrap().to_string();
-        (device, id)
+        let enrolled = body_json(r).await;
+        assert_eq!(enrolled["status"], "on_hold", "a re-proofed key waits out its hold: {enrolled}");
+        let id = enrolled["device_id"].as_str().unwrap().to_string();
+        advance_clock(server, enrolment["hold_seconds"].as_i64().expect("hold_seconds") + 1).await;
+        let r = http
+            .post(server.url("/v1/auth/refresh"))
+            .json(&json!({"refresh_token": tokens["refresh_token"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "refresh after the hold");
+        let fresh = body_json(r).await["access_token"].as_str().unwrap().to_string();
+        (device, id, fresh)
     }
 
     /// Signs in with the device key; the response.

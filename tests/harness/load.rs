@@ -213,7 +213,7 @@ pub fn env_usize(name: &str, default: usize) -> usize {
 
 /// A benchmark's server: trusting `X-Forwarded-For` (see [`client_address`]), quiet logs.
 fn server_options() -> crate::Options {
-    crate::Options::default().arg("--trust-forwarded-for").env("RUST_LOG", "warn")
+    crate::Options::default().arg("--trusted-proxies").arg("127.0.0.1").env("RUST_LOG", "warn")
 }
 
 impl Bench {

@@ -15,7 +15,10 @@ import java.util.UUID
 
 private const val CITIZEN_PHONE = "+77010000001"
 private const val CITIZEN_IIN = "871008401427"
-private const val CITIZEN_BIRTH = "1987-10-08"
+/** What the app sends as identity evidence (its liveness session); the dev server's demo verifier accepts any. */
+private const val EVIDENCE = "demo-liveness-session"
+/** How long a key enrolled by identity re-proofing waits before it signs (the server's default hold). */
+private const val DEVICE_HOLD_SECONDS = 24 * 3600
 private const val SECOND_PHONE = "+77010000002"
 private const val UNREGISTERED_IIN = "850202301111"
 private const val UNREGISTERED_BIRTH = "1985-02-02"
@@ -247,9 +250,12 @@ fun clientTests(base: String) {
         require(citizen.fine(fine.id).status == "unpaid")
     }
 
-    check("a java.security SHA256withECDSA signer enrols the device, signs in by key and signs a website request") {
+    check("a java.security SHA256withECDSA signer enrols the device, signs in by key after the hold and signs a website request") {
         val signer = JavaSecuritySigner()
-        val deviceId = citizen.enrolDevice(CITIZEN_BIRTH, null, signer, "JVM test phone")
+        val deviceId = citizen.enrolDevice(EVIDENCE, signer, "JVM test phone")
+        val early = expectThrows<MobileException.Unauthorized> { EgovClient(base).signInWithKey(CITIZEN_IIN, deviceId, signer) }
+        require(early.problem == "eds-invalid") { "a re-proofed key signs nothing during its hold: $early" }
+        advanceClock(base, DEVICE_HOLD_SECONDS + 1)
         val phone = EgovClient(base)
         val session = phone.signInWithKey(CITIZEN_IIN, deviceId, signer)
         require(session.acr == "eds") { session.toString() }
@@ -267,12 +273,12 @@ fun clientTests(base: String) {
 
     check("a signer that fails arrives as MobileException.Signer, whatever it throws") {
         val signer = JavaSecuritySigner()
-        val deviceId = citizen.enrolDevice(CITIZEN_BIRTH, null, signer, "JVM test phone 2")
+        val deviceId = citizen.enrolDevice(EVIDENCE, signer, "JVM test phone 2")
         val cancelled = expectThrows<MobileException.Signer> {
             EgovClient(base).signInWithKey(CITIZEN_IIN, deviceId, CancelledSigner(signer))
         }
         require(cancelled.reason.contains("cancelled")) { cancelled.toString() }
-        expectThrows<MobileException.Signer> { citizen.enrolDevice(CITIZEN_BIRTH, null, BrokenSigner(), "broken") }
+        expectThrows<MobileException.Signer> { citizen.enrolDevice(EVIDENCE, BrokenSigner(), "broken") }
         val wrongKey = expectThrows<MobileException.Unauthorized> {
             EgovClient(base).signInWithKey(CITIZEN_IIN, deviceId, JavaSecuritySigner())
         }
@@ -284,10 +290,10 @@ fun clientTests(base: String) {
         val client = EgovClient(base)
         val (flow, code) = withCode(base, phone) { client.startRegistration(phone) }
         val mismatch = expectThrows<MobileException.InvalidInput> {
-            client.verifyRegistration(flow.flowId, code, UNREGISTERED_IIN, "1999-01-01", null)
+            client.verifyRegistration(flow.flowId, code, UNREGISTERED_IIN, "1999-01-01", EVIDENCE)
         }
         require(mismatch.reason.isNotEmpty())
-        val enrolment = client.verifyRegistration(flow.flowId, code, UNREGISTERED_IIN, UNREGISTERED_BIRTH, null)
+        val enrolment = client.verifyRegistration(flow.flowId, code, UNREGISTERED_IIN, UNREGISTERED_BIRTH, EVIDENCE)
         val signer = softwareSigner()
         val deviceId = client.completeRegistration(enrolment, signer, "Emulator")
         require(client.me().person.iin == UNREGISTERED_IIN && client.me().phone == phone)

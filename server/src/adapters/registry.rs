@@ -25,6 +25,19 @@ pub struct RegistryRecord {
     pub fields: serde_json::Value,
 }
 
+/// A person as the state database of individuals knows them: what registration checks and keeps.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PersonRecord {
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+    pub surname_lat: String,
+    pub given_name_lat: String,
+    pub birth_date: NaiveDate,
+    /// `M` or `F`.
+    pub sex: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Revocation {
     /// `lost`, `stolen`, `withdrawn`.
@@ -46,6 +59,10 @@ pub trait Registry: Send + Sync {
     async fn records(&self, iin: &str) -> Result<Vec<RegistryRecord>, RegistryError>;
     /// The citizen's photo in this source (JPEG), if it keeps one.
     async fn photo(&self, iin: &str) -> Result<Option<Vec<u8>>, RegistryError>;
+    /// The person with this IIN, if this source keeps people (the state database of individuals does).
+    async fn person(&self, _iin: &str) -> Result<Option<PersonRecord>, RegistryError> {
+        Ok(None)
+    }
 }
 
 /// The registries of every source.
@@ -130,10 +147,29 @@ impl Registry for DemoRegistry {
         let path = self.data.photos.get(iin).and_then(|p| p.get(self.source.as_str()));
         Ok(path.and_then(|p| DEMO_PHOTOS.iter().find(|(name, _)| name == p)).map(|(_, bytes)| bytes.to_vec()))
     }
+
+    async fn person(&self, iin: &str) -> Result<Option<PersonRecord>, RegistryError> {
+        if self.source != Source::Individuals {
+            return Ok(None);
+        }
+        let Some(c) = self.data.citizens.iter().find(|c| c.iin.as_string() == iin) else { return Ok(None) };
+        let birth_date = resolve_date(&c.birth_date, self.today)
+            .map_err(|_| RegistryError::Malformed { registry: self.source.as_str() })?;
+        Ok(Some(PersonRecord {
+            surname: c.surname.clone(),
+            given_name: c.given_name.clone(),
+            patronymic: c.patronymic.clone(),
+            surname_lat: c.surname_lat.clone(),
+            given_name_lat: c.given_name_lat.clone(),
+            birth_date,
+            sex: c.sex.clone(),
+        }))
+    }
 }
 
 /// The government service bus: `GET {base}/{source}/persons/{iin}/documents` answers
-/// `{"records": [...]}` (404: none), `GET {base}/{source}/persons/{iin}/photo` a JPEG (404: none).
+/// `{"records": [...]}` (404: none), `GET {base}/{source}/persons/{iin}/photo` a JPEG (404: none), and the
+/// state database of individuals `GET {base}/individuals/persons/{iin}` the person (404: unknown).
 /// Each call has a timeout and one retry on a timeout or a 5xx.
 pub struct HttpRegistry {
     source: Source,
@@ -185,6 +221,15 @@ impl Registry for HttpRegistry {
         let bytes = r.bytes().await.map_err(|_| RegistryError::Malformed { registry: self.source.as_str() })?;
         Ok(Some(bytes.to_vec()))
     }
+
+    async fn person(&self, iin: &str) -> Result<Option<PersonRecord>, RegistryError> {
+        if self.source != Source::Individuals {
+            return Ok(None);
+        }
+        let Some(r) = self.get(iin).await? else { return Ok(None) };
+        let person = r.json().await.map_err(|_| RegistryError::Malformed { registry: self.source.as_str() })?;
+        Ok(Some(person))
+    }
 }
 
 #[cfg(test)]
@@ -225,6 +270,23 @@ mod tests {
         let err = regs.get(Source::Interior).unwrap().records("900315301237").await.unwrap_err();
         assert_eq!(err, RegistryError::Unavailable { registry: "interior", reason: "timed out".into() });
         assert_eq!(bus.received_requests().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_state_database_of_individuals_names_a_person_and_nobody_else_does() {
+        let bus = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/individuals/persons/850202301111"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"surname": "Ахметов",
+                "given_name": "Ерлан", "patronymic": null, "surname_lat": "AKHMETOV", "given_name_lat": "YERLAN",
+                "birth_date": "1985-02-02", "sex": "M"})))
+            .mount(&bus)
+            .await;
+        let regs = Registries::http(&bus.uri(), Duration::from_secs(1));
+        let person = regs.get(Source::Individuals).unwrap().person("850202301111").await.unwrap().unwrap();
+        assert_eq!(person.birth_date.to_string(), "1985-02-02");
+        assert!(regs.get(Source::Individuals).unwrap().person("900315301237").await.unwrap().is_none(), "404");
+        assert!(regs.get(Source::Interior).unwrap().person("850202301111").await.unwrap().is_none());
     }
 
     #[tokio::test]

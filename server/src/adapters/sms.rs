@@ -137,20 +137,8 @@ impl SmsGateway for HttpGateway {
         "http"
     }
     async fn send(&self, sms: &OutgoingSms) -> Result<SmsReceipt, SmsError> {
-        let mut wait = self.first_backoff;
-        let mut last = SmsError::Temporary("not attempted".into());
-        for attempt in 1..=self.attempts {
-            match self.call_once(sms).await {
-                Ok(r) => return Ok(r),
-                Err(e @ SmsError::Permanent(_)) => return Err(e),
-                Err(e) => last = e,
-            }
-            if attempt < self.attempts {
-                tokio::time::sleep(wait).await;
-                wait *= 2;
-            }
-        }
-        Err(last)
+        let is_final = |e: &SmsError| matches!(e, SmsError::Permanent(_));
+        super::with_retries(self.attempts, self.first_backoff, is_final, || self.call_once(sms)).await
     }
 }
 

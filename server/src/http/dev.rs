@@ -16,7 +16,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The longest single step of the dev clock (a day), so a typo cannot throw the clock years ahead.
-const MAX_ADVANCE_SECONDS: i64 = 86_400;
+const MAX_ADVANCE_SECONDS: i64 = 31 * 86_400;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,7 +1,7 @@
 //! The citizen's documents: list, detail with labels in the asked language, photo, "Update".
 
 use crate::AppState;
-use crate::http::extract::CitizenAuth;
+use crate::http::extract::CanViewDocuments;
 use crate::http::problem::{ApiError, Json, Path};
 use crate::service::documents::{self, SourceOutcome};
 use crate::store::citizens::CitizenRow;
@@ -12,7 +12,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use egov_core::auth::session::Action;
 use egov_core::documents::{DocumentKind, DocumentStatus, Lang, Multilingual, Source, field_label};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -149,10 +148,9 @@ fn source_states(syncs: Vec<SyncRow>) -> Vec<SourceState> {
 #[utoipa::path(get, path = "/v1/documents", tag = "documents", responses((status = 200, body = DocumentList), (status = 403, description = "under 16 or no national ID")))]
 async fn list(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanViewDocuments(who): CanViewDocuments,
     AskedLang(lang): AskedLang,
 ) -> Result<Json<DocumentList>, ApiError> {
-    who.require(Action::ViewDocuments)?;
     let (_, docs, syncs) = documents::list(&app, &who.citizen_id).await?;
     let documents = docs.iter().map(|d| summary(&app, d, lang)).collect::<Result<_, _>>()?;
     Ok(Json(DocumentList { documents, sources: source_states(syncs) }))
@@ -163,11 +161,10 @@ async fn list(
     responses((status = 200, body = DocumentDetail), (status = 404)))]
 async fn detail(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanViewDocuments(who): CanViewDocuments,
     AskedLang(lang): AskedLang,
     Path(id): Path<String>,
 ) -> Result<Json<DocumentDetail>, ApiError> {
-    who.require(Action::ViewDocuments)?;
     let (c, d) = documents::get(&app, &who.citizen_id, &id).await?;
     let fields: serde_json::Value = serde_json::from_str(&d.fields).unwrap_or_default();
     let mut labels = BTreeMap::new();
@@ -186,11 +183,10 @@ async fn detail(
     responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 304), (status = 404)))]
 async fn photo(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanViewDocuments(who): CanViewDocuments,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    who.require(Action::ViewDocuments)?;
     let (bytes, etag) = documents::photo(&app, &who.citizen_id, &id).await?;
     let cache = [(header::ETAG, etag.clone()), (header::CACHE_CONTROL, "private, max-age=3600".to_string())];
     if headers
@@ -219,10 +215,9 @@ pub struct RefreshReport {
     responses((status = 200, body = RefreshReport), (status = 503, description = "every registry is unavailable")))]
 async fn refresh(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanViewDocuments(who): CanViewDocuments,
     AskedLang(lang): AskedLang,
 ) -> Result<Json<RefreshReport>, ApiError> {
-    who.require(Action::ViewDocuments)?;
     let sources = documents::refresh(&app, &who.citizen_id).await?;
     if sources.iter().all(|s| s.status != "ok") {
         return Err(ApiError::unavailable("no registry could be reached; your documents are as last confirmed")

@@ -2,6 +2,7 @@
 //! scopes; and the caller's address and user agent.
 
 use crate::AppState;
+use crate::config::Cidr;
 use crate::http::problem::ApiError;
 use crate::service::session::usable;
 use crate::tokens::{self, TokenError};
@@ -10,7 +11,7 @@ use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
 use egov_core::auth::session::{Acr, Action};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let value = parts
@@ -42,18 +43,18 @@ pub struct CitizenAuth {
 }
 
 impl CitizenAuth {
-    /// 403 `eds-required` when this session's level may not perform `action`.
+    /// 403 `level-required` when this session's level may not perform `action` (core's table of levels).
     pub fn require(&self, action: Action) -> Result<(), ApiError> {
         if action.allowed_for(self.acr) {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "eds-required",
-                "this needs a digital-signature sign-in; sign in with your device key",
-            )
-            .with("required_acr", action.needs()))
+            return Ok(());
         }
+        let detail = match self.acr {
+            Acr::Web => "a website session cannot do this; use the eGov Mobile app",
+            Acr::Otp | Acr::Eds => "this needs a digital-signature sign-in; sign in with your device key",
+        };
+        Err(ApiError::new(StatusCode::FORBIDDEN, "level-required", detail)
+            .with("required_acr", action.levels_str())
+            .with("acr", self.acr.as_str()))
     }
 }
 
@@ -63,8 +64,9 @@ impl FromRequestParts<AppState> for CitizenAuth {
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
         let claims = tokens::verify_citizen(&app.keys, bearer(parts)?, app.clock.now()).map_err(token_problem)?;
         let session = app.store.session(&claims.sid).await?;
+        // The level is the session's, not only the token's: a token can never carry more than its session.
         match session {
-            Some(s) if s.citizen_id == claims.base.sub && usable(app, &s) => {}
+            Some(s) if s.citizen_id == claims.base.sub && s.acr == claims.acr.as_str() && usable(app, &s) => {}
             _ => {
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
@@ -77,18 +79,53 @@ impl FromRequestParts<AppState> for CitizenAuth {
     }
 }
 
-/// A citizen signed in with a digital signature (`acr` = `eds`).
-#[derive(Debug, Clone)]
-pub struct EdsAuth(pub CitizenAuth);
+/// One extractor per action of core's level table: a route takes the one naming what it does, and a
+/// session whose level may not do it gets 403 `level-required` before the body is read.
+macro_rules! level_extractors {
+    ($($(#[$doc:meta])* $name:ident => $action:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub CitizenAuth);
 
-impl FromRequestParts<AppState> for EdsAuth {
-    type Rejection = ApiError;
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
-        let citizen = CitizenAuth::from_request_parts(parts, app).await?;
-        citizen.require(Action::ChangePhone)?;
-        Ok(EdsAuth(citizen))
-    }
+            async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+                let citizen = CitizenAuth::from_request_parts(parts, app).await?;
+                citizen.require(Action::$action)?;
+                Ok($name(citizen))
+            }
+        }
+    )*};
+}
+
+level_extractors! {
+    /// Any level: the profile.
+    CanViewProfile => ViewProfile,
+    /// Any level: documents.
+    CanViewDocuments => ViewDocuments,
+    /// Any level: fines and receipts.
+    CanViewFines => ViewFines,
+    /// Any level: paying one's fine.
+    CanPayFine => PayFine,
+    /// Any level: history, sessions and devices.
+    CanViewHistory => ViewHistory,
+    /// `otp` or `eds`: opening access to a document.
+    CanShare => ShareDocument,
+    /// `otp` or `eds`: scanning, approving or denying a website login.
+    CanApproveWebLogin => ApproveWebLogin,
+    /// `otp` or `eds`: asking to enrol this device's key.
+    CanRequestDevice => RequestDeviceEnrolment,
+    /// `otp` or `eds`: cancelling a device still waiting for approval or its hold.
+    CanCancelDevice => CancelDeviceEnrolment,
+    /// `otp` or `eds`: reading a website's signing request.
+    CanViewSignRequest => ViewSignRequest,
+    /// `eds`: approving another device's key.
+    CanApproveDevice => ApproveDevice,
+    /// `eds`: changing the phone.
+    CanChangePhone => ChangePhone,
+    /// `eds`: signing a website's request.
+    CanSign => SignRequest,
 }
 
 /// An organisation with its scopes.
@@ -162,27 +199,57 @@ impl<S: Scope + Send + Sync> FromRequestParts<AppState> for Scoped<S> {
     }
 }
 
-/// The caller's IP address: the socket peer, or the first `X-Forwarded-For` hop when the server is told
-/// to trust its proxy (`--trust-forwarded-for`).
+/// The caller's address as the per-address limits key it: the socket peer, or, when the peer is one of
+/// the `--trusted-proxies`, the rightmost `X-Forwarded-For` hop that is not a trusted proxy (every hop
+/// left of it was written by the client and proves nothing). An IPv6 address is keyed on its /64, the
+/// smallest block one subscriber gets.
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
+
+impl ClientIp {
+    /// The client's address of a request from `peer` carrying `forwarded` (the X-Forwarded-For values,
+    /// in order), behind `trusted` proxies.
+    pub fn resolve(peer: IpAddr, forwarded: &[&str], trusted: &[Cidr]) -> IpAddr {
+        let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+        if !is_trusted(peer) {
+            return peer;
+        }
+        let hops = forwarded.iter().flat_map(|v| v.split(',')).map(str::trim).collect::<Vec<_>>();
+        let mut client = peer;
+        for hop in hops.iter().rev() {
+            // A hop that is not an address ends the walk: nothing left of it can be trusted either.
+            let Ok(ip) = hop.parse::<IpAddr>() else { break };
+            client = ip;
+            if !is_trusted(ip) {
+                break;
+            }
+        }
+        client
+    }
+
+    /// The key of an address for limits: IPv4 as it is, IPv6 by its /64.
+    pub fn key(ip: IpAddr) -> String {
+        match ip {
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+            IpAddr::V4(v4) => v4.to_string(),
+        }
+    }
+}
 
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
-        if app.trust_forwarded_for {
-            let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-            if let Some(ip) = forwarded
-                .and_then(|v| v.split(',').next())
-                .map(str::trim)
-                .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
-            {
-                return Ok(ClientIp(ip.to_string()));
-            }
-        }
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(ClientIp(peer.unwrap_or_else(|| "unknown".into())))
+        let Some(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+            return Ok(ClientIp("unknown".into()));
+        };
+        let forwarded: Vec<&str> =
+            parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+        Ok(ClientIp(ClientIp::key(ClientIp::resolve(peer, &forwarded, &app.trusted_proxies))))
     }
 }
 
@@ -234,5 +301,43 @@ impl FromRequestParts<AppState> for RedeemerAuth {
             .ok_or_else(|| ApiError::unauthorized("unknown citizen"))?;
         let name = format!("{} {}", row.surname, row.given_name);
         Ok(RedeemerAuth(Redeemer { kind: "citizen", id: row.id, name }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_cidr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_client_is_the_rightmost_untrusted_hop() {
+        let trusted = [parse_cidr("10.0.0.0/8").unwrap()];
+        // The client wrote "6.6.6.6" itself; the proxy appended the address it saw.
+        assert_eq!(ClientIp::resolve(ip("10.0.0.5"), &["6.6.6.6, 203.0.113.7"], &trusted), ip("203.0.113.7"));
+        // Two proxies of ours in a row.
+        assert_eq!(ClientIp::resolve(ip("10.0.0.5"), &["203.0.113.7, 10.0.0.9"], &trusted), ip("203.0.113.7"));
+        // Several headers count as one list, in order.
+        assert_eq!(ClientIp::resolve(ip("10.0.0.5"), &["6.6.6.6", "203.0.113.8"], &trusted), ip("203.0.113.8"));
+        // Garbage stops the walk at the last address to its right.
+        assert_eq!(ClientIp::resolve(ip("10.0.0.5"), &["1.1.1.1, junk, 10.0.0.7"], &trusted), ip("10.0.0.7"));
+    }
+
+    #[test]
+    fn a_forwarded_header_from_anyone_else_is_ignored() {
+        let trusted = [parse_cidr("10.0.0.0/8").unwrap()];
+        assert_eq!(ClientIp::resolve(ip("203.0.113.7"), &["1.2.3.4"], &trusted), ip("203.0.113.7"));
+        assert_eq!(ClientIp::resolve(ip("10.0.0.5"), &["1.2.3.4"], &[]), ip("10.0.0.5"));
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_on_their_64() {
+        assert_eq!(ClientIp::key(ip("2001:db8:1:2:aaaa::1")), ClientIp::key(ip("2001:db8:1:2:bbbb::9")));
+        assert_ne!(ClientIp::key(ip("2001:db8:1:2::1")), ClientIp::key(ip("2001:db8:1:3::1")));
+        assert_eq!(ClientIp::key(ip("::ffff:192.0.2.1")), "192.0.2.1");
+        assert_eq!(ClientIp::key(ip("192.0.2.1")), "192.0.2.1");
     }
 }

@@ -2,7 +2,7 @@
 //! webhook, receipts, the licence eligibility checks, and the state bodies' feed.
 
 use crate::AppState;
-use crate::http::extract::{AgencyFines, CitizenAuth, Scoped};
+use crate::http::extract::{AgencyFines, CanPayFine, CanViewFines, Scoped};
 use crate::http::problem::{ApiError, Created, Json, Path, Query};
 use crate::service::fines::{
     self, AcquirerHook, FeedFine, FineView, PayRequest, ReceiptView, SearchQuery, receipt_view,
@@ -10,7 +10,6 @@ use crate::service::fines::{
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use egov_core::auth::session::Action;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -45,10 +44,9 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/v1/fines", tag = "fines", params(ListQuery), responses((status = 200, body = Vec<FineView>)))]
 async fn list(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanViewFines(who): CanViewFines,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<FineView>>, ApiError> {
-    who.require(Action::ViewFines)?;
     if let Some(s) = q.status.as_deref().filter(|s| !matches!(*s, "unpaid" | "processing" | "paid")) {
         return Err(ApiError::validation("status", format!("{s:?} is not unpaid, processing or paid")));
     }
@@ -61,10 +59,9 @@ async fn list(
     responses((status = 200, body = Vec<FineView>), (status = 403, description = "not yours"), (status = 422)))]
 async fn search(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanViewFines(who): CanViewFines,
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<Vec<FineView>>, ApiError> {
-    who.require(Action::ViewFines)?;
     Ok(Json(fines::search(&app, &who.citizen_id, &q).await?))
 }
 
@@ -72,10 +69,9 @@ async fn search(
 #[utoipa::path(get, path = "/v1/fines/{id}", tag = "fines", params(("id" = String, Path)), responses((status = 200, body = FineView), (status = 404)))]
 async fn one(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanViewFines(who): CanViewFines,
     Path(id): Path<String>,
 ) -> Result<Json<FineView>, ApiError> {
-    who.require(Action::ViewFines)?;
     Ok(Json(fines::own_one(&app, &who.citizen_id, &id).await?.1))
 }
 
@@ -88,12 +84,11 @@ async fn one(
         (status = 400, description = "no Idempotency-Key, or not 8 to 128 visible characters"), (status = 402, description = "declined"), (status = 409, description = "already paid")))]
 async fn pay(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanPayFine(who): CanPayFine,
     headers: HeaderMap,
     Path(id): Path<String>,
     Json(body): Json<PayRequest>,
 ) -> Result<Response, ApiError> {
-    who.require(Action::PayFine)?;
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).ok_or_else(|| {
         ApiError::bad_request(
             "send an Idempotency-Key header (a fresh random value per payment, the same on every retry)",
@@ -119,7 +114,10 @@ async fn webhook(
 
 /// The citizen's electronic receipts, newest first (they outlive purged fines).
 #[utoipa::path(get, path = "/v1/receipts", tag = "fines", responses((status = 200, body = Vec<ReceiptView>)))]
-async fn receipts(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<Vec<ReceiptView>>, ApiError> {
+async fn receipts(
+    State(app): State<AppState>,
+    CanViewFines(who): CanViewFines,
+) -> Result<Json<Vec<ReceiptView>>, ApiError> {
     Ok(Json(app.store.receipts_of(&who.citizen_id).await?.into_iter().map(|r| receipt_view(&app, &r)).collect()))
 }
 
@@ -127,7 +125,7 @@ async fn receipts(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<
 #[utoipa::path(get, path = "/v1/receipts/{id}", tag = "fines", params(("id" = String, Path)), responses((status = 200, body = ReceiptView), (status = 404)))]
 async fn receipt(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanViewFines(who): CanViewFines,
     Path(id): Path<String>,
 ) -> Result<Json<ReceiptView>, ApiError> {
     let r = app.store.receipt_of(&who.citizen_id, &id).await?.ok_or_else(|| ApiError::not_found("receipt"))?;
@@ -139,7 +137,7 @@ async fn receipt(
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404)))]
 async fn receipt_qr(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanViewFines(who): CanViewFines,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let r = app.store.receipt_of(&who.citizen_id, &id).await?.ok_or_else(|| ApiError::not_found("receipt"))?;
@@ -150,13 +148,19 @@ async fn receipt_qr(
 /// Whether the citizen may use the driving licence services: refused, naming the fines, while an unpaid
 /// fine is past its voluntary payment period.
 #[utoipa::path(get, path = "/v1/services/driving-licence/eligibility", tag = "fines", responses((status = 200, body = Object)))]
-async fn licence_eligibility(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<Value>, ApiError> {
+async fn licence_eligibility(
+    State(app): State<AppState>,
+    CanViewFines(who): CanViewFines,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(fines::eligibility(&app, &who.citizen_id, "driving-licence").await?))
 }
 
 /// The same check for vehicle registration services.
 #[utoipa::path(get, path = "/v1/services/vehicle-registration/eligibility", tag = "fines", responses((status = 200, body = Object)))]
-async fn vehicle_eligibility(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<Value>, ApiError> {
+async fn vehicle_eligibility(
+    State(app): State<AppState>,
+    CanViewFines(who): CanViewFines,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(fines::eligibility(&app, &who.citizen_id, "vehicle-registration").await?))
 }
 

@@ -3,15 +3,18 @@
 use crate::AppState;
 use crate::http::auth::{CodeBody, FlowStarted, PhoneBody, phone_field};
 use crate::http::documents::Person;
-use crate::http::extract::{CitizenAuth, ClientIp, EdsAuth};
+use crate::http::extract::{
+    CanApproveDevice, CanChangePhone, CanRequestDevice, CanViewHistory, CanViewProfile, CitizenAuth, ClientIp,
+};
 use crate::http::problem::{ApiError, Json, Path, Query};
-use crate::http::registration::{CompleteBody, date_field};
-use crate::service::registration::{Enrolled, Enrolment};
+use crate::http::registration::CompleteBody;
+use crate::service::registration::{DeviceProof, DeviceView, Enrolled, Enrolment};
 use crate::service::{phone, registration, session};
 use crate::store::from_millis;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use egov_core::auth::registration::DeviceState;
 use egov_core::auth::session::{Acr, Action, session_expires_at};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,7 +29,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(phone_start))
         .routes(routes!(phone_confirm))
         .routes(routes!(device_enrolment))
-        .routes(routes!(device_enrol))
+        .routes(routes!(device_enrol, devices))
+        .routes(routes!(device_approve))
+        .routes(routes!(device_revoke))
         .routes(routes!(history))
 }
 
@@ -44,8 +49,7 @@ pub struct Profile {
 
 /// The citizen's profile.
 #[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, body = Profile), (status = 401)))]
-async fn me(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<Profile>, ApiError> {
-    who.require(Action::ViewProfile)?;
+async fn me(State(app): State<AppState>, CanViewProfile(who): CanViewProfile) -> Result<Json<Profile>, ApiError> {
     let c = app.store.citizen_by_id(&who.citizen_id).await?.ok_or_else(|| ApiError::not_found("citizen"))?;
     Ok(Json(Profile {
         citizen_id: c.id.clone(),
@@ -73,7 +77,10 @@ pub struct SessionView {
 
 /// The citizen's live sessions.
 #[utoipa::path(get, path = "/v1/me/sessions", tag = "me", responses((status = 200, body = Vec<SessionView>), (status = 401)))]
-async fn sessions(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<Vec<SessionView>>, ApiError> {
+async fn sessions(
+    State(app): State<AppState>,
+    CanViewHistory(who): CanViewHistory,
+) -> Result<Json<Vec<SessionView>>, ApiError> {
     let mut out = Vec::new();
     for s in app.store.sessions_of(&who.citizen_id).await? {
         if !session::usable(&app, &s) {
@@ -99,14 +106,23 @@ async fn sessions(State(app): State<AppState>, who: CitizenAuth) -> Result<Json<
     Ok(Json(out))
 }
 
-/// Ends one of the citizen's sessions (404 for anyone else's).
+/// Ends one of the citizen's sessions (404 for anyone else's). Any session may end itself; the app (`otp`
+/// or `eds`) may end a website session; any other session needs `eds`.
 #[utoipa::path(delete, path = "/v1/me/sessions/{id}", tag = "me", params(("id" = String, Path)),
-    responses((status = 204), (status = 404)))]
+    responses((status = 204), (status = 403, description = "level-required"), (status = 404)))]
 async fn revoke_session(
     State(app): State<AppState>,
     who: CitizenAuth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let target = session::of_citizen(&app, &who.citizen_id, &id).await?;
+    who.require(if target.id == who.session_id {
+        Action::EndOwnSession
+    } else if target.acr == Acr::Web.as_str() {
+        Action::EndWebSession
+    } else {
+        Action::EndOtherSessions
+    })?;
     session::revoke(&app, &who.citizen_id, &id, "revoked-by-citizen").await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -116,7 +132,7 @@ async fn revoke_session(
     responses((status = 202, body = FlowStarted), (status = 403, description = "needs eds"), (status = 409, description = "number taken")))]
 async fn phone_start(
     State(app): State<AppState>,
-    EdsAuth(who): EdsAuth,
+    CanChangePhone(who): CanChangePhone,
     ClientIp(ip): ClientIp,
     Json(body): Json<PhoneBody>,
 ) -> Result<(StatusCode, Json<FlowStarted>), ApiError> {
@@ -136,7 +152,7 @@ pub struct PhoneChanged {
     responses((status = 200, body = PhoneChanged), (status = 401), (status = 403)))]
 async fn phone_confirm(
     State(app): State<AppState>,
-    EdsAuth(who): EdsAuth,
+    CanChangePhone(who): CanChangePhone,
     ClientIp(ip): ClientIp,
     Json(body): Json<CodeBody>,
 ) -> Result<Json<PhoneChanged>, ApiError> {
@@ -145,33 +161,55 @@ async fn phone_confirm(
     Ok(Json(PhoneChanged { phone, sessions_revoked }))
 }
 
+/// How a further device key is proven.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceProofMethod {
+    /// An enrolled device, signed in with its key (`eds`), approves this one with the code both show.
+    Approval,
+    /// Identity re-proofing with evidence; the key then waits out a hold (24 h by default) during which
+    /// every enrolled device and the registered phone are told and can cancel it.
+    Identity,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceEnrolmentBody {
-    /// `YYYY-MM-DD`, checked against the registry.
-    #[schema(format = Date)]
-    pub birth_date: String,
+    pub method: DeviceProofMethod,
+    /// `identity` only: the biometric/liveness session the app completed.
     pub evidence: Option<String>,
 }
 
-/// Starts enrolling a further device key: the citizen confirms their identity again.
+/// Asks to enrol this device's key (`otp` or `eds`; never a website session). Nothing a signed-in
+/// session knows unlocks it: the key signs only after an `eds` approval or an identity re-proofing and
+/// its hold.
 #[utoipa::path(post, path = "/v1/me/devices/enrolment", tag = "me", request_body = DeviceEnrolmentBody,
-    responses((status = 200, body = Enrolment), (status = 422), (status = 429)))]
+    responses((status = 200, body = Enrolment), (status = 403, description = "level-required"),
+        (status = 422, description = "evidence missing or not confirmed"), (status = 429)))]
 async fn device_enrolment(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanRequestDevice(who): CanRequestDevice,
     Json(body): Json<DeviceEnrolmentBody>,
 ) -> Result<Json<Enrolment>, ApiError> {
-    let birth = date_field("birth_date", &body.birth_date)?;
-    Ok(Json(registration::device_enrolment(&app, &who.citizen_id, birth, body.evidence.as_deref()).await?))
+    let proof = match body.method {
+        DeviceProofMethod::Approval if body.evidence.is_some() => {
+            return Err(ApiError::validation("evidence", "is sent with the identity method only"));
+        }
+        DeviceProofMethod::Approval => DeviceProof::Approval,
+        DeviceProofMethod::Identity => {
+            DeviceProof::Identity { evidence: registration::evidence_field(body.evidence.as_deref())? }
+        }
+    };
+    Ok(Json(registration::device_enrolment(&app, &who.citizen_id, proof).await?))
 }
 
-/// Completes a device enrolment with the device's public key and its proof of possession.
+/// Completes a device enrolment with the device's public key and its proof of possession. The key then
+/// waits for an approval or its hold (`status`).
 #[utoipa::path(post, path = "/v1/me/devices", tag = "me", request_body = CompleteBody,
-    responses((status = 201, body = Enrolled), (status = 401), (status = 422)))]
+    responses((status = 201, body = Enrolled), (status = 401), (status = 403, description = "level-required"), (status = 422)))]
 async fn device_enrol(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanRequestDevice(who): CanRequestDevice,
     Json(body): Json<CompleteBody>,
 ) -> Result<(StatusCode, Json<Enrolled>), ApiError> {
     let done = registration::complete(
@@ -185,6 +223,54 @@ async fn device_enrol(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(done)))
+}
+
+/// The citizen's device keys and where each stands.
+#[utoipa::path(get, path = "/v1/me/devices", tag = "me", responses((status = 200, body = Vec<DeviceView>), (status = 401)))]
+async fn devices(
+    State(app): State<AppState>,
+    CanViewHistory(who): CanViewHistory,
+) -> Result<Json<Vec<DeviceView>>, ApiError> {
+    Ok(Json(registration::devices(&app, &who.citizen_id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveDeviceBody {
+    /// The six-digit code the new device shows.
+    pub pairing_code: String,
+}
+
+/// An enrolled device (`eds`) approves a waiting one with the code the new device shows; three wrong
+/// codes refuse the waiting device for good.
+#[utoipa::path(post, path = "/v1/me/devices/{id}/approve", tag = "me", params(("id" = String, Path)), request_body = ApproveDeviceBody,
+    responses((status = 200, body = DeviceView), (status = 403, description = "level-required"), (status = 404),
+        (status = 409, description = "not waiting"), (status = 422, description = "wrong code")))]
+async fn device_approve(
+    State(app): State<AppState>,
+    CanApproveDevice(who): CanApproveDevice,
+    Path(id): Path<String>,
+    Json(body): Json<ApproveDeviceBody>,
+) -> Result<Json<DeviceView>, ApiError> {
+    if body.pairing_code.len() != 6 || !body.pairing_code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::validation("pairing_code", "must be the six digits the new device shows"));
+    }
+    Ok(Json(registration::approve_device(&app, &who.citizen_id, &id, &body.pairing_code).await?))
+}
+
+/// Cancels a device that waits for approval or its hold (`otp` or `eds`), or revokes an active one
+/// (`eds`); its sessions end.
+#[utoipa::path(delete, path = "/v1/me/devices/{id}", tag = "me", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, description = "level-required"), (status = 404)))]
+async fn device_revoke(
+    State(app): State<AppState>,
+    who: CitizenAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let state = registration::device_state(&app, &who.citizen_id, &id).await?;
+    who.require(if state == DeviceState::Active { Action::EndOtherSessions } else { Action::CancelDeviceEnrolment })?;
+    registration::revoke_device(&app, &who.citizen_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -208,7 +294,7 @@ pub struct HistoryEntry {
 #[utoipa::path(get, path = "/v1/history", tag = "me", params(HistoryQuery), responses((status = 200, body = Vec<HistoryEntry>)))]
 async fn history(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanViewHistory(who): CanViewHistory,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
     let limit = q.limit.unwrap_or(50);

@@ -46,14 +46,16 @@ pub struct VerifyBody {
     /// `YYYY-MM-DD`
     #[schema(format = Date)]
     pub birth_date: String,
-    /// The biometric/liveness session the app completed (checked by the identity adapter).
+    /// The biometric/liveness session the app completed (checked by the identity adapter). Required:
+    /// a registration without identity evidence is refused with 422 `evidence-required`.
     pub evidence: Option<String>,
 }
 
-/// Registration step 2: the code, then IIN and birth date checked against the state registry.
+/// Registration step 2: the code, then IIN and birth date checked against the state registry, then the
+/// identity evidence through the identity-verification service.
 #[utoipa::path(post, path = "/v1/registration/verify", tag = "registration", request_body = VerifyBody,
     responses((status = 200, body = Enrolment), (status = 401, description = "code"), (status = 409, description = "already registered"),
-        (status = 422, description = "registry answers do not match"), (status = 429)))]
+        (status = 422, description = "registry answers do not match, or no identity evidence"), (status = 429)))]
 async fn verify(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -61,7 +63,8 @@ async fn verify(
 ) -> Result<Json<Enrolment>, ApiError> {
     let iin = iin_field("iin", &body.iin)?;
     let birth = date_field("birth_date", &body.birth_date)?;
-    Ok(Json(registration::verify(&app, &body.flow_id, &body.code, &iin, birth, body.evidence.as_deref(), &ip).await?))
+    let evidence = registration::evidence_field(body.evidence.as_deref())?;
+    Ok(Json(registration::verify(&app, &body.flow_id, &body.code, &iin, birth, evidence, &ip).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

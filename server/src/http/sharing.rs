@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::events;
 use crate::http::documents::AskedLang;
-use crate::http::extract::{CitizenAuth, RedeemerAuth};
+use crate::http::extract::{CanShare, CanViewDocuments, CanViewHistory, RedeemerAuth};
 use crate::http::problem::{ApiError, Created, Json, Path, Query};
 use crate::service::sharing::{self, CopyStatus, Presented, Redeemed, ShareView};
 use crate::store::from_millis;
@@ -13,7 +13,6 @@ use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use egov_core::auth::session::Action;
 use egov_core::qr::{Scanned, parse_scanned, render_matrix, render_svg};
 use egov_core::sharing::{Preset, SHARE_MAX_LIFETIME, SHARE_MIN_TTL, parse_short_code};
 use futures_util::stream::{self, Stream};
@@ -66,11 +65,10 @@ pub enum PresetName {
     responses((status = 201, body = ShareView, headers(("Location" = String, description = "the share: /v1/shares/{share_id}"))), (status = 404), (status = 409, description = "document revoked or expired"), (status = 422)))]
 async fn create(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanShare(who): CanShare,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Created<ShareView>, ApiError> {
-    who.require(Action::ShareDocument)?;
     let body: CreateShare = crate::http::problem::optional_json(&body)?;
     let preset = match body.preset.as_deref() {
         None => Preset::Full,
@@ -89,7 +87,7 @@ async fn create(
 #[utoipa::path(get, path = "/v1/shares/{id}", tag = "sharing", params(("id" = String, Path)), responses((status = 200, body = ShareView), (status = 404)))]
 async fn get_share(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanViewDocuments(who): CanViewDocuments,
     Path(id): Path<String>,
 ) -> Result<Json<ShareView>, ApiError> {
     Ok(Json(sharing::get(&app, &who.citizen_id, &id).await?))
@@ -97,7 +95,11 @@ async fn get_share(
 
 /// Revokes an active share.
 #[utoipa::path(delete, path = "/v1/shares/{id}", tag = "sharing", params(("id" = String, Path)), responses((status = 204), (status = 404), (status = 410)))]
-async fn revoke(State(app): State<AppState>, who: CitizenAuth, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn revoke(
+    State(app): State<AppState>,
+    CanViewDocuments(who): CanViewDocuments,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     sharing::revoke(&app, &who.citizen_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -105,7 +107,11 @@ async fn revoke(State(app): State<AppState>, who: CitizenAuth, Path(id): Path<St
 /// The QR code of an active share (SVG).
 #[utoipa::path(get, path = "/v1/shares/{id}/qr.svg", tag = "sharing", params(("id" = String, Path)),
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404), (status = 410)))]
-async fn qr_svg(State(app): State<AppState>, who: CitizenAuth, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn qr_svg(
+    State(app): State<AppState>,
+    CanShare(who): CanShare,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let url = sharing::active_qr_url(&app, &who.citizen_id, &id).await?;
     let svg = render_svg(&url).map_err(|_| ApiError::internal())?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-store")], svg).into_response())
@@ -143,7 +149,11 @@ pub fn qr_png_bytes(text: &str) -> Result<Vec<u8>, ApiError> {
 /// The QR code of an active share (PNG).
 #[utoipa::path(get, path = "/v1/shares/{id}/qr.png", tag = "sharing", params(("id" = String, Path)),
     responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 404), (status = 410)))]
-async fn qr_png(State(app): State<AppState>, who: CitizenAuth, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn qr_png(
+    State(app): State<AppState>,
+    CanShare(who): CanShare,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let url = sharing::active_qr_url(&app, &who.citizen_id, &id).await?;
     Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")], qr_png_bytes(&url)?)
         .into_response())
@@ -171,7 +181,7 @@ pub struct Extended {
     responses((status = 200, body = Extended), (status = 410), (status = 422)))]
 async fn extend(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanShare(who): CanShare,
     Path(id): Path<String>,
     Json(body): Json<ExtendShare>,
 ) -> Result<Json<Extended>, ApiError> {
@@ -260,7 +270,7 @@ pub struct NotificationsQuery {
 #[utoipa::path(get, path = "/v1/notifications", tag = "sharing", params(NotificationsQuery), responses((status = 200, body = Vec<Notification>)))]
 async fn notifications(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanViewHistory(who): CanViewHistory,
     _lang: AskedLang,
     Query(q): Query<NotificationsQuery>,
 ) -> Result<Json<Vec<Notification>>, ApiError> {
@@ -341,7 +351,7 @@ impl Delivered {
 #[utoipa::path(get, path = "/v1/notifications/stream", tag = "sharing", responses((status = 200, content_type = "text/event-stream", body = String)))]
 async fn notifications_stream(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanViewHistory(who): CanViewHistory,
 ) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
     let topic = crate::service::notify::topic(&who.citizen_id);
     let state = (

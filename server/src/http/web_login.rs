@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::events;
-use crate::http::extract::{CitizenAuth, ClientIp, EdsAuth, UserAgent};
+use crate::http::extract::{CanApproveWebLogin, CanSign, CanViewSignRequest, ClientIp, UserAgent};
 use crate::http::problem::{ApiError, Created, Json, Path, Query};
 use crate::service::session::Tokens;
 use crate::service::web_login::{self, ScanView, SignView};
@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use egov_core::auth::session::Action;
 use egov_core::documents::Multilingual;
 use egov_core::qr::{Scanned, parse_scanned, render_svg};
 use egov_core::weblogin::{SIGN_REQUEST_MAX_TTL, normalize_digest};
@@ -267,7 +266,7 @@ pub struct ScanBody {
     responses((status = 200, body = ScanView), (status = 409, description = "already scanned"), (status = 410, description = "QR expired or rotated"), (status = 422)))]
 async fn scan(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanApproveWebLogin(who): CanApproveWebLogin,
     Json(body): Json<ScanBody>,
 ) -> Result<Json<ScanView>, ApiError> {
     let Scanned::WebLogin { secret } = parse_scanned(&body.qr_url, &app.public_url) else {
@@ -293,7 +292,7 @@ pub struct Decision {
     responses((status = 200, body = Decision), (status = 404), (status = 409, description = "wrong check code: denied")))]
 async fn approve(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanApproveWebLogin(who): CanApproveWebLogin,
     Path(id): Path<String>,
     Json(body): Json<ApproveBody>,
 ) -> Result<Json<Decision>, ApiError> {
@@ -306,7 +305,7 @@ async fn approve(
     responses((status = 200, body = Decision), (status = 404)))]
 async fn deny(
     State(app): State<AppState>,
-    who: CitizenAuth,
+    CanApproveWebLogin(who): CanApproveWebLogin,
     Path(id): Path<String>,
 ) -> Result<Json<Decision>, ApiError> {
     web_login::deny(&app, &who.citizen_id, &id).await?;
@@ -397,7 +396,7 @@ async fn create_sign(
 #[utoipa::path(get, path = "/v1/sign-requests/{id}", tag = "signing", params(("id" = String, Path)), responses((status = 200, body = SignView), (status = 404)))]
 async fn get_sign(
     State(app): State<AppState>,
-    _who: CitizenAuth,
+    _: CanViewSignRequest,
     Path(id): Path<String>,
 ) -> Result<Json<SignView>, ApiError> {
     let row = app.store.sign_request(&id).await?.ok_or_else(|| ApiError::not_found("signing request"))?;
@@ -421,11 +420,10 @@ pub struct SignBody {
     responses((status = 200, body = SignView), (status = 403, description = "needs eds, or not your key"), (status = 410), (status = 422)))]
 async fn sign(
     State(app): State<AppState>,
-    EdsAuth(who): EdsAuth,
+    CanSign(who): CanSign,
     Path(id): Path<String>,
     Json(body): Json<SignBody>,
 ) -> Result<Json<SignView>, ApiError> {
-    who.require(Action::SignRequest)?;
     Ok(Json(web_login::sign(&app, &who.citizen_id, &id, &body.key_id, &body.signature).await?))
 }
 

@@ -64,7 +64,7 @@ pub async fn verify(
     let (iin, nonce) = app.store.challenge_consume(challenge_id, now).await?.ok_or_else(|| {
         eds_error("challenge-invalid", "the challenge is unknown, expired or already used; request a new one")
     })?;
-    let Some((public_key, citizen_id, _device)) = app.store.device_of(key_id, &iin).await? else {
+    let Some((public_key, citizen_id, _device)) = app.store.device_of(key_id, &iin, now).await? else {
         return Err(eds_error("eds-invalid", "the signature could not be verified"));
     };
     if !app.eds.verify(&public_key, &login_message(challenge_id, &nonce, &iin), &signature) {

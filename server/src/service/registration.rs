@@ -3,22 +3,28 @@
 
 use crate::App;
 use crate::http::problem::ApiError;
+use crate::service::notify;
 use crate::service::otp::{self, Message};
 use crate::service::session::{self, Opening, Tokens};
 use crate::store::citizens::CitizenRow;
+use crate::store::from_millis;
 use crate::store::history::Entry;
-use crate::store::sessions::{Completion, EnrolmentRow, NewDevice};
+use crate::store::sessions::{Completion, DeviceRow, EnrolmentRow, NewDevice, NewEnrolment};
+use crate::store::sharing::Outcome;
+use crate::store::sms::NewSms;
 use axum::http::StatusCode;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use egov_core::auth::eds::{DevicePublicKey, decode_b64, enrolment_message};
-use egov_core::auth::otp::OtpPurpose;
+use egov_core::auth::otp::{OtpPurpose, SMS_SENDER, generate_code};
 use egov_core::auth::registration::{
-    ENROLMENT_TOKEN_BYTES, ENROLMENT_TTL, MISMATCHES_PER_FLOW, MISMATCHES_PER_IIN, clean_device_name,
+    DeviceState, ENROLMENT_TOKEN_BYTES, ENROLMENT_TTL, EVIDENCE_MAX_CHARS, EnrolmentMethod, MISMATCHES_PER_FLOW,
+    MISMATCHES_PER_IIN, PAIRING_TRIES, clean_device_name,
 };
 use egov_core::auth::session::Acr;
 use egov_core::identity::{Iin, Phone};
 use egov_core::secret::random_token;
 use serde::Serialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -29,18 +35,53 @@ pub struct Enrolment {
     pub expires_in: i64,
     /// The exact bytes the device signs (base64url): `egov-mobile/enrol-device/v1\n{enrolment_id}\n{iin}`.
     pub message: String,
+    /// `registration`, `approval` or `identity`: how the key is proven.
+    pub method: String,
+    /// `approval` only: the code this device shows and the enrolled device types to approve it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pairing_code: Option<String>,
+    /// `identity` only: how long after completion the key waits before it signs (the citizen's enrolled
+    /// devices and registered phone are told and can cancel it meanwhile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold_seconds: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Enrolled {
     /// The key id to name in EDS sign-in.
     pub device_id: String,
+    /// `active`, `awaiting_approval` or `on_hold`.
+    pub status: String,
+    /// When the key first signs (`on_hold`: the end of the hold; absent while it awaits approval).
+    pub active_from: Option<DateTime<Utc>>,
     /// Registration only: the new session.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens: Option<Tokens>,
 }
 
+/// A device key as the citizen's list shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceView {
+    pub id: String,
+    pub name: String,
+    /// `active`, `awaiting_approval`, `on_hold` or `revoked`.
+    pub status: String,
+    /// `registration`, `approval` or `identity`.
+    pub enrolled_by: String,
+    pub created_at: DateTime<Utc>,
+    pub active_from: Option<DateTime<Utc>>,
+}
+
+/// How a signed-in citizen proves a further device key.
+pub enum DeviceProof<'a> {
+    /// An `eds` session on an enrolled device approves it with the pairing code.
+    Approval,
+    /// Identity re-proofing with evidence, then the hold.
+    Identity { evidence: &'a str },
+}
+
 const ALREADY_REGISTERED_SMS: &str = "eGov Mobile: бұл нөмір тіркелген / этот номер уже зарегистрирован / this number is already registered. Sign in instead.";
+const DEVICE_ON_HOLD_SMS: &str = "eGov Mobile: жаңа құрылғы қосылуда / подключается новое устройство / a new device is being added to your account. It can sign in 24 h. If this is not you, cancel it in the app or call 1414.";
 
 /// Registration step 1: a code to a phone that is not yet registered (a registered one gets a notice
 /// instead, and the same answer).
@@ -78,57 +119,114 @@ async fn refuse_if_over_iin_limit(app: &App, iin: &Iin) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// Checks the registry answers and the identity adapter for `citizen`.
-async fn confirm_identity(app: &App, citizen: &CitizenRow, evidence: Option<&str>) -> Result<(), ApiError> {
+/// The identity evidence of a request: present, not blank, bounded; a 422 naming the field otherwise.
+pub fn evidence_field(evidence: Option<&str>) -> Result<&str, ApiError> {
+    match evidence.map(str::trim) {
+        Some(e) if !e.is_empty() && e.chars().count() <= EVIDENCE_MAX_CHARS => Ok(e),
+        Some(e) if !e.is_empty() => {
+            Err(ApiError::validation("evidence", format!("must be at most {EVIDENCE_MAX_CHARS} characters")))
+        }
+        _ => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "evidence-required",
+            "identity evidence is required: complete the face check in the app first",
+        )
+        .with("field", "evidence")),
+    }
+}
+
+/// Checks the evidence with the identity adapter for `citizen`; a "no" counts as a mismatch.
+async fn confirm_identity(
+    app: &App,
+    citizen: &CitizenRow,
+    iin: &Iin,
+    flow_id: Option<&str>,
+    evidence: &str,
+) -> Result<(), ApiError> {
     match app.identity.verify(&citizen.iin, evidence).await {
         Ok(true) => Ok(()),
-        Ok(false) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "identity-not-confirmed",
-            "identity verification did not confirm you",
-        )),
+        Ok(false) => {
+            let counted = mismatch(app, flow_id, iin).await?;
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "identity-not-confirmed",
+                "identity verification did not confirm you",
+            )
+            .with("attempts_left", counted.extra.get("attempts_left")))
+        }
         Err(e) => {
-            tracing::warn!(error = %e, "identity verification unavailable");
+            tracing::warn!(error = %e, adapter = app.identity.name(), "identity verification failed");
             Err(ApiError::unavailable("identity verification is unavailable; try again later"))
         }
     }
 }
 
+fn pairing_parts<'a>(citizen_id: &'a str, code: &'a str) -> [&'a str; 3] {
+    ["device-pairing", citizen_id, code]
+}
+
 async fn new_enrolment(
     app: &App,
-    kind: &str,
     citizen: &CitizenRow,
     phone: Option<&str>,
+    method: EnrolmentMethod,
 ) -> Result<Enrolment, ApiError> {
     let now = app.clock.now();
     let id = uuid::Uuid::new_v4().to_string();
     let token = random_token::<ENROLMENT_TOKEN_BYTES>(&app.rng)?;
     let hash = app.keys.hash_secret(&["enrolment", &token]);
-    app.store
-        .enrolment_insert(
-            &id,
-            &hash,
-            kind,
-            &citizen.id,
-            phone,
-            now.timestamp_millis(),
-            (now + ENROLMENT_TTL).timestamp_millis(),
-        )
-        .await?;
+    let pairing_code = match method {
+        EnrolmentMethod::Approval => Some(generate_code(&app.rng)?),
+        EnrolmentMethod::Registration | EnrolmentMethod::Identity => None,
+    };
+    let pairing_hash = pairing_code.as_deref().map(|c| app.keys.hash_secret(&pairing_parts(&citizen.id, c)));
+    let new = NewEnrolment {
+        id: &id,
+        token_hash: &hash,
+        kind: if phone.is_some() { "registration" } else { "device" },
+        citizen_id: &citizen.id,
+        phone,
+        method: method.as_str(),
+        pairing_hash: pairing_hash.as_deref(),
+    };
+    app.store.enrolment_insert(&new, now.timestamp_millis(), (now + ENROLMENT_TTL).timestamp_millis()).await?;
     let message =
         base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, enrolment_message(&id, &citizen.iin));
-    Ok(Enrolment { enrolment_id: id, enrolment_token: token, expires_in: ENROLMENT_TTL.num_seconds(), message })
+    Ok(Enrolment {
+        enrolment_id: id,
+        enrolment_token: token,
+        expires_in: ENROLMENT_TTL.num_seconds(),
+        message,
+        method: method.as_str().to_string(),
+        pairing_code,
+        hold_seconds: (method == EnrolmentMethod::Identity).then(|| app.device_hold.num_seconds()),
+    })
 }
 
-/// Registration step 2: the code, then the IIN and birth date against the registry. A wrong answer costs
-/// a try of the code as well, so the flow's five code tries bound it too.
+/// A person the state database of individuals knows but this service does not yet: kept as a citizen
+/// without a phone (registration binds it on completion).
+async fn person_from_registry(app: &App, iin: &Iin) -> Result<Option<CitizenRow>, ApiError> {
+    let Some(registry) = app.registries.get(egov_core::documents::Source::Individuals) else { return Ok(None) };
+    match registry.person(&iin.as_string()).await {
+        Ok(Some(person)) => Ok(app.store.citizen_from_registry(&iin.as_string(), &person, app.clock.now_ms()).await?),
+        Ok(None) => Ok(None),
+        Err(e) => {
+            tracing::warn!(error = %e, "the state database of individuals did not answer");
+            Err(ApiError::unavailable("the state registry is unavailable; try again later"))
+        }
+    }
+}
+
+/// Registration step 2: the code, then the IIN and birth date against the registry, then the identity
+/// evidence. A wrong answer costs a try of the code as well, so the flow's five code tries bound it too.
+#[allow(clippy::too_many_arguments)]
 pub async fn verify(
     app: &App,
     flow_id: &str,
     code: &str,
     iin: &Iin,
     birth_date: NaiveDate,
-    evidence: Option<&str>,
+    evidence: &str,
     ip: &str,
 ) -> Result<Enrolment, ApiError> {
     refuse_if_over_iin_limit(app, iin).await?;
@@ -140,7 +238,10 @@ pub async fn verify(
             600,
         ));
     }
-    let citizen = app.store.citizen_by_iin(&iin.as_string()).await?;
+    let citizen = match app.store.citizen_by_iin(&iin.as_string()).await? {
+        Some(c) => Some(c),
+        None => person_from_registry(app, iin).await?,
+    };
     let Some(citizen) = citizen.filter(|c| c.birth_date == birth_date.format("%Y-%m-%d").to_string()) else {
         return Err(mismatch(app, Some(flow_id), iin).await?);
     };
@@ -150,27 +251,25 @@ pub async fn verify(
             "this citizen is already registered; sign in, or change the phone number from the app",
         ));
     }
-    confirm_identity(app, &citizen, evidence).await?;
+    confirm_identity(app, &citizen, iin, Some(flow_id), evidence).await?;
     otp::consume(app, &flow).await?;
-    new_enrolment(app, "registration", &citizen, Some(&flow.phone)).await
+    new_enrolment(app, &citizen, Some(&flow.phone), EnrolmentMethod::Registration).await
 }
 
-/// A signed-in citizen proves their identity again (birth date and the identity adapter) to enrol a new
-/// device key.
-pub async fn device_enrolment(
-    app: &App,
-    citizen_id: &str,
-    birth_date: NaiveDate,
-    evidence: Option<&str>,
-) -> Result<Enrolment, ApiError> {
+/// A signed-in citizen asks to enrol a further device key: either an enrolled device approves it, or the
+/// citizen proves their identity again with evidence and the key waits out the hold.
+pub async fn device_enrolment(app: &App, citizen_id: &str, proof: DeviceProof<'_>) -> Result<Enrolment, ApiError> {
     let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or_else(|| ApiError::not_found("citizen"))?;
     let iin = Iin::parse(&citizen.iin).map_err(|_| ApiError::internal())?;
-    refuse_if_over_iin_limit(app, &iin).await?;
-    if citizen.birth_date != birth_date.format("%Y-%m-%d").to_string() {
-        return Err(mismatch(app, None, &iin).await?);
-    }
-    confirm_identity(app, &citizen, evidence).await?;
-    new_enrolment(app, "device", &citizen, None).await
+    let method = match proof {
+        DeviceProof::Approval => EnrolmentMethod::Approval,
+        DeviceProof::Identity { evidence } => {
+            refuse_if_over_iin_limit(app, &iin).await?;
+            confirm_identity(app, &citizen, &iin, None, evidence).await?;
+            EnrolmentMethod::Identity
+        }
+    };
+    new_enrolment(app, &citizen, None, method).await
 }
 
 fn enrolment_error() -> ApiError {
@@ -182,7 +281,9 @@ fn enrolment_error() -> ApiError {
 }
 
 /// Completes an enrolment: the device proves it holds the key by signing the enrolment message. For a
-/// registration the phone is bound and a session opened; for a further device `citizen_id` must match.
+/// registration the phone is bound, the key signs at once and a session opens; a further device's key
+/// waits for an approval or its hold, and the citizen is told (a notification, and an SMS to the
+/// registered phone for a hold). For a further device `citizen_id` must match.
 pub async fn complete(
     app: &App,
     token: &str,
@@ -195,15 +296,17 @@ pub async fn complete(
     let key = DevicePublicKey::parse(public_key).map_err(|e| ApiError::validation("public_key", e))?;
     let signature = decode_b64(signature).ok_or_else(|| ApiError::validation("signature", "must be base64url"))?;
     let hash = app.keys.hash_secret(&["enrolment", token]);
-    let now = app.clock.now_ms();
+    let now = app.clock.now();
     // Verify before claiming, so a bad signature does not burn the enrolment.
-    let pending: Option<EnrolmentRow> = app.store.enrolment_pending(&hash, now).await?;
+    let pending: Option<EnrolmentRow> = app.store.enrolment_pending(&hash, now.timestamp_millis()).await?;
     let pending = pending.ok_or_else(enrolment_error)?;
     if expected_citizen.is_some_and(|c| c != pending.citizen_id)
         || (expected_citizen.is_none() != (pending.kind == "registration"))
     {
         return Err(enrolment_error());
     }
+    // An unknown stored method refuses; it never defaults to a key that signs.
+    let method = EnrolmentMethod::parse(&pending.method).ok_or_else(ApiError::internal)?;
     let citizen = app.store.citizen_by_id(&pending.citizen_id).await?.ok_or_else(enrolment_error)?;
     if !key.verifies(&enrolment_message(&pending.id, &citizen.iin), &signature) {
         return Err(ApiError::new(
@@ -214,12 +317,39 @@ pub async fn complete(
     }
     let device_id = uuid::Uuid::new_v4().to_string();
     let name = clean_device_name(device_name);
-    // The claimed row is the pending one: a registration's carries the phone to bind.
-    let kind = if pending.phone.is_some() { "registered" } else { "device_enrolled" };
-    let detail = serde_json::json!({"device": name, "device_id": device_id});
-    let entry = Entry { citizen_id: &citizen.id, kind, detail: &detail };
-    let device = NewDevice { id: &device_id, public_key: &key.to_b64(), name: &name };
-    let claimed = match app.store.enrolment_complete(&hash, now, &device, entry).await? {
+    let active_from = method.active_from(now, app.device_hold);
+    let state = DeviceState::at(active_from, false, now);
+    let detail = json!({"device": name, "device_id": device_id, "status": state.as_str(), "active_from": active_from});
+    let kind = match method {
+        EnrolmentMethod::Registration => "registered",
+        EnrolmentMethod::Approval => "device_awaiting_approval",
+        EnrolmentMethod::Identity => "device_on_hold",
+    };
+    let notification = (method != EnrolmentMethod::Registration).then(|| {
+        let mut body = detail.clone();
+        body["cancel_with"] = json!(format!("DELETE /v1/me/devices/{device_id}"));
+        notify::notification(&citizen.id, kind, body)
+    });
+    let outcome = Outcome { history: vec![(citizen.id.clone(), kind, detail)], notification };
+    let phone = citizen.phone.clone().unwrap_or_default();
+    let notice = (method == EnrolmentMethod::Identity && !phone.is_empty()).then(|| NewSms {
+        phone: &phone,
+        sender: SMS_SENDER,
+        text: DEVICE_ON_HOLD_SMS,
+        kind: "notice",
+        expires_at_ms: None,
+    });
+    let device = NewDevice {
+        id: &device_id,
+        public_key: &key.to_b64(),
+        name: &name,
+        active_from_ms: active_from.map(|t| t.timestamp_millis()),
+        enrolled_by: method.as_str(),
+        pairing_hash: pending.pairing_hash.as_deref(),
+    };
+    let (completion, published) =
+        app.store.enrolment_complete(&hash, now.timestamp_millis(), &device, &outcome, notice.as_ref()).await?;
+    let claimed = match completion {
         Completion::Done(claimed) => claimed,
         Completion::Unknown => return Err(enrolment_error()),
         Completion::AlreadyRegistered => {
@@ -229,6 +359,10 @@ pub async fn complete(
             return Err(ApiError::conflict("phone-taken", "this phone number was registered meanwhile"));
         }
     };
+    notify::publish(app, published);
+    if notice.is_some() {
+        app.sms_wake.notify_one();
+    }
     let tokens = if claimed.phone.is_some() {
         let opening =
             Opening { citizen_id: &citizen.id, acr: Acr::Otp, device_id: Some(&device_id), client: "app", user_agent };
@@ -236,5 +370,76 @@ pub async fn complete(
     } else {
         None
     };
-    Ok(Enrolled { device_id, tokens })
+    Ok(Enrolled { device_id, status: state.as_str().to_string(), active_from, tokens })
+}
+
+fn device_view(app: &App, d: DeviceRow) -> DeviceView {
+    let active_from = d.active_from.map(from_millis);
+    DeviceView {
+        status: DeviceState::at(active_from, d.revoked_at.is_some(), app.clock.now()).as_str().to_string(),
+        id: d.id,
+        name: d.name,
+        enrolled_by: d.enrolled_by,
+        created_at: from_millis(d.created_at),
+        active_from,
+    }
+}
+
+/// The citizen's device keys, newest first.
+pub async fn devices(app: &App, citizen_id: &str) -> Result<Vec<DeviceView>, ApiError> {
+    Ok(app.store.devices_of(citizen_id).await?.into_iter().map(|d| device_view(app, d)).collect())
+}
+
+/// The citizen's device `device_id` with its state now; 404 for anyone else's.
+pub async fn device_state(app: &App, citizen_id: &str, device_id: &str) -> Result<DeviceState, ApiError> {
+    let d = app.store.device(citizen_id, device_id).await?.ok_or_else(|| ApiError::not_found("device"))?;
+    Ok(DeviceState::at(d.active_from.map(from_millis), d.revoked_at.is_some(), app.clock.now()))
+}
+
+/// An `eds` session approves a waiting device with the code the new device shows. A wrong code is
+/// counted before anything else; the third refuses the device for good.
+pub async fn approve_device(app: &App, citizen_id: &str, device_id: &str, code: &str) -> Result<DeviceView, ApiError> {
+    let d = app.store.device(citizen_id, device_id).await?.ok_or_else(|| ApiError::not_found("device"))?;
+    let now = app.clock.now_ms();
+    if DeviceState::at(d.active_from.map(from_millis), d.revoked_at.is_some(), app.clock.now())
+        != DeviceState::AwaitingApproval
+    {
+        return Err(ApiError::conflict("device-not-waiting", "this device is not waiting for an approval"));
+    }
+    let right = d.pairing_hash.as_deref().is_some_and(|h| app.keys.verify_secret(&pairing_parts(citizen_id, code), h));
+    if !right {
+        let failures = app.store.device_pairing_failed(device_id, PAIRING_TRIES, now).await?.unwrap_or(PAIRING_TRIES);
+        let left = (PAIRING_TRIES - failures).max(0);
+        let detail = if left == 0 {
+            "that is not the code the new device shows; the device was refused, start again on it"
+        } else {
+            "that is not the code the new device shows"
+        };
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "pairing-code-wrong", detail).with("attempts_left", left)
+        );
+    }
+    let detail = json!({"device_id": device_id, "device": d.name});
+    let entry = Entry { citizen_id, kind: "device_approved", detail: &detail };
+    if !app.store.device_approve(device_id, now, entry).await? {
+        return Err(ApiError::conflict("device-not-waiting", "this device is not waiting for an approval"));
+    }
+    let d = app.store.device(citizen_id, device_id).await?.ok_or_else(ApiError::internal)?;
+    Ok(device_view(app, d))
+}
+
+/// Cancels a waiting device or revokes an active one, and ends its sessions; the citizen is told.
+pub async fn revoke_device(app: &App, citizen_id: &str, device_id: &str) -> Result<(), ApiError> {
+    let d = app.store.device(citizen_id, device_id).await?.ok_or_else(|| ApiError::not_found("device"))?;
+    let detail = json!({"device_id": device_id, "device": d.name});
+    let outcome = Outcome {
+        history: vec![(citizen_id.to_string(), "device_revoked", detail.clone())],
+        notification: Some(notify::notification(citizen_id, "device_revoked", detail)),
+    };
+    let now = app.clock.now_ms();
+    if app.store.device_revoke(device_id, now, &outcome).await? {
+        // The notification was written with the change; wake its streams.
+        app.events.publish(&app.store, &notify::topic(citizen_id), "device_revoked");
+    }
+    Ok(())
 }

@@ -7,7 +7,10 @@ use crate::store::from_millis;
 use crate::store::history::Entry;
 use crate::store::sessions::{NewSession, Rotation, SessionRow};
 use crate::tokens;
-use egov_core::auth::session::{ACCESS_TOKEN_TTL, Acr, REFRESH_TOKEN_BYTES, session_alive};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use egov_core::auth::session::{ACCESS_TOKEN_TTL, Acr, REFRESH_TOKEN_BYTES, session_alive, within_refresh_grace};
 use egov_core::secret::random_token;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -42,9 +45,18 @@ fn refresh_hash(app: &App, token: &str) -> Vec<u8> {
     app.keys.hash_secret(&["refresh", token])
 }
 
-fn tokens(app: &App, citizen_id: &str, sid: &str, acr: Acr, refresh: String) -> Result<Tokens, ApiError> {
+/// The tokens of session `sid` with `refresh`, the access token issued at `issued_at` with id `jti`.
+fn tokens(
+    app: &App,
+    citizen_id: &str,
+    sid: &str,
+    acr: Acr,
+    refresh: String,
+    issued_at: DateTime<Utc>,
+    jti: String,
+) -> Result<Tokens, ApiError> {
     let access =
-        tokens::issue_citizen(&app.keys, app.clock.now(), citizen_id, sid, acr).map_err(|_| ApiError::internal())?;
+        tokens::issue_citizen(&app.keys, issued_at, citizen_id, sid, acr, jti).map_err(|_| ApiError::internal())?;
     Ok(Tokens {
         access_token: access,
         refresh_token: refresh,
@@ -53,6 +65,17 @@ fn tokens(app: &App, citizen_id: &str, sid: &str, acr: Acr, refresh: String) -> 
         acr,
         session_id: sid.to_string(),
     })
+}
+
+/// The refresh token that follows `token`: derived from it with the server key, so every replica hands a
+/// retried refresh the same successor without storing it anywhere but as its hash.
+fn successor(app: &App, token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(app.keys.hash_secret(&["refresh-successor", token]))
+}
+
+/// The id of the access token issued with refresh token `refresh` (the same for every retry).
+fn access_jti(app: &App, refresh: &str) -> String {
+    URL_SAFE_NO_PAD.encode(&app.keys.hash_secret(&["access-jti", refresh])[..16])
 }
 
 /// Opens a session and records the login in the citizen's history.
@@ -73,7 +96,8 @@ pub async fn open(app: &App, o: Opening<'_>) -> Result<Tokens, ApiError> {
         user_agent: o.user_agent,
     };
     app.store.session_create(&new, &refresh_hash(app, &refresh), ("login", &detail), app.clock.now_ms()).await?;
-    tokens(app, o.citizen_id, &sid, o.acr, refresh)
+    let jti = uuid::Uuid::new_v4().to_string();
+    tokens(app, o.citizen_id, &sid, o.acr, refresh, app.clock.now(), jti)
 }
 
 fn session_error(kind: &'static str, detail: &str) -> ApiError {
@@ -87,42 +111,53 @@ pub fn usable(app: &App, s: &SessionRow) -> bool {
         && session_alive(acr, from_millis(s.created_at), from_millis(s.last_used_at), app.clock.now())
 }
 
-/// Trades a refresh token for new tokens. A token that was already rotated is a replay: the whole
-/// session (every token of its family) is revoked.
+/// Trades a refresh token for new tokens. The same token presented again within `REFRESH_GRACE` of its
+/// rotation (a mobile app's concurrent or retried refresh, an answer lost on the network) returns the same
+/// new pair and ends nothing; presented later, it is a replay and the whole session is revoked.
 pub async fn refresh(app: &App, token: &str) -> Result<Tokens, ApiError> {
-    let now = app.clock.now_ms();
+    let now = app.clock.now();
     let hash = refresh_hash(app, token);
-    let sid = match app.store.refresh_rotate(&hash, now).await? {
-        Rotation::Rotated(sid) => sid,
-        Rotation::Replayed(sid) => {
-            if let Some(s) = app.store.session(&sid).await? {
-                let detail =
-                    serde_json::json!({"session_id": sid, "reason": "a used refresh token was presented again"});
-                let entry = Entry { citizen_id: &s.citizen_id, kind: "session_revoked", detail: &detail };
-                app.store.session_revoke(&sid, "refresh-replay", now, entry).await?;
+    let next = successor(app, token);
+    let (sid, issued_at) =
+        match app.store.refresh_rotate(&hash, &refresh_hash(app, &next), now.timestamp_millis()).await? {
+            Rotation::Rotated(sid) => (sid, now),
+            Rotation::Replayed { sid, rotated_at } if within_refresh_grace(from_millis(rotated_at), now) => {
+                (sid, from_millis(rotated_at))
             }
-            return Err(session_error(
-                "refresh-replayed",
-                "this refresh token was already used; the session has been ended for safety",
-            ));
-        }
-        Rotation::Unknown => return Err(session_error("refresh-invalid", "unknown refresh token")),
-    };
+            Rotation::Replayed { sid, .. } => {
+                if let Some(s) = app.store.session(&sid).await? {
+                    let detail =
+                        serde_json::json!({"session_id": sid, "reason": "a used refresh token was presented again"});
+                    let entry = Entry { citizen_id: &s.citizen_id, kind: "session_revoked", detail: &detail };
+                    app.store.session_revoke(&sid, "refresh-replay", now.timestamp_millis(), entry).await?;
+                }
+                return Err(session_error(
+                    "refresh-replayed",
+                    "this refresh token was already used; the session has been ended for safety",
+                ));
+            }
+            Rotation::Unknown => return Err(session_error("refresh-invalid", "unknown refresh token")),
+        };
     let session =
         app.store.session(&sid).await?.ok_or_else(|| session_error("refresh-invalid", "unknown refresh token"))?;
     if !usable(app, &session) {
         return Err(session_error("session-ended", "the session has ended; sign in again"));
     }
-    let next = random_token::<REFRESH_TOKEN_BYTES>(&app.rng)?;
-    app.store.session_renew(&sid, &refresh_hash(app, &next), now).await?;
+    app.store.session_touch(&sid, now.timestamp_millis()).await?;
     let acr = Acr::parse(&session.acr).ok_or_else(ApiError::internal)?;
-    tokens(app, &session.citizen_id, &sid, acr, next)
+    let jti = access_jti(app, &next);
+    tokens(app, &session.citizen_id, &sid, acr, next, issued_at, jti)
+}
+
+/// The session `session_id` of `citizen_id`; 404 when it is not theirs.
+pub async fn of_citizen(app: &App, citizen_id: &str, session_id: &str) -> Result<SessionRow, ApiError> {
+    let session = app.store.session(session_id).await?.filter(|s| s.citizen_id == citizen_id);
+    session.ok_or_else(|| ApiError::not_found("session"))
 }
 
 /// Ends a session of `citizen_id`; 404 when it is not theirs.
 pub async fn revoke(app: &App, citizen_id: &str, session_id: &str, reason: &str) -> Result<(), ApiError> {
-    let session = app.store.session(session_id).await?.filter(|s| s.citizen_id == citizen_id);
-    let Some(session) = session else { return Err(ApiError::not_found("session")) };
+    let session = of_citizen(app, citizen_id, session_id).await?;
     let now = app.clock.now_ms();
     let detail = serde_json::json!({"session_id": session.id, "reason": reason});
     let entry = Entry { citizen_id, kind: "session_revoked", detail: &detail };

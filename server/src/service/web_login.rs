@@ -7,10 +7,12 @@
 
 use crate::App;
 use crate::http::problem::ApiError;
+use crate::service::notify;
 use crate::service::otp::ip_limit;
 use crate::service::session::{self, Opening, Tokens};
 use crate::store::from_millis;
 use crate::store::history::Entry;
+use crate::store::sharing::Outcome;
 use crate::store::web_login::{NewWebLogin, SignRequestRow, WebLoginRow};
 use axum::http::StatusCode;
 use base64::Engine;
@@ -255,8 +257,20 @@ pub async fn exchange(app: &App, code: &str, poll: Option<&str>, user_agent: Opt
     }
     let row = app.store.web_login_exchange(&hash, app.clock.now_ms()).await?.ok_or_else(invalid)?;
     let citizen_id = row.citizen_id.clone().ok_or_else(ApiError::internal)?;
-    let acr = row.session_acr.as_deref().and_then(Acr::parse).unwrap_or(Acr::Otp);
-    session::open(app, Opening { citizen_id: &citizen_id, acr, device_id: None, client: "web", user_agent }).await
+    // Whatever the approving phone's level, the browser's session is `web`: it reads and pays, nothing more.
+    let opening = Opening { citizen_id: &citizen_id, acr: Acr::Web, device_id: None, client: "web", user_agent };
+    let tokens = session::open(app, opening).await?;
+    // The phone hears of every website session with what it needs to end it in one call.
+    let (browser, os) = describe_user_agent(row.user_agent.as_deref().unwrap_or(""));
+    let body = json!({
+        "session_id": tokens.session_id, "site": row.site, "browser": browser, "os": os, "city": row.city,
+        "at": from_millis(app.clock.now_ms()), "end_with": format!("DELETE /v1/me/sessions/{}", tokens.session_id),
+    });
+    let outcome =
+        Outcome { history: vec![], notification: Some(notify::notification(&citizen_id, "web_session_opened", body)) };
+    let published = app.store.record_outcome(&outcome, app.clock.now_ms()).await?;
+    notify::publish(app, published);
+    Ok(tokens)
 }
 
 /// A new signing request, for the website.
@@ -349,9 +363,10 @@ pub fn sign_view(app: &App, r: SignRequestRow) -> SignView {
 pub async fn sign(app: &App, citizen_id: &str, id: &str, key_id: &str, signature: &str) -> Result<SignView, ApiError> {
     let r = app.store.sign_request(id).await?.ok_or_else(|| ApiError::not_found("signing request"))?;
     let sig = decode_b64(signature).ok_or_else(|| ApiError::validation("signature", "must be base64url"))?;
-    let (public_key, _device) = app.store.device_of_citizen(key_id, citizen_id).await?.ok_or_else(|| {
-        ApiError::new(StatusCode::FORBIDDEN, "key-not-yours", "that key is not one of your enrolled device keys")
-    })?;
+    let (public_key, _device) =
+        app.store.device_of_citizen(key_id, citizen_id, app.clock.now_ms()).await?.ok_or_else(|| {
+            ApiError::new(StatusCode::FORBIDDEN, "key-not-yours", "that key is not one of your enrolled device keys")
+        })?;
     if !app.eds.verify(&public_key, &sign_request_message(&r.id, &r.digest), &sig) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

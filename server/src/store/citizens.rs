@@ -34,28 +34,35 @@ impl Store {
         self.citizen_where("iin", iin).await
     }
 
+    /// Keeps a person the state database of individuals named (at registration), once: a concurrent
+    /// registration of the same IIN keeps the first row. The citizen's row either way.
+    pub async fn citizen_from_registry(
+        &self,
+        iin: &str,
+        p: &crate::adapters::registry::PersonRecord,
+        now_ms: i64,
+    ) -> StoreResult<Option<CitizenRow>> {
+        sqlx::query(
+            "INSERT INTO citizens (id, iin, surname, given_name, patronymic, surname_lat, given_name_lat, birth_date, sex, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (iin) DO NOTHING",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(iin)
+        .bind(&p.surname)
+        .bind(&p.given_name)
+        .bind(p.patronymic.as_deref())
+        .bind(&p.surname_lat)
+        .bind(&p.given_name_lat)
+        .bind(p.birth_date.format("%Y-%m-%d").to_string())
+        .bind(&p.sex)
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        self.citizen_by_iin(iin).await
+    }
+
     /// The citizen a phone is bound to in the Mobile Citizens Database.
     pub async fn citizen_by_phone(&self, phone: &str) -> StoreResult<Option<CitizenRow>> {
         self.citizen_where("phone", phone).await
-    }
-}
-
-/// An organisation client (verifier or state body).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct OrgClientRow {
-    pub client_id: String,
-    pub name: String,
-    pub secret_hash: Vec<u8>,
-    pub scopes: String,
-}
-
-impl Store {
-    pub async fn org_client(&self, client_id: &str) -> StoreResult<Option<OrgClientRow>> {
-        Ok(sqlx::query_as::<_, OrgClientRow>(
-            "SELECT client_id, name, secret_hash, scopes FROM org_clients WHERE client_id = $1",
-        )
-        .bind(client_id)
-        .fetch_optional(self.pool())
-        .await?)
     }
 }

@@ -381,6 +381,18 @@ impl Store {
         .await?)
     }
 
+    /// Refunds an approved simulated charge in full, once: its reference, or `None` when there is no such
+    /// charge or it was refunded already.
+    pub async fn sim_refund(&self, payment_id: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE sim_acquirer SET refunded_tiyn = amount_tiyn
+             WHERE payment_id = $1 AND outcome = 'approved' AND refunded_tiyn = 0 RETURNING reference",
+        )
+        .bind(payment_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     pub async fn sim_status(&self, payment_id: &str) -> StoreResult<Option<(String, String)>> {
         Ok(sqlx::query_as("SELECT outcome, reference FROM sim_acquirer WHERE payment_id = $1")
             .bind(payment_id)

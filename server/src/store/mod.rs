@@ -15,6 +15,7 @@ pub mod documents;
 pub mod fines;
 pub mod history;
 mod keys;
+pub mod orgs;
 pub mod otp;
 pub mod rate;
 pub mod sessions;

@@ -228,13 +228,21 @@ impl Store {
         self.change_recorded(change, entry, now_ms).await
     }
 
-    /// A citizen's active device key by id: (public key, name).
-    pub async fn device_of_citizen(&self, device_id: &str, citizen_id: &str) -> StoreResult<Option<(String, String)>> {
+    /// A citizen's device key that signs at `now_ms` (not revoked, approved or past its hold): (public key,
+    /// name).
+    pub async fn device_of_citizen(
+        &self,
+        device_id: &str,
+        citizen_id: &str,
+        now_ms: i64,
+    ) -> StoreResult<Option<(String, String)>> {
         Ok(sqlx::query_as(
-            "SELECT public_key, name FROM devices WHERE id = $1 AND citizen_id = $2 AND revoked_at IS NULL",
+            "SELECT public_key, name FROM devices WHERE id = $1 AND citizen_id = $2 AND revoked_at IS NULL
+             AND active_from IS NOT NULL AND active_from <= $3",
         )
         .bind(device_id)
         .bind(citizen_id)
+        .bind(now_ms)
         .fetch_optional(self.pool())
         .await?)
     }

@@ -79,20 +79,24 @@ private fun ResendButton(flow: OtpFlow, resend: () -> Unit) {
     OutlinedButton(resend, enabled = left == 0L) { Text(if (left > 0) "Send again in $left s" else "Send again") }
 }
 
-/** Enrols the Keystore key after confirming the birth date, so the next sign-in can use the key. */
+/**
+ * Enrols the Keystore key with the approval of the citizen's already enrolled phone: this screen shows the
+ * pairing code, the other phone (signed in with its key) types it. Until then the key signs nothing.
+ */
 @Composable
 private fun EnrolKey(model: AppModel) {
-    var birth by remember { mutableStateOf("") }
+    var code by remember { mutableStateOf<String?>(null) }
     Card(Modifier.fillMaxWidth().padding(8.dp)) {
         Column(Modifier.padding(12.dp)) {
             Text("Sign in with this phone's key next time (needed for signing and phone changes).")
-            OutlinedTextField(birth, { birth = it }, label = { Text("Birth date YYYY-MM-DD") })
             Button({
                 model.signer.create()
-                model.io({ enrolDevice(birth, null, model.signer, android.os.Build.MODEL) }) { id ->
-                    model.io({ me() }) { me -> model.rememberIdentity(me.person.iin, id) }
+                model.io({ requestDeviceApproval(model.signer, android.os.Build.MODEL) }) { approval ->
+                    code = approval.pairingCode
+                    model.io({ me() }) { me -> model.rememberIdentity(me.person.iin, approval.deviceId) }
                 }
-            }) { Text("Create the key") }
+            }) { Text("Ask my enrolled phone to approve this one") }
+            code?.let { Text("On your enrolled phone, approve this device with the code $it") }
         }
     }
 }
