@@ -291,7 +291,8 @@ pub struct Notification {
     pub body_json: String,
 }
 
-/// A scanned website login request: show it and ask the citizen to pick the browser's two digits.
+/// A scanned website login request: show who asks (the website's registered name), the browser, city and
+/// time, and ask the citizen to type the two digits the browser shows.
 #[derive(Debug, Clone, Deserialize, uniffi::Record)]
 pub struct WebLoginPrompt {
     pub request_id: String,
@@ -303,8 +304,6 @@ pub struct WebLoginPrompt {
     pub requested_at: SystemTime,
     #[serde(with = "time")]
     pub expires_at: SystemTime,
-    /// Three choices; one is on the browser's screen.
-    pub check_codes: Vec<u8>,
 }
 
 /// A website's request to sign a document by QR code.
@@ -772,11 +771,18 @@ impl EgovClient {
         self.call("POST", "/v1/web-login/scan", Auth::Bearer, Body::Json(json!({"qr_url": qr_url})), &[])?.json()
     }
 
-    /// Approves a website login with the two digits the citizen picked; a wrong pick denies it
-    /// (`Conflict`).
-    pub fn approve_web_login(&self, request_id: String, check_code: u8) -> Result<(), MobileError> {
+    /// Approves a website login with the two digits the citizen typed from the browser's screen, as
+    /// typed (`InvalidInput` unless two digits 10-99). A wrong code ends the request (`Conflict`); three in
+    /// ten minutes stop approvals for an hour (`RateLimited`).
+    pub fn approve_web_login(&self, request_id: String, check_code: String) -> Result<(), MobileError> {
+        let code: u8 = check_code
+            .trim()
+            .parse()
+            .ok()
+            .filter(|c| (10..=99).contains(c))
+            .ok_or_else(|| MobileError::InvalidInput { reason: "type the two digits the browser shows".into() })?;
         let path = format!("/v1/web-login/requests/{}/approve", segment(&request_id));
-        self.call("POST", &path, Auth::Bearer, Body::Json(json!({"check_code": check_code})), &[]).map(|_| ())
+        self.call("POST", &path, Auth::Bearer, Body::Json(json!({"check_code": code})), &[]).map(|_| ())
     }
 
     /// Refuses a website login.

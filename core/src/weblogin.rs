@@ -1,9 +1,11 @@
 //! Website login by QR code (design 3.5) and signing website requests by QR code (3.6): lifetimes, the
-//! check code the user picks among three, what the phone is told about the browser, and the bytes signed.
+//! check code the user types, the lock after wrong codes, what the phone is told about the browser, and
+//! the bytes signed.
 
 use crate::auth::rate::Window;
+use crate::documents::Multilingual;
 use crate::secret::{RandomError, SecureRandom, random_below};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
 /// Each QR code lives 60 seconds, then the browser is shown a new one.
 pub const QR_TTL: Duration = Duration::seconds(60);
@@ -20,23 +22,29 @@ pub const REQUESTS_PER_IP: Window = Window { limit: 300, period: Duration::minut
 /// A signing request lives at most 10 minutes.
 pub const SIGN_REQUEST_MAX_TTL: Duration = Duration::minutes(10);
 
-/// Three distinct two-digit check codes (10-99) in random order; the first returned value is the right
-/// one, the array is what the phone shows.
-pub fn check_code_choices(rng: &dyn SecureRandom) -> Result<(u8, [u8; 3]), RandomError> {
-    let mut picked: Vec<u8> = Vec::with_capacity(3);
-    while picked.len() < 3 {
-        let c = 10 + random_below(rng, 90)? as u8;
-        if !picked.contains(&c) {
-            picked.push(c);
-        }
-    }
-    let right = picked[0];
-    // Fisher-Yates with the injected generator.
-    for i in (1..3).rev() {
-        let j = random_below(rng, i as u32 + 1)? as usize;
-        picked.swap(i, j);
-    }
-    Ok((right, [picked[0], picked[1], picked[2]]))
+/// The two-digit check code (10-99) the browser shows and the citizen types on the phone: a blind guess
+/// wins 1 in 90 (issue 23; picking among three choices won 1 in 3).
+pub fn check_code(rng: &dyn SecureRandom) -> Result<u8, RandomError> {
+    Ok(10 + random_below(rng, 90)? as u8)
+}
+
+/// Wrong check codes that, typed within [`WRONG_CHECK_CODE_SPAN`], stop a citizen's approvals.
+pub const WRONG_CHECK_CODES: usize = 3;
+pub const WRONG_CHECK_CODE_SPAN: Duration = Duration::minutes(10);
+/// How long a citizen's website-login approvals stay stopped after that.
+pub const APPROVALS_LOCK: Duration = Duration::hours(1);
+
+/// Until when a citizen who typed wrong check codes at `wrong` (any order) may not approve website logins:
+/// an hour after the third wrong code within ten minutes. Sliding, so no window edge lets six through.
+pub fn approvals_locked_until(wrong: &[DateTime<Utc>], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut times = wrong.to_vec();
+    times.sort();
+    times
+        .windows(WRONG_CHECK_CODES)
+        .filter(|w| w[WRONG_CHECK_CODES - 1] - w[0] <= WRONG_CHECK_CODE_SPAN)
+        .map(|w| w[WRONG_CHECK_CODES - 1] + APPROVALS_LOCK)
+        .filter(|until| *until > now)
+        .max()
 }
 
 /// Browser and operating system named by a `User-Agent`, for "is this you?" on the phone.
@@ -72,9 +80,31 @@ pub fn describe_user_agent(ua: &str) -> (String, String) {
     (browser.to_string(), os.to_string())
 }
 
-/// The bytes a device signs for a website signing request: a domain tag, the request id and the digest.
-pub fn sign_request_message(request_id: &str, digest_hex: &str) -> Vec<u8> {
-    format!("egov-mobile/sign-request/v1\n{request_id}\n{digest_hex}").into_bytes()
+/// SHA-256 (hex) of the descriptions the phone shows for a signing request, each language length-prefixed
+/// so no two different sets of texts hash alike.
+pub fn descriptions_hash(d: &Multilingual) -> String {
+    let framed = [&d.kk, &d.ru, &d.en].iter().map(|t| format!("{}:{t}", t.len())).collect::<Vec<_>>().join("\n");
+    hex(ring::digest::digest(&ring::digest::SHA256, framed.as_bytes()).as_ref())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes a device signs for a website signing request (issue 23: never blind): a domain tag, the
+/// request id, the digest, the requesting organisation (its id and the name the phone showed) and the
+/// hash of the descriptions the phone showed. A signature over one organisation's request or one text
+/// can never be passed off as another's.
+pub fn sign_request_message(
+    request_id: &str,
+    digest_hex: &str,
+    organisation_id: &str,
+    organisation_name: &str,
+    descriptions: &Multilingual,
+) -> Vec<u8> {
+    let shown = descriptions_hash(descriptions);
+    format!("egov-mobile/sign-request/v2\n{request_id}\n{digest_hex}\n{organisation_id}\n{organisation_name}\n{shown}")
+        .into_bytes()
 }
 
 /// A SHA-256 digest as lower-case hex, from hex (any case) or base64/base64url.
@@ -93,27 +123,43 @@ mod tests {
     use super::*;
     use ring::rand::SystemRandom;
 
-    #[test]
-    fn three_distinct_two_digit_choices_include_the_right_one() {
-        let rng = SystemRandom::new();
-        for _ in 0..500 {
-            let (right, choices) = check_code_choices(&rng).unwrap();
-            assert!(choices.contains(&right));
-            assert!(choices.iter().all(|c| (10..=99).contains(c)));
-            assert!(choices[0] != choices[1] && choices[1] != choices[2] && choices[0] != choices[2]);
-        }
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
     #[test]
-    fn the_right_choice_is_not_always_in_the_same_place() {
+    fn check_codes_are_two_digits_and_all_ninety_come_up() {
         let rng = SystemRandom::new();
-        let positions: std::collections::HashSet<usize> = (0..200)
-            .map(|_| {
-                let (right, choices) = check_code_choices(&rng).unwrap();
-                choices.iter().position(|c| *c == right).unwrap()
-            })
-            .collect();
-        assert_eq!(positions.len(), 3);
+        let seen: std::collections::HashSet<u8> = (0..5000).map(|_| check_code(&rng).unwrap()).collect();
+        assert!(seen.iter().all(|c| (10..=99).contains(c)));
+        assert_eq!(seen.len(), 90);
+    }
+
+    #[test]
+    fn three_wrong_codes_within_ten_minutes_stop_approvals_for_an_hour() {
+        let wrong = [t("2026-12-01T10:00:00Z"), t("2026-12-01T10:09:00Z"), t("2026-12-01T10:05:00Z")];
+        assert_eq!(approvals_locked_until(&wrong, t("2026-12-01T10:09:01Z")), Some(t("2026-12-01T11:09:00Z")));
+        assert_eq!(approvals_locked_until(&wrong, t("2026-12-01T11:09:00Z")), None);
+        assert_eq!(approvals_locked_until(&wrong[..2], t("2026-12-01T10:09:01Z")), None, "two are not three");
+        let spread = [t("2026-12-01T10:00:00Z"), t("2026-12-01T10:06:00Z"), t("2026-12-01T10:12:00Z")];
+        assert_eq!(approvals_locked_until(&spread, t("2026-12-01T10:13:00Z")), None, "not within ten minutes");
+    }
+
+    #[test]
+    fn a_signed_request_binds_the_organisation_and_every_text_shown() {
+        let d = Multilingual::new("Шарт", "Договор", "Contract");
+        let base = sign_request_message("r1", "ab", "notary-1", "Notary", &d);
+        assert_ne!(base, sign_request_message("r1", "ab", "bank-1", "Notary", &d));
+        assert_ne!(base, sign_request_message("r1", "ab", "notary-1", "Bank", &d));
+        assert_ne!(
+            base,
+            sign_request_message("r1", "ab", "notary-1", "Notary", &Multilingual::new("Шарт", "Договор", "Loan"))
+        );
+        assert_ne!(
+            descriptions_hash(&Multilingual::new("a\n1:b", "", "")),
+            descriptions_hash(&Multilingual::new("a", "b", "")),
+            "framing keeps texts apart"
+        );
     }
 
     #[test]

@@ -230,23 +230,26 @@ struct WebLoginView: View {
     @Environment(\.dismiss) private var dismiss
     let url: String
     @State private var prompt: WebLoginPrompt?
+    @State private var typed = ""
 
     var body: some View {
         VStack(spacing: 16) {
             if let p = prompt {
                 Text("Sign in to \(p.site)?").font(.title2)
                 Text("\(p.browser) on \(p.os)\(p.city.map { ", \($0)" } ?? "")")
-                Text("Tap the number shown on the website:")
+                Text("Type the two digits shown on the website:")
+                TextField("Code", text: $typed).keyboardType(.numberPad)
                 HStack {
-                    ForEach(p.checkCodes, id: \.self) { code in
-                        Button(String(format: "%02d", code)) {
-                            model.io({ try $0.approveWebLogin(requestId: p.requestId, checkCode: code) }) { dismiss() }
-                        }
-                        .buttonStyle(.borderedProminent)
+                    Button("Sign in") {
+                        let code = typed
+                        model.io({ try $0.approveWebLogin(requestId: p.requestId, checkCode: code) }) { dismiss() }
                     }
-                }
-                Button("It wasn't me", role: .destructive) {
-                    model.io({ try $0.denyWebLogin(requestId: p.requestId) }) { dismiss() }
+                    .buttonStyle(.borderedProminent)
+                    .disabled(typed.count != 2)
+                    Button("It wasn't me") {
+                        model.io({ try $0.denyWebLogin(requestId: p.requestId) }) { dismiss() }
+                    }
+                    .buttonStyle(.borderedProminent)
                 }
             }
         }

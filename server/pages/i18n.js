@@ -4,7 +4,7 @@ const T = {
   home_title: { kk: "eGov Mobile сервері", ru: "Сервер eGov Mobile", en: "eGov Mobile backend" },
   home_lead: { kk: "Цифрлық құжаттар, QR арқылы бір реттік көрсету, QR арқылы кіру және қол қою, айыппұлдар.", ru: "Цифровые документы, одноразовый показ по QR, вход и подпись по QR, штрафы.", en: "Digital documents, one-time sharing by QR code, QR login and signing, traffic fines." },
   login_title: { kk: "egov.kz-ке кіру", ru: "Вход на egov.kz", en: "Sign in to egov.kz" },
-  login_lead: { kk: "eGov Mobile қосымшасын ашып, QR-кодты сканерлеңіз. Телефонда осы кодты таңдаңыз:", ru: "Откройте eGov Mobile, отсканируйте QR-код и выберите на телефоне этот код:", en: "Open eGov Mobile, scan the QR code, and pick this code on your phone:" },
+  login_lead: { kk: "eGov Mobile қосымшасын ашып, QR-кодты сканерлеңіз. Телефонда осы кодты теріңіз:", ru: "Откройте eGov Mobile, отсканируйте QR-код и введите на телефоне этот код:", en: "Open eGov Mobile, scan the QR code, and type this code on your phone:" },
   waiting: { kk: "Сканерлеуді күтудеміз…", ru: "Ожидаем сканирования…", en: "Waiting for your phone…" },
   scanned: { kk: "Телефонда растаңыз", ru: "Подтвердите на телефоне", en: "Confirm on your phone" },
   signed_in: { kk: "Сіз кірдіңіз:", ru: "Вы вошли как", en: "Signed in as" },
@@ -80,4 +80,14 @@ export async function api(path, options = {}) {
 export function b64urlToBytes(s) {
   const b64 = s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4);
   return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}
+
+/** An object URL of the QR image of one of this service's URLs (drawn by the server from a POST body). */
+export async function qrImage(url) {
+  const response = await fetch("/v1/qr.svg", {
+    method: "POST", credentials: "same-origin",
+    headers: { "content-type": "application/json" }, body: JSON.stringify({ data: url }),
+  });
+  if (!response.ok) throw new Error("the QR code could not be drawn");
+  return URL.createObjectURL(await response.blob());
 }

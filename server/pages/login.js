@@ -1,11 +1,12 @@
-import { setupLanguages, t, api } from "/assets/i18n.js";
+import { setupLanguages, t, api, qrImage } from "/assets/i18n.js";
 
 let source;
 const $ = (id) => document.getElementById(id);
 
-// `fresh` marks a QR that came from the event stream: connecting the stream replaces the first one.
-function showQr(url, fresh) {
-  $("qr").src = "/v1/qr.svg?data=" + encodeURIComponent(url);
+// `fresh` marks a QR that came from the event stream (the next one, 60 s after the first). The QR's
+// secret goes to the image route in a POST body, never in a URL.
+async function showQr(url, fresh) {
+  $("qr").src = await qrImage(url);
   $("qr").dataset.qrUrl = url;
   $("qr").dataset.fresh = fresh ? "1" : "0";
 }
@@ -24,7 +25,7 @@ async function start() {
   const req = await api("/v1/web-login/requests", { method: "POST" });
   $("check-code").textContent = req.check_code;
   $("login-box").dataset.requestId = req.request_id;
-  showQr(req.qr_url, false);
+  await showQr(req.qr_url, false);
   source = new EventSource(`/v1/web-login/requests/${req.request_id}/events`);
   source.addEventListener("qr", (e) => showQr(JSON.parse(e.data).qr_url, true));
   source.addEventListener("scanned", () => setState("scanned"));

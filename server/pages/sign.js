@@ -1,4 +1,4 @@
-import { setupLanguages, t, api, b64urlToBytes } from "/assets/i18n.js";
+import { setupLanguages, t, api, b64urlToBytes, qrImage } from "/assets/i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -14,9 +14,13 @@ function rawSignature(sig) {
   return out;
 }
 
-async function verify(view) {
+// The signed bytes are the server's `message`: they must name this request and this digest (and carry the
+// organisation and a hash of the texts the phone showed), and the signature must verify over them.
+async function verify(view, requestId, digest) {
+  const message = b64urlToBytes(view.message);
+  const lines = new TextDecoder().decode(message).split("\n");
+  if (lines[0] !== "egov-mobile/sign-request/v2" || lines[1] !== requestId || lines[2] !== digest) return false;
   const key = await crypto.subtle.importKey("raw", b64urlToBytes(view.public_key), { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
-  const message = new TextEncoder().encode(`egov-mobile/sign-request/v1\n${view.request_id}\n${view.digest}`);
   return crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, rawSignature(b64urlToBytes(view.signature)), message);
 }
 
@@ -24,9 +28,9 @@ $("sign").addEventListener("click", async () => {
   const digest = hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode($("text").value)));
   const req = await api("/v1/sign-requests", {
     method: "POST", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ digest, organisation: "egov.kz", description: { kk: "Өтінішке қол қою", ru: "Подписание заявления", en: "Signing an application" } }),
+    body: JSON.stringify({ digest, description: { kk: "Өтінішке қол қою", ru: "Подписание заявления", en: "Signing an application" } }),
   });
-  $("qr").src = "/v1/qr.svg?data=" + encodeURIComponent(req.qr_url);
+  $("qr").src = await qrImage(req.qr_url);
   $("qr").dataset.qrUrl = req.qr_url;
   $("pending").dataset.requestId = req.request_id;
   $("pending").hidden = false;
@@ -34,7 +38,7 @@ $("sign").addEventListener("click", async () => {
   source.addEventListener("signed", async (e) => {
     source.close();
     const view = JSON.parse(e.data);
-    const ok = await verify(view);
+    const ok = await verify(view, req.request_id, digest);
     $("pending").hidden = true;
     $("done").hidden = false;
     $("signer").textContent = view.signer_name;

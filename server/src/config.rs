@@ -32,6 +32,10 @@ pub struct Config {
     #[arg(long, env = "EGOV_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// The name citizens' phones show for this service's own website (its login and signing pages).
+    #[arg(long, env = "EGOV_SITE_NAME", default_value = "egov.kz")]
+    pub site_name: String,
+
     /// dev: demo data, SMS outbox, generated keys. prod: none of them.
     #[arg(long, env = "EGOV_MODE", value_enum, default_value = "dev")]
     pub mode: Mode,

@@ -31,6 +31,8 @@ use tokio::sync::watch;
 pub struct App {
     pub mode: Mode,
     pub public_url: String,
+    /// What phones show for this service's own website.
+    pub site_name: String,
     pub store: Store,
     pub keys: KeySet,
     pub clock: Clock,
@@ -92,6 +94,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         Mode::Prod => None,
     };
     refuse_demo_adapters_in_prod(&config)?;
+    egov_core::auth::clients::check_org_name(&config.site_name)
+        .map_err(|e| StartError::Config(format!("EGOV_SITE_NAME: {e}")))?;
     let registries = match (&config.registry_url, &demo) {
         (Some(url), _) => adapters::registry::Registries::http(url, Duration::from_millis(config.registry_timeout_ms)),
         (None, Some(data)) => adapters::registry::Registries::demo(data.clone(), today),
@@ -115,6 +119,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let app = Arc::new(App {
         mode: config.mode,
         public_url: public_url.clone(),
+        site_name: config.site_name.clone(),
         store: store.clone(),
         keys,
         clock,

@@ -15,7 +15,7 @@
 //! with copies of a demo citizen's documents, are written to the database first (not measured); their
 //! fines arrive through the agency feed (measured, as a bulk issue).
 
-use harness::flows::{CITIZEN_1, fine_feed, login_otp, login_qr_in, org_token, six_digits};
+use harness::flows::{CITIZEN_1, fine_feed, login_otp, org_token, six_digits};
 use harness::load::{
     Bench, Stats, answered, client_address as addr, closed_loop, env_usize, insert_citizens, open_loop,
     synthetic_citizen,
@@ -176,8 +176,15 @@ async fn journey(w: Arc<World>, u: usize) -> Option<String> {
 
         // The website: a browser on the other replica asks for a login and waits on its stream.
         let created = step(s, "POST /v1/web-login/requests (browser)", async {
-            let r =
-                http.post(other.url("/v1/web-login/requests")).header("x-forwarded-for", addr(u)).send().await.ok()?;
+            // This service's own login page: its origin is the public URL every replica shares.
+            let origin = &w.replicas[0].base;
+            let r = http
+                .post(other.url("/v1/web-login/requests"))
+                .header("x-forwarded-for", addr(u))
+                .header("origin", origin)
+                .send()
+                .await
+                .ok()?;
             let poll = r.headers().get("x-poll-secret")?.to_str().ok()?.to_string();
             if r.status() != 201 {
                 return None;
@@ -196,15 +203,8 @@ async fn journey(w: Arc<World>, u: usize) -> Option<String> {
             Ok(r) if r.status() == 200 => r,
             _ => continue,
         };
-        // The QR the browser shows now (each stream connection issues a fresh one).
-        let mut seen = String::new();
-        while !seen.contains("/ql/") {
-            match tokio::time::timeout(Duration::from_secs(10), stream.chunk()).await {
-                Ok(Ok(Some(b))) => seen.push_str(&String::from_utf8_lossy(&b)),
-                _ => break,
-            }
-        }
-        let qr = login_qr_in(&seen).unwrap_or_default();
+        // The QR the browser shows: the create answer's, valid for its 60 s.
+        let qr = created["qr_url"].as_str().unwrap_or_default().to_string();
         let scanned = step(s, "POST /v1/web-login/scan", async {
             json_if(
                 http.post(home.url("/v1/web-login/scan")).bearer_auth(&token).json(&json!({"qr_url": qr})).send().await,

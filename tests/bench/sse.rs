@@ -5,7 +5,7 @@
 //! empty route again, and finally approves one request to show a waiter still gets its login.
 //! Run by `bash tests/bench.sh sse [postgres]` (which raises the open-file limit first).
 
-use harness::flows::{CITIZEN_1, login_otp, login_qr_in};
+use harness::flows::{CITIZEN_1, login_otp};
 use harness::load::{Bench, answered, client_address as forwarded_for, closed_loop, env_usize};
 use harness::{Value, json};
 use std::sync::Arc;
@@ -38,12 +38,13 @@ async fn main() {
     let create = closed_loop("POST /v1/web-login/requests", waiters, bench.concurrency, move |i| {
         let (h, url, c) = (h.clone(), s.url("/v1/web-login/requests"), c.clone());
         async move {
-            let Ok(r) = h.post(url).header("x-forwarded-for", forwarded_for(i)).send().await else { return false };
+            let origin = url.trim_end_matches("/v1/web-login/requests").to_string();
+            let request = h.post(url).header("x-forwarded-for", forwarded_for(i)).header("origin", origin);
+            let Ok(r) = request.send().await else { return false };
             let poll = r.headers().get("x-poll-secret").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
             let ok = r.status() == 201;
             let body: Value = r.json().await.unwrap_or_default();
-            *c[i].lock().unwrap() =
-                (body["request_id"].as_str().unwrap_or("").to_string(), poll, body["check_code"].clone());
+            *c[i].lock().unwrap() = (body["request_id"].as_str().unwrap_or("").to_string(), poll, body);
             ok
         }
     })
@@ -57,8 +58,6 @@ async fn main() {
     let ready = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
     let connecting = Arc::new(Semaphore::new(256));
-    // The first waiter's first event: the QR it shows now (every stream connection issues a fresh one).
-    let first_qr = Arc::new(std::sync::Mutex::new(String::new()));
     let streams = reqwest::Client::builder().no_proxy().build().expect("client");
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(waiters);
@@ -66,7 +65,6 @@ async fn main() {
         let (id, poll, _) = created[i].lock().unwrap().clone();
         let (client, url) = (streams.clone(), server.url(&format!("/v1/web-login/requests/{id}/events")));
         let (ready, failed, connecting, mut left) = (ready.clone(), failed.clone(), connecting.clone(), left.clone());
-        let first_qr = (i == 0).then(|| first_qr.clone());
         tasks.push(tokio::spawn(async move {
             let permit = connecting.acquire_owned().await.expect("semaphore");
             let Ok(mut response) = client.get(url).header("x-poll-secret", poll).send().await else {
@@ -84,9 +82,6 @@ async fn main() {
                 }
             }
             drop(permit);
-            if let Some(q) = first_qr {
-                *q.lock().unwrap() = seen;
-            }
             ready.fetch_add(1, Ordering::Relaxed);
             // Hold the stream (reading keep-alives) until the benchmark ends.
             loop {
@@ -114,10 +109,9 @@ async fn main() {
     .await;
 
     // A waiter still gets its login: a citizen scans the first request's current QR and approves it.
-    let (id, _, check_code) = created[0].lock().unwrap().clone();
+    let (id, _, request) = created[0].lock().unwrap().clone();
     let citizen = login_otp(&server, CITIZEN_1.0).await["access_token"].as_str().unwrap().to_string();
-    let event = first_qr.lock().unwrap().clone();
-    let qr_url = login_qr_in(&event).unwrap_or_default();
+    let (qr_url, check_code) = (request["qr_url"].clone(), request["check_code"].clone());
     let scan = http
         .post(server.url("/v1/web-login/scan"))
         .bearer_auth(&citizen)

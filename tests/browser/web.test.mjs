@@ -80,15 +80,19 @@ function device() {
 test("the login page shows a live QR and becomes signed in when the phone approves", async () => {
   const page = await browser.newPage();
   await page.goto(base + "/login?lang=en");
-  await page.waitForFunction(() => document.getElementById("qr").dataset.fresh === "1");
+  // The QR drawn from the create answer is the one to scan: it stays valid for its 60 s.
+  await page.waitForFunction(() => (document.getElementById("qr").dataset.qrUrl || "").includes("/ql/"));
+  await page.waitForFunction(() => document.getElementById("qr").src.startsWith("blob:"));
   await page.screenshot({ path: join(ARTIFACTS, "login-waiting.png"), fullPage: true });
   const qrUrl = await page.getAttribute("#qr", "data-qr-url");
   const checkCode = Number(await page.textContent("#check-code"));
   assert.match(qrUrl, /\/ql\/[\w-]{20,}$/);
+  assert.ok((await page.getAttribute("#qr", "src")).startsWith("blob:"), "the QR's secret is in no image URL");
 
   const phone = await phoneLogin("+77010000001");
   const shown = await api("/v1/web-login/scan", json("POST", { qr_url: qrUrl }, phone));
-  assert.ok(shown.check_codes.includes(checkCode), "the phone offers the browser's code");
+  assert.equal(shown.site, "egov.kz");
+  assert.equal(shown.check_codes, undefined, "the phone offers no choices: the citizen types the code");
   assert.equal(shown.browser, "Chrome");
   await page.waitForFunction(() => document.getElementById("state").dataset.i18n === "scanned");
   await api(`/v1/web-login/requests/${shown.request_id}/approve`, json("POST", { check_code: checkCode }, phone));

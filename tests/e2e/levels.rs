@@ -151,6 +151,7 @@ async fn website_session(server: &Server, phone: &str) -> Value {
             "user-agent",
             "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
         )
+        .header("origin", &server.base)
         .send()
         .await
         .unwrap();

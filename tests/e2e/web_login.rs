@@ -17,9 +17,15 @@ struct Browser {
 }
 
 async fn browser_request(server: &Server) -> Browser {
+    browser_request_from(server, &server.base).await
+}
+
+/// A login request from this service's own login page served at `origin` (the public URL's origin).
+async fn browser_request_from(server: &Server, origin: &str) -> Browser {
     let r = client()
         .post(server.url("/v1/web-login/requests"))
         .header("user-agent", CHROME_ON_WINDOWS)
+        .header("origin", origin)
         .send()
         .await
         .unwrap();
@@ -57,15 +63,15 @@ async fn the_phone_approves_and_the_browser_gets_a_session_of_its_own() {
     let server = Server::start().await;
     let b = browser_request(&server).await;
     let mut stream = events(&server, &b).await;
-    let qr = stream.next("qr", Duration::from_secs(5)).await;
     let phone = access(&server, CITIZEN_1.0).await;
-    let r = scan(&server, &phone, &qr["qr_url"]).await;
+    // The QR of the create answer is the one the website draws, and it stays valid for its 60 s.
+    let r = scan(&server, &phone, &b.request["qr_url"]).await;
     assert_eq!(r.status(), 200);
     let shown = body_json(r).await;
     assert_eq!((shown["browser"].as_str(), shown["os"].as_str()), (Some("Chrome"), Some("Windows")));
     assert_eq!(shown["city"], "Local network");
     assert_eq!(shown["site"], "egov.kz");
-    assert!(shown["check_codes"].as_array().unwrap().contains(&b.request["check_code"]));
+    assert!(shown.get("check_codes").is_none(), "the phone offers no choices: the citizen types the code");
     stream.next("scanned", Duration::from_secs(3)).await;
 
     let id = b.request["request_id"].as_str().unwrap();
@@ -126,9 +132,8 @@ async fn a_stolen_qr_url_alone_never_logs_anyone_in() {
     expect_problem(r, 401, "poll-secret-invalid").await;
 
     let mut stream = events(&server, &b).await;
-    let qr = stream.next("qr", Duration::from_secs(5)).await;
     let phone = access(&server, CITIZEN_1.0).await;
-    assert_eq!(scan(&server, &phone, &qr["qr_url"]).await.status(), 200);
+    assert_eq!(scan(&server, &phone, &b.request["qr_url"]).await.status(), 200);
     post_auth(
         &server,
         &format!("/v1/web-login/requests/{id}/approve"),
@@ -152,13 +157,18 @@ async fn a_stolen_qr_url_alone_never_logs_anyone_in() {
 }
 
 #[tokio::test]
-async fn a_rotated_or_expired_qr_is_refused() {
+async fn the_first_qr_stays_valid_for_its_sixty_seconds_then_a_rotated_or_expired_qr_is_refused() {
     let server = Server::start().await;
     let b = browser_request(&server).await;
     let mut stream = events(&server, &b).await;
-    let current = stream.next("qr", Duration::from_secs(5)).await;
     let phone = access(&server, CITIZEN_1.0).await;
-    // The QR from the create answer was replaced when the browser connected.
+    // Opening the event stream does not replace the QR the website has drawn (it used to, at once).
+    advance_clock(&server, 59).await;
+    let second = browser_request(&server).await;
+    assert_eq!(scan(&server, &phone, &second.request["qr_url"]).await.status(), 200, "a fresh QR scans");
+    advance_clock(&server, 2).await;
+    let current = stream.next("qr", Duration::from_secs(5)).await;
+    assert_ne!(current["qr_url"], b.request["qr_url"], "a new QR after 60 s");
     expect_problem(scan(&server, &phone, &b.request["qr_url"]).await, 410, "qr-expired").await;
     advance_clock(&server, 61).await;
     expect_problem(scan(&server, &phone, &current["qr_url"]).await, 410, "qr-expired").await;
@@ -174,8 +184,7 @@ async fn a_rotated_or_expired_qr_is_refused() {
 async fn a_second_scan_is_refused_and_recorded_for_both() {
     let server = Server::start().await;
     let b = browser_request(&server).await;
-    let mut stream = events(&server, &b).await;
-    let qr = stream.next("qr", Duration::from_secs(5)).await;
+    let qr = &b.request;
     let first = access(&server, CITIZEN_1.0).await;
     let second = access(&server, CITIZEN_2.0).await;
     assert_eq!(scan(&server, &first, &qr["qr_url"]).await.status(), 200);
@@ -196,17 +205,21 @@ async fn a_second_scan_is_refused_and_recorded_for_both() {
     expect_problem(r, 404, "not-found").await;
 }
 
+/// A code the browser does not show: the next one up, kept within 10-99.
+fn wrong_code(right: &Value) -> u64 {
+    let right = right.as_u64().unwrap();
+    if right == 99 { 10 } else { right + 1 }
+}
+
 #[tokio::test]
-async fn a_wrong_check_code_denies_the_request() {
+async fn a_wrong_check_code_ends_the_request() {
     let server = Server::start().await;
     let b = browser_request(&server).await;
     let mut stream = events(&server, &b).await;
-    let qr = stream.next("qr", Duration::from_secs(5)).await;
     let phone = access(&server, CITIZEN_1.0).await;
-    let shown = body_json(scan(&server, &phone, &qr["qr_url"]).await).await;
-    let wrong =
-        shown["check_codes"].as_array().unwrap().iter().find(|c| **c != b.request["check_code"]).unwrap().clone();
+    assert_eq!(scan(&server, &phone, &b.request["qr_url"]).await.status(), 200);
     let id = b.request["request_id"].as_str().unwrap();
+    let wrong = wrong_code(&b.request["check_code"]);
     let r =
         post_auth(&server, &format!("/v1/web-login/requests/{id}/approve"), &phone, json!({"check_code": wrong})).await;
     expect_problem(r, 409, "check-code-wrong").await;
@@ -224,19 +237,84 @@ async fn a_wrong_check_code_denies_the_request() {
         h.as_array()
             .unwrap()
             .iter()
-            .any(|e| e["kind"] == "web_login_denied" && e["detail"]["reason"] == "wrong check code")
+            .any(|e| e["kind"] == "web_login_wrong_code" && e["detail"]["reason"] == "wrong check code")
     );
+    for bad in [json!(9), json!(100), json!("12")] {
+        let r = post_auth(&server, &format!("/v1/web-login/requests/{id}/approve"), &phone, json!({"check_code": bad}))
+            .await;
+        expect_problem(r, 422, "validation").await;
+    }
+}
+
+/// A blind approver once won 1 in 3 by picking among three offered codes. Now they must type the code
+/// (1 in 90), and three wrong codes in ten minutes stop their approvals for an hour, even of a right one.
+#[tokio::test]
+async fn three_blind_guesses_in_ten_minutes_stop_the_citizens_approvals_for_an_hour() {
+    let server = Server::start().await;
+    /// Opens a login request, scans it with `phone` and types `code(right)`; the answer.
+    async fn attempt(server: &Server, phone: &str, code: impl Fn(&Value) -> u64) -> reqwest::Response {
+        let b = browser_request(server).await;
+        assert_eq!(scan(server, phone, &b.request["qr_url"]).await.status(), 200);
+        let id = b.request["request_id"].as_str().unwrap();
+        let typed = code(&b.request["check_code"]);
+        post_auth(server, &format!("/v1/web-login/requests/{id}/approve"), phone, json!({"check_code": typed})).await
+    }
+    let phone = access(&server, CITIZEN_1.0).await;
+    for _ in 0..3 {
+        let r = attempt(&server, &phone, wrong_code).await;
+        assert!(r.status() == 409 || r.status() == 429, "{}", r.status());
+        advance_clock(&server, 60).await;
+    }
+    let r = attempt(&server, &phone, |right| right.as_u64().unwrap()).await;
+    let p = expect_problem(r, 429, "approvals-locked").await;
+    assert!(p["detail"].as_str().unwrap().contains("hour"), "{p}");
+    advance_clock(&server, 3600).await;
+    let phone = access(&server, CITIZEN_1.0).await;
+    assert_eq!(attempt(&server, &phone, |right| right.as_u64().unwrap()).await.status(), 200, "an hour later, again");
+}
+
+/// A page on another site cannot open a login request that the phone would show under the operator's
+/// name, nor name itself: the phone shows only a registered website's name or the operator's own site.
+#[tokio::test]
+async fn the_phone_names_only_the_registered_website_never_a_name_the_asker_chose() {
+    let server = Server::start().await;
+    let r = client()
+        .post(server.url("/v1/web-login/requests"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(r, 401, "website-not-registered").await;
+    let r = client().post(server.url("/v1/web-login/requests")).send().await.unwrap();
+    expect_problem(r, 401, "website-not-registered").await;
+    let r = client()
+        .post(server.url("/v1/web-login/requests"))
+        .header("origin", &server.base)
+        .json(&json!({"site": "egov.kz\u{202e}moc.live"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(r, 422, "validation").await;
+    // A verifier's token does not make it a website.
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    let r = client().post(server.url("/v1/web-login/requests")).bearer_auth(&verifier).send().await.unwrap();
+    expect_problem(r, 403, "insufficient-scope").await;
+
+    let website = org_token(&server, "demo-website", "demo-website-secret").await;
+    let r = client().post(server.url("/v1/web-login/requests")).bearer_auth(&website).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let request = body_json(r).await;
+    let phone = access(&server, CITIZEN_1.0).await;
+    let shown = body_json(scan(&server, &phone, &request["qr_url"]).await).await;
+    assert_eq!(shown["site"], "egov.kz (demo)", "the registered name");
 }
 
 #[tokio::test]
 async fn the_long_poll_fallback_reports_the_approval() {
     let server = Server::start().await;
     let b = browser_request(&server).await;
-    let mut stream = events(&server, &b).await;
-    let qr = stream.next("qr", Duration::from_secs(5)).await;
-    drop(stream);
     let phone = access(&server, CITIZEN_1.0).await;
-    assert_eq!(scan(&server, &phone, &qr["qr_url"]).await.status(), 200);
+    assert_eq!(scan(&server, &phone, &b.request["qr_url"]).await.status(), 200);
     let id = b.request["request_id"].as_str().unwrap().to_string();
     let url = server.url(&format!("/v1/web-login/requests/{id}/events?wait=10"));
     let poll = b.poll.clone();
@@ -267,11 +345,12 @@ async fn one_address_may_open_three_hundred_requests_a_minute_and_no_more() {
     if second > 45 {
         tokio::time::sleep(Duration::from_secs(u64::from(61 - second))).await;
     }
+    let request = || http.post(server.url("/v1/web-login/requests")).header("origin", &server.base);
     for i in 0..300 {
-        let r = http.post(server.url("/v1/web-login/requests")).send().await.unwrap();
+        let r = request().send().await.unwrap();
         assert_eq!(r.status(), 201, "request {i}");
     }
-    expect_problem(http.post(server.url("/v1/web-login/requests")).send().await.unwrap(), 429, "rate-limited").await;
+    expect_problem(request().send().await.unwrap(), 429, "rate-limited").await;
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -284,9 +363,15 @@ async fn a_website_request_is_signed_once_by_an_eds_session_and_the_browser_gets
     // The citizen's device key, enrolled (and its hold waited out) before the website asks.
     let (device, key_id, otp) = enrol_device(&server, &login_otp(&server, CITIZEN_2.0).await).await;
     let digest = sha256_hex("Application for a certificate of no criminal record");
-    let body = json!({"digest": digest, "organisation": "egov.kz",
-        "description": {"kk": "Сотталмағандығы туралы анықтама", "ru": "Справка о несудимости", "en": "Certificate of no criminal record"}});
-    let r = client().post(server.url("/v1/sign-requests")).json(&body).send().await.unwrap();
+    let description = egov_core::documents::Multilingual::new(
+        "Сотталмағандығы туралы анықтама",
+        "Справка о несудимости",
+        "Certificate of no criminal record",
+    );
+    let body = json!({"digest": digest, "description": description});
+    // This service's own signing page (same origin): the phone shows the operator's site name.
+    let r =
+        client().post(server.url("/v1/sign-requests")).header("origin", &server.base).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 201);
     let poll = r.headers()["x-poll-secret"].to_str().unwrap().to_string();
     let location = r.headers()["location"].to_str().unwrap().to_string();
@@ -335,10 +420,14 @@ async fn a_website_request_is_signed_once_by_an_eds_session_and_the_browser_gets
     assert_eq!(signed["signer_name"], "Жұмабаев Нұрлан");
     let key = egov_core::auth::eds::DevicePublicKey::parse(signed["public_key"].as_str().unwrap()).unwrap();
     let signature = egov_core::auth::eds::decode_b64(signed["signature"].as_str().unwrap()).unwrap();
-    assert!(
-        key.verifies(&egov_core::weblogin::sign_request_message(&id, &digest), &signature),
-        "the browser can check the signature"
-    );
+    let message = egov_core::weblogin::sign_request_message(&id, &digest, "operator", "egov.kz", &description);
+    assert!(key.verifies(&message, &signature), "the signature covers the organisation and the texts shown");
+    // Another citizen who learns the request id does not learn who signed it.
+    let other = login_otp(&server, CITIZEN_1.0).await;
+    let seen =
+        body_json(get_auth(&server, &format!("/v1/sign-requests/{id}"), other["access_token"].as_str().unwrap()).await)
+            .await;
+    assert!(seen["signer_name"].is_null() && seen["signature"].is_null(), "{seen}");
     let r =
         post_auth(&server, &format!("/v1/sign-requests/{id}/sign"), eds, json!({"key_id": key_id, "signature": sig}))
             .await;
@@ -350,7 +439,8 @@ async fn a_website_request_is_signed_once_by_an_eds_session_and_the_browser_gets
     expect_problem(
         client()
             .post(server.url("/v1/sign-requests"))
-            .json(&json!({"digest": "abc", "organisation": "x", "description": {"kk": "a", "ru": "b", "en": "c"}}))
+            .header("origin", &server.base)
+            .json(&json!({"digest": "abc", "description": {"kk": "a", "ru": "b", "en": "c"}}))
             .send()
             .await
             .unwrap(),
@@ -362,6 +452,55 @@ async fn a_website_request_is_signed_once_by_an_eds_session_and_the_browser_gets
     expect_problem(r, 401, "poll-secret-invalid").await;
 }
 
+/// A blind signing request named itself and asked anyone's signature: now only a registered website
+/// (scope `sign:request`) or this service's own pages ask, under the registered name, and no text that
+/// hides or reorders characters reaches the phone.
+#[tokio::test]
+async fn a_signing_request_comes_only_from_a_registered_website_under_its_registered_name() {
+    let server = Server::start().await;
+    let body = json!({"digest": sha256_hex("x"), "description": {"kk": "Шарт", "ru": "Договор", "en": "Contract"}});
+    let r = client().post(server.url("/v1/sign-requests")).json(&body).send().await.unwrap();
+    expect_problem(r, 401, "website-not-registered").await;
+    let mut named = body.clone();
+    named["organisation"] = json!("Halyk Bank");
+    let r = client()
+        .post(server.url("/v1/sign-requests"))
+        .header("origin", &server.base)
+        .json(&named)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(r, 422, "validation").await;
+    let mut hidden = body.clone();
+    hidden["description"]["en"] = json!("Contract\u{202e}nahT");
+    let r = client()
+        .post(server.url("/v1/sign-requests"))
+        .header("origin", &server.base)
+        .json(&hidden)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(r, 422, "validation").await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let r = client().post(server.url("/v1/sign-requests")).bearer_auth(&police).json(&body).send().await.unwrap();
+    expect_problem(r, 403, "insufficient-scope").await;
+
+    let website = org_token(&server, "demo-website", "demo-website-secret").await;
+    let r = client().post(server.url("/v1/sign-requests")).bearer_auth(&website).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let id = body_json(r).await["request_id"].as_str().unwrap().to_string();
+    let phone = login_otp(&server, CITIZEN_1.0).await;
+    let view =
+        body_json(get_auth(&server, &format!("/v1/sign-requests/{id}"), phone["access_token"].as_str().unwrap()).await)
+            .await;
+    assert_eq!(view["organisation"], "egov.kz (demo)");
+    let message =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, view["message"].as_str().unwrap())
+            .unwrap();
+    let text = String::from_utf8(message).unwrap();
+    assert!(text.contains("\ndemo-website\negov.kz (demo)\n"), "the signed bytes name the organisation: {text}");
+}
+
 #[tokio::test]
 async fn the_browser_waits_on_one_replica_and_the_phone_approves_on_another() {
     let place = DataPlace::fresh().await;
@@ -369,11 +508,10 @@ async fn the_browser_waits_on_one_replica_and_the_phone_approves_on_another() {
     let shared = Options::default().arg("--public-url").arg("https://egov.test");
     let a = Server::start_on(&place, shared.clone()).await.unwrap();
     let b_server = Server::start_on(&place, shared).await.unwrap();
-    let browser = browser_request(&a).await;
+    let browser = browser_request_from(&a, "https://egov.test").await;
     let mut stream = events(&a, &browser).await;
-    let qr = stream.next("qr", Duration::from_secs(5)).await;
     let phone = access(&b_server, CITIZEN_1.0).await;
-    assert_eq!(scan(&b_server, &phone, &qr["qr_url"]).await.status(), 200);
+    assert_eq!(scan(&b_server, &phone, &browser.request["qr_url"]).await.status(), 200);
     stream.next("scanned", Duration::from_secs(5)).await;
     let id = browser.request["request_id"].as_str().unwrap();
     let approved_at = Instant::now();

@@ -395,11 +395,6 @@ pub mod flows {
         six_digits(text).unwrap_or_else(|| panic!("no code in {text:?}"))
     }
 
-    /// The website-login QR URL (`.../ql/...`) in the text of a login request's event stream.
-    pub fn login_qr_in(events: &str) -> Option<String> {
-        events.split(|c: char| c == '"' || c.is_whitespace()).find(|p| p.contains("/ql/")).map(String::from)
-    }
-
     /// Starts an OTP flow on `path` and returns (status, body, the code sent, if one arrives).
     pub async fn start_and_read_code(
         server: &Server,

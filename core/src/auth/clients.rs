@@ -81,11 +81,16 @@ fn is_deceptive(c: char) -> bool {
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}')
 }
 
+/// Whether a text a phone will show carries a control, bidirectional-formatting or zero-width character.
+pub fn has_deceptive_chars(text: &str) -> bool {
+    text.chars().any(is_deceptive)
+}
+
 /// An organisation's display name as it is stored and shown: trimmed, and refused (never silently
 /// cleaned) when it carries a control, bidirectional-formatting or zero-width character.
 pub fn check_org_name(name: &str) -> Result<String, ClientError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > ORG_NAME_MAX_CHARS || name.chars().any(is_deceptive) {
+    if name.is_empty() || name.chars().count() > ORG_NAME_MAX_CHARS || has_deceptive_chars(name) {
         return Err(ClientError::Name);
     }
     Ok(name.to_string())

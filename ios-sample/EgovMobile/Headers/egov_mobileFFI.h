@@ -282,9 +282,14 @@ void uniffi_egov_mobile_fn_free_egovclient(uint64_t handle, RustCallStatus *_Non
 uint64_t uniffi_egov_mobile_fn_constructor_egovclient_new(RustBuffer base_url, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_FN_METHOD_EGOVCLIENT_APPROVE_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_FN_METHOD_EGOVCLIENT_APPROVE_DEVICE
+void uniffi_egov_mobile_fn_method_egovclient_approve_device(uint64_t ptr, RustBuffer device_id, RustBuffer pairing_code, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_FN_METHOD_EGOVCLIENT_APPROVE_WEB_LOGIN
 #define UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_FN_METHOD_EGOVCLIENT_APPROVE_WEB_LOGIN
-void uniffi_egov_mobile_fn_method_egovclient_approve_web_login(uint64_t ptr, RustBuffer request_id, uint8_t check_code, RustCallStatus *_Nonnull out_status
+void uniffi_egov_mobile_fn_method_egovclient_approve_web_login(uint64_t ptr, RustBuffer request_id, RustBuffer check_code, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_FN_METHOD_EGOVCLIENT_BASE_URL
@@ -334,7 +339,7 @@ RustBuffer uniffi_egov_mobile_fn_method_egovclient_driving_licence_eligibility(u
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_FN_METHOD_EGOVCLIENT_ENROL_DEVICE
 #define UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_FN_METHOD_EGOVCLIENT_ENROL_DEVICE
-RustBuffer uniffi_egov_mobile_fn_method_egovclient_enrol_device(uint64_t ptr, RustBuffer birth_date, RustBuffer evidence, uint64_t signer, RustBuffer device_name, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_egov_mobile_fn_method_egovclient_enrol_device(uint64_t ptr, RustBuffer evidence, uint64_t signer, RustBuffer device_name, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_FN_METHOD_EGOVCLIENT_EXPORT_SESSION
@@ -410,6 +415,11 @@ RustBuffer uniffi_egov_mobile_fn_method_egovclient_refresh(uint64_t ptr, RustCal
 #ifndef UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_FN_METHOD_EGOVCLIENT_REFRESH_DOCUMENTS
 #define UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_FN_METHOD_EGOVCLIENT_REFRESH_DOCUMENTS
 RustBuffer uniffi_egov_mobile_fn_method_egovclient_refresh_documents(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_FN_METHOD_EGOVCLIENT_REQUEST_DEVICE_APPROVAL
+#define UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_FN_METHOD_EGOVCLIENT_REQUEST_DEVICE_APPROVAL
+RustBuffer uniffi_egov_mobile_fn_method_egovclient_request_device_approval(uint64_t ptr, uint64_t signer, RustBuffer device_name, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_FN_METHOD_EGOVCLIENT_RESTORE_SESSION
@@ -910,6 +920,12 @@ uint16_t uniffi_egov_mobile_checksum_func_software_signer_from_pkcs8(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_CHECKSUM_METHOD_EGOVCLIENT_APPROVE_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_CHECKSUM_METHOD_EGOVCLIENT_APPROVE_DEVICE
+uint16_t uniffi_egov_mobile_checksum_method_egovclient_approve_device(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_CHECKSUM_METHOD_EGOVCLIENT_APPROVE_WEB_LOGIN
 #define UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_CHECKSUM_METHOD_EGOVCLIENT_APPROVE_WEB_LOGIN
 uint16_t uniffi_egov_mobile_checksum_method_egovclient_approve_web_login(void
@@ -1063,6 +1079,12 @@ uint16_t uniffi_egov_mobile_checksum_method_egovclient_refresh(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_CHECKSUM_METHOD_EGOVCLIENT_REFRESH_DOCUMENTS
 #define UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_CHECKSUM_METHOD_EGOVCLIENT_REFRESH_DOCUMENTS
 uint16_t uniffi_egov_mobile_checksum_method_egovclient_refresh_documents(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_CHECKSUM_METHOD_EGOVCLIENT_REQUEST_DEVICE_APPROVAL
+#define UNIFFI_FFIDEF_UNIFFI_EGOV_MOBILE_CHECKSUM_METHOD_EGOVCLIENT_REQUEST_DEVICE_APPROVAL
+uint16_t uniffi_egov_mobile_checksum_method_egovclient_request_device_approval(void
     
 );
 #endif

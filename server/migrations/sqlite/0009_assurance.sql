@@ -19,3 +19,7 @@ ALTER TABLE sim_acquirer ADD COLUMN refunded_tiyn INTEGER NOT NULL DEFAULT 0;
 -- the origin it is served from; a disabled client gets no token.
 ALTER TABLE org_clients ADD COLUMN origin TEXT;
 ALTER TABLE org_clients ADD COLUMN disabled_at INTEGER;
+
+-- Signing requests name the organisation that asked by its registration (client id; `operator` for this
+-- service's own pages), and the device signs over it (issue 23: never blind).
+ALTER TABLE sign_requests ADD COLUMN organisation_id TEXT NOT NULL DEFAULT 'operator';

@@ -8,7 +8,7 @@ use crate::service::session::usable;
 use crate::tokens::{self, TokenError};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::StatusCode;
-use axum::http::header::{AUTHORIZATION, USER_AGENT};
+use axum::http::header::{self, AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
 use egov_core::auth::session::{Acr, Action};
 use std::net::{IpAddr, SocketAddr};
@@ -185,6 +185,78 @@ impl Scope for AgencyDocuments {
     const NAME: &'static str = "agency:documents";
 }
 
+/// `web-login`: websites that ask citizens to log in by QR code.
+pub struct WebLoginScope;
+impl Scope for WebLoginScope {
+    const NAME: &'static str = "web-login";
+}
+
+/// `sign:request`: websites that ask citizens to sign by QR code.
+pub struct SignRequestScope;
+impl Scope for SignRequestScope {
+    const NAME: &'static str = "sign:request";
+}
+
+/// The registered name of an organisation: carried by its token, or (older tokens) read from the register.
+async fn org_name(app: &AppState, org: &PartnerAuth) -> Result<String, ApiError> {
+    match &org.name {
+        Some(name) => Ok(name.clone()),
+        None => Ok(app
+            .store
+            .org_client(&org.client_id)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("unknown organisation"))?
+            .name),
+    }
+}
+
+/// Who asks a citizen to log in or to sign by QR code: a registered website (an organisation token with
+/// scope `S`), whose registered name the phone shows, or this service's own pages (a browser request whose
+/// `Origin` is the public URL's), shown under the operator's site name. Nobody else: the phone never shows
+/// a name the asker chose.
+pub struct Website<S> {
+    /// The organisation's client id, or `operator`.
+    pub id: String,
+    pub name: String,
+    scope: std::marker::PhantomData<S>,
+}
+
+/// The client id that stands for this service's own pages.
+pub const OPERATOR_SITE_ID: &str = "operator";
+
+impl<S: Scope + Send + Sync> FromRequestParts<AppState> for Website<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let website = |id: String, name: String| Website { id, name, scope: std::marker::PhantomData };
+        if parts.headers.contains_key(AUTHORIZATION) {
+            let org = PartnerAuth::from_request_parts(parts, app).await?;
+            org.require(S::NAME)?;
+            let name = org_name(app, &org).await?;
+            return Ok(website(org.client_id, name));
+        }
+        let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        if origin.is_some_and(|o| o.eq_ignore_ascii_case(origin_of(&app.public_url))) {
+            return Ok(website(OPERATOR_SITE_ID.into(), app.site_name.clone()));
+        }
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "website-not-registered",
+            format!("only a website registered with the operator (a token with scope {}) may ask", S::NAME),
+        )
+        .with("required_scope", S::NAME))
+    }
+}
+
+/// The origin (`scheme://host[:port]`) of a URL.
+pub fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    match url[after_scheme..].find('/') {
+        Some(i) => &url[..after_scheme + i],
+        None => url,
+    }
+}
+
 /// An organisation holding scope `S`, checked before the body is read: a caller without the scope gets
 /// 403 whatever it sent, and learns nothing about the body's rules.
 pub struct Scoped<S>(pub PartnerAuth, pub std::marker::PhantomData<S>);
@@ -279,18 +351,7 @@ impl FromRequestParts<AppState> for RedeemerAuth {
         if let Ok(claims) = tokens::verify_partner(&app.keys, token, app.clock.now()) {
             let org = PartnerAuth::from(claims);
             org.require("share:redeem")?;
-            // The name was read from the register when the token was issued; only older tokens need it
-            // looked up.
-            let name = match org.name {
-                Some(name) => name,
-                None => {
-                    app.store
-                        .org_client(&org.client_id)
-                        .await?
-                        .ok_or_else(|| ApiError::unauthorized("unknown organisation"))?
-                        .name
-                }
-            };
+            let name = org_name(app, &org).await?;
             return Ok(RedeemerAuth(Redeemer { kind: "organisation", id: org.client_id, name }));
         }
         let citizen = CitizenAuth::from_request_parts(parts, app).await?;

@@ -17,7 +17,7 @@ const VERIFY_JS: &str = include_str!("../../pages/verify.js");
 
 /// Pages may load only this origin's scripts, styles and images (plus photos as data: URLs), may not be
 /// framed (the login box must not be clickjacked) and send no referrer (landing URLs carry secrets).
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 fn layout(title: &str, body: &str, script: Option<&str>) -> Response {
     // Each page script sets up the language switcher itself; pages without one get the shared init.

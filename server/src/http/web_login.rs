@@ -4,7 +4,9 @@
 
 use crate::AppState;
 use crate::events;
-use crate::http::extract::{CanApproveWebLogin, CanSign, CanViewSignRequest, ClientIp, UserAgent};
+use crate::http::extract::{
+    CanApproveWebLogin, CanSign, CanViewSignRequest, ClientIp, SignRequestScope, UserAgent, WebLoginScope, Website,
+};
 use crate::http::problem::{ApiError, Created, Json, Path, Query};
 use crate::service::session::Tokens;
 use crate::service::web_login::{self, ScanView, SignView};
@@ -13,9 +15,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use egov_core::auth::clients::has_deceptive_chars;
 use egov_core::documents::Multilingual;
 use egov_core::qr::{Scanned, parse_scanned, render_svg};
-use egov_core::weblogin::{SIGN_REQUEST_MAX_TTL, normalize_digest};
+use egov_core::weblogin::{QR_TTL, SIGN_REQUEST_MAX_TTL, normalize_digest};
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -75,37 +78,37 @@ fn with_poll_secret(
     response
 }
 
-#[derive(Deserialize, ToSchema, Default)]
+/// A login request carries nothing: who asks is the website's registration (or this service's own page).
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct CreateLogin {
-    /// The site asking (shown on the phone); default `egov.kz`.
-    pub site: Option<String>,
-}
+struct CreateLogin {}
 
 #[derive(Serialize, ToSchema)]
 pub struct LoginCreated {
     pub request_id: String,
     /// `{PUBLIC_URL}/ql/{qr_secret}`; replaced every 60 s (event `qr`).
     pub qr_url: String,
-    /// The two digits the browser shows; the phone must pick them.
+    /// The two digits the browser shows; the citizen types them on the phone.
     pub check_code: u8,
     pub expires_at: DateTime<Utc>,
 }
 
-/// A website login request. Sets the browser's poll secret (HttpOnly cookie `egov_wl_poll`, also in the
-/// `X-Poll-Secret` header).
-#[utoipa::path(post, path = "/v1/web-login/requests", tag = "web-login", request_body = CreateLogin,
-    responses((status = 201, body = LoginCreated), (status = 429)))]
+/// A website login request, by a registered website (scope `web-login`; the phone shows its registered
+/// name) or this service's own login page (same origin). Sets the browser's poll secret (HttpOnly cookie
+/// `egov_wl_poll`, also in the `X-Poll-Secret` header). The QR in the answer is valid for 60 s; the event
+/// stream sends the next one.
+#[utoipa::path(post, path = "/v1/web-login/requests", tag = "web-login",
+    responses((status = 201, body = LoginCreated), (status = 401, description = "website-not-registered"), (status = 429)))]
 async fn create(
     State(app): State<AppState>,
+    website: Website<WebLoginScope>,
     ClientIp(ip): ClientIp,
     UserAgent(ua): UserAgent,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let body: CreateLogin = crate::http::problem::optional_json(&body)?;
-    let site: String =
-        body.site.unwrap_or_else(|| "egov.kz".into()).chars().filter(|c| !c.is_control()).take(100).collect();
-    let c = web_login::create(&app, &site, ua.as_deref(), &ip).await?;
+    // No body, or `{}`: the site is named by its registration, never by the request.
+    let CreateLogin {} = crate::http::problem::optional_json(&body)?;
+    let c = web_login::create(&app, &website.name, ua.as_deref(), &ip).await?;
     let out = LoginCreated {
         request_id: c.request_id.clone(),
         qr_url: c.qr_url,
@@ -140,8 +143,9 @@ fn status_of(app: &crate::App, row: &crate::store::web_login::WebLoginRow) -> St
     }
 }
 
-/// The browser's view of its request: SSE events `qr`, `scanned`, `approved` (with the login code),
-/// `denied`, `expired`; or, with `?wait=`, one long-poll answer. Needs the poll secret.
+/// The browser's view of its request: SSE events `pending` (at once, where the request stands), `qr` (the
+/// next QR when the current one's 60 s end), `scanned`, `approved` (with the login code), `denied`,
+/// `expired`; or, with `?wait=`, one long-poll answer. Needs the poll secret.
 #[utoipa::path(get, path = "/v1/web-login/requests/{id}/events", tag = "web-login", params(("id" = String, Path), EventsQuery),
     responses((status = 200, content_type = "text/event-stream", body = LoginState), (status = 401, description = "no or wrong poll secret")))]
 async fn events(
@@ -159,12 +163,14 @@ async fn events(
         return Ok(Json(long_poll(&app, row, std::time::Duration::from_secs(wait)).await?).into_response());
     }
     let topic = web_login::topic(&id);
+    // The QR the website already shows stays valid for its 60 s; the stream sends the next one then.
+    let qr_until = row.qr_issued_at + QR_TTL.num_milliseconds();
     let init = (
         app.clone(),
         app.events.subscribe(),
         app.shutdown.clone(),
         String::new(),
-        0i64,
+        qr_until,
         VecDeque::<(String, LoginState)>::new(),
         false,
     );
@@ -195,7 +201,7 @@ async fn events(
                     let Ok(Some(row)) = app.store.web_login(&id).await else { return None };
                     let status = status_of(&app, &row);
                     let now = app.clock.now_ms();
-                    if status == "pending" && (last.is_empty() || now >= qr_until) {
+                    if status == "pending" && now >= qr_until {
                         if let Ok(Some((url, until))) = web_login::rotate(&app, &row).await {
                             qr_until = until.timestamp_millis();
                             queue.push_back((
@@ -208,7 +214,8 @@ async fn events(
                     }
                     if status != last {
                         let login_code = (status == "approved").then(|| web_login::login_code(&app, &id));
-                        if status != "pending" {
+                        // The first event says the stream is live and where the request stands.
+                        if status != "pending" || last.is_empty() {
                             queue.push_back((
                                 status.clone(),
                                 LoginState { status: status.clone(), qr_url: None, login_code },
@@ -261,7 +268,8 @@ pub struct ScanBody {
     pub qr_url: String,
 }
 
-/// The phone scanned a login QR: what to show, and three check codes to choose from.
+/// The phone scanned a login QR: the registered name of the website asking, the browser, its city and
+/// the time, for "is this you?"; the citizen then types the two digits the browser shows.
 #[utoipa::path(post, path = "/v1/web-login/scan", tag = "web-login", request_body = ScanBody,
     responses((status = 200, body = ScanView), (status = 409, description = "already scanned"), (status = 410, description = "QR expired or rotated"), (status = 422)))]
 async fn scan(
@@ -278,7 +286,8 @@ async fn scan(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApproveBody {
-    /// The two digits the citizen picked.
+    /// The two digits the citizen typed from the browser's screen (10-99).
+    #[schema(minimum = 10, maximum = 99)]
     pub check_code: u8,
 }
 
@@ -287,15 +296,20 @@ pub struct Decision {
     pub status: &'static str,
 }
 
-/// Approves the scanned request with the picked check code (a wrong pick denies it).
+/// Approves the scanned request with the typed check code. A wrong code ends the request; three in ten
+/// minutes stop the citizen's approvals for an hour (429 `approvals-locked`).
 #[utoipa::path(post, path = "/v1/web-login/requests/{id}/approve", tag = "web-login", params(("id" = String, Path)), request_body = ApproveBody,
-    responses((status = 200, body = Decision), (status = 404), (status = 409, description = "wrong check code: denied")))]
+    responses((status = 200, body = Decision), (status = 404), (status = 409, description = "wrong check code: ended"),
+        (status = 422), (status = 429, description = "approvals-locked")))]
 async fn approve(
     State(app): State<AppState>,
     CanApproveWebLogin(who): CanApproveWebLogin,
     Path(id): Path<String>,
     Json(body): Json<ApproveBody>,
 ) -> Result<Json<Decision>, ApiError> {
+    if !(10..=99).contains(&body.check_code) {
+        return Err(ApiError::validation("check_code", "must be the two digits the browser shows (10-99)"));
+    }
     web_login::approve(&app, &who.citizen_id, &id, body.check_code).await?;
     Ok(Json(Decision { status: "approved" }))
 }
@@ -340,8 +354,6 @@ pub struct CreateSign {
     /// What is signed, in Kazakh, Russian and English.
     #[schema(value_type = Object)]
     pub description: Multilingual,
-    /// The requesting organisation.
-    pub organisation: String,
     /// Lifetime, at most 600 s (default 600).
     #[schema(minimum = 1, maximum = 600)]
     pub ttl_seconds: Option<i64>,
@@ -355,30 +367,35 @@ pub struct SignCreatedView {
     pub expires_at: DateTime<Utc>,
 }
 
-/// A website registers something to sign. Sets the poll secret (cookie `egov_sr_poll`, header).
+/// A registered website (scope `sign:request`) or this service's own pages register something to sign;
+/// the phone shows the registered name. Sets the poll secret (cookie `egov_sr_poll`, header): only the
+/// requester learns the signature and the signer.
 #[utoipa::path(post, path = "/v1/sign-requests", tag = "signing", request_body = CreateSign,
-    responses((status = 201, body = SignCreatedView, headers(("Location" = String, description = "the request: /v1/sign-requests/{request_id}"))), (status = 422), (status = 429)))]
+    responses((status = 201, body = SignCreatedView, headers(("Location" = String, description = "the request: /v1/sign-requests/{request_id}"))),
+        (status = 401, description = "website-not-registered"), (status = 422), (status = 429)))]
 async fn create_sign(
     State(app): State<AppState>,
+    website: Website<SignRequestScope>,
     ClientIp(ip): ClientIp,
     Json(body): Json<CreateSign>,
 ) -> Result<Response, ApiError> {
     let digest = normalize_digest(&body.digest)
         .ok_or_else(|| ApiError::validation("digest", "must be a SHA-256 digest: 64 hex characters or base64"))?;
     let d = &body.description;
-    let bounded = |s: &str| !s.trim().is_empty() && s.chars().count() <= 500;
+    // What the phone shows is what is signed: plain text, nothing that reorders or hides characters.
+    let bounded = |s: &str| !s.trim().is_empty() && s.chars().count() <= 500 && !has_deceptive_chars(s);
     if !(bounded(&d.kk) && bounded(&d.ru) && bounded(&d.en)) {
-        return Err(ApiError::validation("description", "kk, ru and en are each 1 to 500 characters"));
-    }
-    if !(1..=200).contains(&body.organisation.trim().chars().count()) {
-        return Err(ApiError::validation("organisation", "must be 1 to 200 characters"));
+        return Err(ApiError::validation(
+            "description",
+            "kk, ru and en are each 1 to 500 characters, with no control or bidirectional-formatting characters",
+        ));
     }
     let ttl = ApiError::seconds_field(
         "ttl_seconds",
         body.ttl_seconds.unwrap_or(SIGN_REQUEST_MAX_TTL.num_seconds()),
         1..=SIGN_REQUEST_MAX_TTL.num_seconds(),
     )?;
-    let c = web_login::create_sign(&app, &digest, d, body.organisation.trim(), ttl, &ip).await?;
+    let c = web_login::create_sign(&app, &digest, d, (&website.id, &website.name), ttl, &ip).await?;
     let location = format!("/v1/sign-requests/{}", c.request_id);
     let out = SignCreatedView { request_id: c.request_id, qr_url: c.qr_url, expires_at: c.expires_at };
     let response = Created(location, out).into_response();
@@ -400,9 +417,11 @@ async fn get_sign(
     Path(id): Path<String>,
 ) -> Result<Json<SignView>, ApiError> {
     let row = app.store.sign_request(&id).await?.ok_or_else(|| ApiError::not_found("signing request"))?;
-    let mut view = web_login::sign_view(&app, row);
+    let mut view = web_login::sign_view(&app, row)?;
+    // Only the requesting organisation learns who signed, and with what.
     view.signature = None;
     view.public_key = None;
+    view.signer_name = None;
     Ok(Json(view))
 }
 
@@ -457,7 +476,7 @@ async fn sign_events(
                 let Ok(Some(row)) = app.store.sign_request(&id).await else { return None };
                 // A pending request turns `expired` by time alone, with no event: look again just after.
                 let expires_in = (row.expires_at - app.clock.now_ms()).max(0) as u64 + 50;
-                let view = web_login::sign_view(&app, row);
+                let Ok(view) = web_login::sign_view(&app, row) else { return None };
                 if view.status != "pending" {
                     let event = Event::default().event(view.status.clone()).json_data(&view).unwrap_or_default();
                     return Some((Ok::<_, std::convert::Infallible>(event), (app, rx, shutdown, true)));
@@ -472,16 +491,24 @@ async fn sign_events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct QrQuery {
-    /// One of this service's QR URLs (`/s/`, `/ql/`, `/qs/`).
-    data: String,
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QrBody {
+    /// One of this service's QR URLs (`/s/`, `/ql/`, `/qs/`), at most 256 characters. In the body, never
+    /// the URL: a login QR carries a secret that proxies must not log.
+    pub data: String,
 }
 
+/// The longest text drawn: every URL this service puts in a QR is far shorter, so each image is small work.
+const QR_DATA_MAX_CHARS: usize = 256;
+
 /// The QR image of one of this service's URLs (for the web pages); anything else is refused.
-#[utoipa::path(get, path = "/v1/qr.svg", tag = "web-login", params(QrQuery),
+#[utoipa::path(post, path = "/v1/qr.svg", tag = "web-login", request_body = QrBody,
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 422)))]
-async fn qr_image(State(app): State<AppState>, Query(q): Query<QrQuery>) -> Result<Response, ApiError> {
+async fn qr_image(State(app): State<AppState>, Json(q): Json<QrBody>) -> Result<Response, ApiError> {
+    if q.data.chars().count() > QR_DATA_MAX_CHARS {
+        return Err(ApiError::validation("data", format!("must be at most {QR_DATA_MAX_CHARS} characters")));
+    }
     if parse_scanned(&q.data, &app.public_url) == Scanned::NotOurs {
         return Err(ApiError::validation("data", "only this service's QR URLs are drawn"));
     }

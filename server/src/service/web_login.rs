@@ -13,7 +13,7 @@ use crate::service::session::{self, Opening, Tokens};
 use crate::store::from_millis;
 use crate::store::history::Entry;
 use crate::store::sharing::Outcome;
-use crate::store::web_login::{NewWebLogin, SignRequestRow, WebLoginRow};
+use crate::store::web_login::{NewSignRequest, NewWebLogin, SignRequestRow, WebLoginRow};
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -23,8 +23,9 @@ use egov_core::auth::session::Acr;
 use egov_core::documents::Multilingual;
 use egov_core::secret::random_token;
 use egov_core::weblogin::{
-    LOGIN_CODE_TTL, LOGIN_REQUEST_TTL, POLL_SECRET_BYTES, QR_SECRET_BYTES, QR_TTL, REQUESTS_PER_IP,
-    SIGN_REQUEST_MAX_TTL, check_code_choices, describe_user_agent, sign_request_message,
+    APPROVALS_LOCK, LOGIN_CODE_TTL, LOGIN_REQUEST_TTL, POLL_SECRET_BYTES, QR_SECRET_BYTES, QR_TTL, REQUESTS_PER_IP,
+    SIGN_REQUEST_MAX_TTL, WRONG_CHECK_CODE_SPAN, approvals_locked_until, check_code, describe_user_agent,
+    sign_request_message,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -79,21 +80,21 @@ pub struct Created {
     pub poll_secret: String,
 }
 
+/// A new login request of the website named `site` (its registered name, or the operator's own site).
 pub async fn create(app: &App, site: &str, user_agent: Option<&str>, ip: &str) -> Result<Created, ApiError> {
     ip_limit(app, "web-request-ip", &REQUESTS_PER_IP, ip).await?;
     let now = app.clock.now();
     let id = uuid::Uuid::new_v4().to_string();
     let poll = random_token::<POLL_SECRET_BYTES>(&app.rng)?;
     let qr = random_token::<QR_SECRET_BYTES>(&app.rng)?;
-    let (right, choices) = check_code_choices(&app.rng)?;
-    let choices = choices.iter().map(u8::to_string).collect::<Vec<_>>().join(",");
+    let right = check_code(&app.rng)?;
     let expires = now + LOGIN_REQUEST_TTL;
     let new = NewWebLogin {
         id: &id,
         poll_hash: &poll_hash(app, &poll),
         qr_hash: &qr_hash(app, &qr),
         right_code: right,
-        choices: &choices,
+        choices: "",
         site,
         user_agent,
         ip,
@@ -145,8 +146,6 @@ pub struct ScanView {
     pub city: Option<String>,
     pub requested_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
-    /// Pick the one the browser shows.
-    pub check_codes: Vec<u8>,
 }
 
 /// The phone scanned a login QR: first scanner wins; a second scan is refused and recorded.
@@ -186,12 +185,29 @@ pub async fn scan(app: &App, citizen_id: &str, acr: Acr, secret: &str) -> Result
         city: row.city,
         requested_at: from_millis(row.created_at),
         expires_at: from_millis(row.expires_at),
-        check_codes: row.choices.split(',').filter_map(|c| c.parse().ok()).collect(),
     })
 }
 
-/// The scanner approves with the code they picked; a wrong pick denies the request.
-pub async fn approve(app: &App, citizen_id: &str, id: &str, picked: u8) -> Result<(), ApiError> {
+/// 429 `approvals-locked` while the citizen's wrong check codes stop their approvals.
+async fn refuse_if_approvals_locked(app: &App, citizen_id: &str) -> Result<(), ApiError> {
+    let now = app.clock.now();
+    let since = now - WRONG_CHECK_CODE_SPAN - APPROVALS_LOCK;
+    let wrong: Vec<DateTime<Utc>> =
+        app.store.wrong_check_codes(citizen_id, since.timestamp_millis()).await?.into_iter().map(from_millis).collect();
+    match approvals_locked_until(&wrong, now) {
+        Some(until) => Err(ApiError::too_many(
+            "approvals-locked",
+            "three wrong codes in ten minutes: website logins cannot be approved from this account for an hour",
+            (until - now).num_seconds().max(1) as u64,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The scanner approves with the two digits they typed from the browser's screen; a wrong code ends the
+/// request, and three wrong codes in ten minutes stop the citizen's approvals for an hour.
+pub async fn approve(app: &App, citizen_id: &str, id: &str, typed: u8) -> Result<(), ApiError> {
+    refuse_if_approvals_locked(app, citizen_id).await?;
     let row = app
         .store
         .web_login(id)
@@ -201,15 +217,16 @@ pub async fn approve(app: &App, citizen_id: &str, id: &str, picked: u8) -> Resul
     let now = app.clock.now_ms();
     let (browser, os) = describe_user_agent(row.user_agent.as_deref().unwrap_or(""));
     let detail = json!({"request_id": id, "site": row.site, "browser": browser, "os": os, "city": row.city, "acr": row.session_acr});
-    if i64::from(picked) != row.right_code {
-        let detail = json!({"request_id": id, "reason": "wrong check code"});
-        let entry = Entry { citizen_id, kind: "web_login_denied", detail: &detail };
+    if i64::from(typed) != row.right_code {
+        let detail = json!({"request_id": id, "site": row.site, "reason": "wrong check code"});
+        let entry = Entry { citizen_id, kind: "web_login_wrong_code", detail: &detail };
         if app.store.web_login_decide(id, citizen_id, "denied", None, None, now, entry).await? {
             app.events.publish(&app.store, &topic(id), "denied");
         }
+        refuse_if_approvals_locked(app, citizen_id).await?;
         return Err(ApiError::conflict(
             "check-code-wrong",
-            "that is not the code the browser shows; the login request was denied for safety",
+            "that is not the code the browser shows; the login request was ended for safety",
         ));
     }
     let code = login_code(app, id);
@@ -281,11 +298,12 @@ pub struct SignCreated {
     pub poll_secret: String,
 }
 
+/// A new signing request of the organisation `org` (client id, registered name).
 pub async fn create_sign(
     app: &App,
     digest: &str,
     description: &Multilingual,
-    organisation: &str,
+    org: (&str, &str),
     ttl: Duration,
     ip: &str,
 ) -> Result<SignCreated, ApiError> {
@@ -299,17 +317,15 @@ pub async fn create_sign(
     let poll = random_token::<POLL_SECRET_BYTES>(&app.rng)?;
     let expires = now + ttl;
     let description = serde_json::to_string(description).map_err(|_| ApiError::internal())?;
-    app.store
-        .sign_request_insert(
-            &id,
-            &poll_hash(app, &poll),
-            digest,
-            &description,
-            organisation,
-            now.timestamp_millis(),
-            expires.timestamp_millis(),
-        )
-        .await?;
+    let new = NewSignRequest {
+        id: &id,
+        poll_hash: &poll_hash(app, &poll),
+        digest,
+        description: &description,
+        organisation: org.1,
+        organisation_id: org.0,
+    };
+    app.store.sign_request_insert(&new, now.timestamp_millis(), expires.timestamp_millis()).await?;
     Ok(SignCreated {
         qr_url: format!("{}/qs/{id}", app.public_url),
         request_id: id,
@@ -330,7 +346,8 @@ pub struct SignView {
     /// `pending`, `signed` or `expired`.
     pub status: String,
     pub expires_at: DateTime<Utc>,
-    /// The exact bytes to sign (base64url): `egov-mobile/sign-request/v1\n{request_id}\n{digest}`.
+    /// The exact bytes to sign (base64url): `egov-mobile/sign-request/v2\n{request_id}\n{digest}\n
+    /// {organisation_id}\n{organisation}\n{sha256 of the descriptions shown}`.
     pub message: String,
     pub signer_name: Option<String>,
     pub public_key: Option<String>,
@@ -338,17 +355,28 @@ pub struct SignView {
     pub signed_at: Option<DateTime<Utc>>,
 }
 
-pub fn sign_view(app: &App, r: SignRequestRow) -> SignView {
+/// The exact bytes a device signs for request `r`.
+fn message_of(r: &SignRequestRow, description: &Multilingual) -> Vec<u8> {
+    sign_request_message(&r.id, &r.digest, &r.organisation_id, &r.organisation, description)
+}
+
+/// A stored request's descriptions; unreadable ones are an error, never an empty text to sign.
+fn descriptions_of(r: &SignRequestRow) -> Result<Multilingual, ApiError> {
+    serde_json::from_str(&r.description).map_err(|_| ApiError::internal())
+}
+
+pub fn sign_view(app: &App, r: SignRequestRow) -> Result<SignView, ApiError> {
     let status = if r.status == "pending" && r.expires_at <= app.clock.now_ms() {
         "expired".to_string()
     } else {
         r.status.clone()
     };
-    SignView {
-        message: URL_SAFE_NO_PAD.encode(sign_request_message(&r.id, &r.digest)),
+    let description = descriptions_of(&r)?;
+    Ok(SignView {
+        message: URL_SAFE_NO_PAD.encode(message_of(&r, &description)),
         request_id: r.id,
         organisation: r.organisation,
-        description: serde_json::from_str(&r.description).unwrap_or_else(|_| Multilingual::new("", "", "")),
+        description,
         digest: r.digest,
         status,
         expires_at: from_millis(r.expires_at),
@@ -356,7 +384,7 @@ pub fn sign_view(app: &App, r: SignRequestRow) -> SignView {
         public_key: r.public_key,
         signature: r.signature,
         signed_at: r.signed_at.map(from_millis),
-    }
+    })
 }
 
 /// The citizen signs with their enrolled device key (needs an `eds` session); once.
@@ -367,7 +395,8 @@ pub async fn sign(app: &App, citizen_id: &str, id: &str, key_id: &str, signature
         app.store.device_of_citizen(key_id, citizen_id, app.clock.now_ms()).await?.ok_or_else(|| {
             ApiError::new(StatusCode::FORBIDDEN, "key-not-yours", "that key is not one of your enrolled device keys")
         })?;
-    if !app.eds.verify(&public_key, &sign_request_message(&r.id, &r.digest), &sig) {
+    let description = descriptions_of(&r)?;
+    if !app.eds.verify(&public_key, &message_of(&r, &description), &sig) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "signature-invalid",
@@ -377,8 +406,6 @@ pub async fn sign(app: &App, citizen_id: &str, id: &str, key_id: &str, signature
     let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or_else(ApiError::internal)?;
     let name = format!("{} {}", citizen.surname, citizen.given_name);
     let now = app.clock.now_ms();
-    let description: Multilingual =
-        serde_json::from_str(&r.description).unwrap_or_else(|_| Multilingual::new("", "", ""));
     let detail = json!({"request_id": id, "organisation": r.organisation, "what": description.en, "digest": r.digest});
     let entry = Entry { citizen_id, kind: "request_signed", detail: &detail };
     let signature = URL_SAFE_NO_PAD.encode(&sig);
@@ -391,5 +418,5 @@ pub async fn sign(app: &App, citizen_id: &str, id: &str, key_id: &str, signature
     }
     app.events.publish(&app.store, &sign_topic(id), "signed");
     let row = app.store.sign_request(id).await?.ok_or_else(ApiError::internal)?;
-    Ok(sign_view(app, row))
+    sign_view(app, row)
 }

@@ -45,6 +45,8 @@ pub struct SignRequestRow {
     pub digest: String,
     pub description: String,
     pub organisation: String,
+    /// The requesting organisation's client id (`operator` for this service's own pages).
+    pub organisation_id: String,
     pub created_at: i64,
     pub expires_at: i64,
     pub status: String,
@@ -54,7 +56,19 @@ pub struct SignRequestRow {
     pub signed_at: Option<i64>,
 }
 
-const SR_COLUMNS: &str = "id, poll_hash, digest, description, organisation, created_at, expires_at, status, public_key, signature, signer_name, signed_at";
+/// A website's signing request to keep.
+pub struct NewSignRequest<'a> {
+    pub id: &'a str,
+    pub poll_hash: &'a [u8],
+    pub digest: &'a str,
+    /// The descriptions (kk, ru, en) as JSON.
+    pub description: &'a str,
+    /// The registered name of the organisation that asked, and its client id.
+    pub organisation: &'a str,
+    pub organisation_id: &'a str,
+}
+
+const SR_COLUMNS: &str = "id, poll_hash, digest, description, organisation, organisation_id, created_at, expires_at, status, public_key, signature, signer_name, signed_at";
 
 impl Store {
     pub async fn web_login_insert(&self, w: &NewWebLogin<'_>, now_ms: i64) -> StoreResult<()> {
@@ -168,31 +182,34 @@ impl Store {
         Ok(sqlx::query_as::<_, WebLoginRow>(&sql).bind(code_hash).fetch_optional(self.pool()).await?)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub async fn sign_request_insert(
-        &self,
-        id: &str,
-        poll_hash: &[u8],
-        digest: &str,
-        description: &str,
-        organisation: &str,
-        now_ms: i64,
-        expires_ms: i64,
-    ) -> StoreResult<()> {
+    pub async fn sign_request_insert(&self, r: &NewSignRequest<'_>, now_ms: i64, expires_ms: i64) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO sign_requests (id, poll_hash, digest, description, organisation, created_at, expires_at, status)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')",
+            "INSERT INTO sign_requests (id, poll_hash, digest, description, organisation, organisation_id, created_at, expires_at, status)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending')",
         )
-        .bind(id)
-        .bind(poll_hash)
-        .bind(digest)
-        .bind(description)
-        .bind(organisation)
+        .bind(r.id)
+        .bind(r.poll_hash)
+        .bind(r.digest)
+        .bind(r.description)
+        .bind(r.organisation)
+        .bind(r.organisation_id)
         .bind(now_ms)
         .bind(expires_ms)
         .execute(self.pool())
         .await?;
         Ok(())
+    }
+
+    /// When `citizen_id` typed a wrong website-login check code since `since_ms` (their history, keyed by
+    /// citizen).
+    pub async fn wrong_check_codes(&self, citizen_id: &str, since_ms: i64) -> StoreResult<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT at FROM history WHERE citizen_id = $1 AND kind = 'web_login_wrong_code' AND at >= $2",
+        )
+        .bind(citizen_id)
+        .bind(since_ms)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     pub async fn sign_request(&self, id: &str) -> StoreResult<Option<SignRequestRow>> {

@@ -471,22 +471,6 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
-    typealias FfiType = UInt8
-    typealias SwiftType = UInt8
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
     typealias FfiType = UInt16
     typealias SwiftType = UInt16
@@ -690,10 +674,16 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
 public protocol EgovClientProtocol: AnyObject, Sendable {
     
     /**
-     * Approves a website login with the two digits the citizen picked; a wrong pick denies it
-     * (`Conflict`).
+     * Approves another device of the citizen with the code it shows (needs a key sign-in on this one).
      */
-    func approveWebLogin(requestId: String, checkCode: UInt8) throws 
+    func approveDevice(deviceId: String, pairingCode: String) throws 
+    
+    /**
+     * Approves a website login with the two digits the citizen typed from the browser's screen, as
+     * typed (`InvalidInput` unless two digits 10-99). A wrong code ends the request (`Conflict`); three in
+     * ten minutes stop approvals for an hour (`RateLimited`).
+     */
+    func approveWebLogin(requestId: String, checkCode: String) throws 
     
     /**
      * The deployment's base URL (what scanned codes are checked against with `parseScanned`).
@@ -742,10 +732,12 @@ public protocol EgovClientProtocol: AnyObject, Sendable {
     func drivingLicenceEligibility() throws  -> Eligibility
     
     /**
-     * Enrols this device's key for the signed-in citizen (a new phone, or a key reset), after confirming
-     * the birth date. Returns the device id.
+     * Enrols this device's key for the signed-in citizen (a new phone, or a key reset) by identity
+     * re-proofing: `evidence` is the liveness session the app completed. The key signs only after the
+     * server's hold (24 h by default), during which the citizen's other devices and registered phone are
+     * told and can cancel it. Returns the device id.
      */
-    func enrolDevice(birthDate: String, evidence: String?, signer: PlatformSigner, deviceName: String) throws  -> String
+    func enrolDevice(evidence: String, signer: PlatformSigner, deviceName: String) throws  -> String
     
     /**
      * The session's tokens for the app to keep (none when signed out or signed in as an organisation).
@@ -823,6 +815,13 @@ public protocol EgovClientProtocol: AnyObject, Sendable {
      * stay as last confirmed; all down: `Unavailable`.
      */
     func refreshDocuments() throws  -> RefreshReport
+    
+    /**
+     * Asks to enrol this device's key with the approval of an already enrolled device: show the returned
+     * `pairing_code` on this screen; the enrolled device, signed in with its key, approves it with
+     * [`EgovClient::approve_device`]. Until then the key signs nothing.
+     */
+    func requestDeviceApproval(signer: PlatformSigner, deviceName: String) throws  -> DeviceApproval
     
     /**
      * Resumes a session kept by the app (after a restart). An expired access token is refreshed on
@@ -983,15 +982,29 @@ public convenience init(baseUrl: String)throws  {
 
     
     /**
-     * Approves a website login with the two digits the citizen picked; a wrong pick denies it
-     * (`Conflict`).
+     * Approves another device of the citizen with the code it shows (needs a key sign-in on this one).
      */
-open func approveWebLogin(requestId: String, checkCode: UInt8)throws   {try rustCallWithError(FfiConverterTypeMobileError_lift) {
+open func approveDevice(deviceId: String, pairingCode: String)throws   {try rustCallWithError(FfiConverterTypeMobileError_lift) {
+        uniffiCallStatus in
+    uniffi_egov_mobile_fn_method_egovclient_approve_device(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(deviceId),
+        FfiConverterString.lower(pairingCode),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Approves a website login with the two digits the citizen typed from the browser's screen, as
+     * typed (`InvalidInput` unless two digits 10-99). A wrong code ends the request (`Conflict`); three in
+     * ten minutes stop approvals for an hour (`RateLimited`).
+     */
+open func approveWebLogin(requestId: String, checkCode: String)throws   {try rustCallWithError(FfiConverterTypeMobileError_lift) {
         uniffiCallStatus in
     uniffi_egov_mobile_fn_method_egovclient_approve_web_login(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(requestId),
-        FfiConverterUInt8.lower(checkCode),uniffiCallStatus
+        FfiConverterString.lower(checkCode),uniffiCallStatus
     )
 }
 }
@@ -1115,16 +1128,17 @@ open func drivingLicenceEligibility()throws  -> Eligibility  {
 }
     
     /**
-     * Enrols this device's key for the signed-in citizen (a new phone, or a key reset), after confirming
-     * the birth date. Returns the device id.
+     * Enrols this device's key for the signed-in citizen (a new phone, or a key reset) by identity
+     * re-proofing: `evidence` is the liveness session the app completed. The key signs only after the
+     * server's hold (24 h by default), during which the citizen's other devices and registered phone are
+     * told and can cancel it. Returns the device id.
      */
-open func enrolDevice(birthDate: String, evidence: String?, signer: PlatformSigner, deviceName: String)throws  -> String  {
+open func enrolDevice(evidence: String, signer: PlatformSigner, deviceName: String)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeMobileError_lift) {
         uniffiCallStatus in
     uniffi_egov_mobile_fn_method_egovclient_enrol_device(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(birthDate),
-        FfiConverterOptionString.lower(evidence),
+        FfiConverterString.lower(evidence),
         FfiConverterTypePlatformSigner_lower(signer),
         FfiConverterString.lower(deviceName),uniffiCallStatus
     )
@@ -1319,6 +1333,22 @@ open func refreshDocuments()throws  -> RefreshReport  {
         uniffiCallStatus in
     uniffi_egov_mobile_fn_method_egovclient_refresh_documents(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Asks to enrol this device's key with the approval of an already enrolled device: show the returned
+     * `pairing_code` on this screen; the enrolled device, signed in with its key, approves it with
+     * [`EgovClient::approve_device`]. Until then the key signs nothing.
+     */
+open func requestDeviceApproval(signer: PlatformSigner, deviceName: String)throws  -> DeviceApproval  {
+    return try  FfiConverterTypeDeviceApproval_lift(try rustCallWithError(FfiConverterTypeMobileError_lift) {
+        uniffiCallStatus in
+    uniffi_egov_mobile_fn_method_egovclient_request_device_approval(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePlatformSigner_lower(signer),
+        FfiConverterString.lower(deviceName),uniffiCallStatus
     )
 })
 }
@@ -1920,6 +1950,69 @@ public func FfiConverterTypeCopyStatus_lift(_ buf: RustBuffer) throws -> CopySta
 #endif
 public func FfiConverterTypeCopyStatus_lower(_ value: CopyStatus) -> RustBuffer {
     return FfiConverterTypeCopyStatus.lower(value)
+}
+
+
+/**
+ * This device's key waiting for an enrolled device's approval: show `pairing_code` on screen.
+ */
+public struct DeviceApproval: Equatable, Hashable {
+    public var deviceId: String
+    /**
+     * Six digits the enrolled device types to approve this one.
+     */
+    public var pairingCode: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(deviceId: String, 
+        /**
+         * Six digits the enrolled device types to approve this one.
+         */pairingCode: String) {
+        self.deviceId = deviceId
+        self.pairingCode = pairingCode
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceApproval: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceApproval: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceApproval {
+        return
+            try DeviceApproval(
+                deviceId: FfiConverterString.read(from: &buf), 
+                pairingCode: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceApproval, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.deviceId, into: &buf)
+        FfiConverterString.write(value.pairingCode, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceApproval_lift(_ buf: RustBuffer) throws -> DeviceApproval {
+    return try FfiConverterTypeDeviceApproval.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceApproval_lower(_ value: DeviceApproval) -> RustBuffer {
+    return FfiConverterTypeDeviceApproval.lower(value)
 }
 
 
@@ -2587,17 +2680,25 @@ public struct Enrolment: Equatable, Hashable {
      * The bytes to sign, base64url.
      */
     public var message: String
+    /**
+     * `approval` enrolments: the code this device shows.
+     */
+    public var pairingCode: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(enrolmentId: String, enrolmentToken: String, expiresIn: Int64, 
         /**
          * The bytes to sign, base64url.
-         */message: String) {
+         */message: String, 
+        /**
+         * `approval` enrolments: the code this device shows.
+         */pairingCode: String?) {
         self.enrolmentId = enrolmentId
         self.enrolmentToken = enrolmentToken
         self.expiresIn = expiresIn
         self.message = message
+        self.pairingCode = pairingCode
     }
 
     
@@ -2619,7 +2720,8 @@ public struct FfiConverterTypeEnrolment: FfiConverterRustBuffer {
                 enrolmentId: FfiConverterString.read(from: &buf), 
                 enrolmentToken: FfiConverterString.read(from: &buf), 
                 expiresIn: FfiConverterInt64.read(from: &buf), 
-                message: FfiConverterString.read(from: &buf)
+                message: FfiConverterString.read(from: &buf), 
+                pairingCode: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -2628,6 +2730,7 @@ public struct FfiConverterTypeEnrolment: FfiConverterRustBuffer {
         FfiConverterString.write(value.enrolmentToken, into: &buf)
         FfiConverterInt64.write(value.expiresIn, into: &buf)
         FfiConverterString.write(value.message, into: &buf)
+        FfiConverterOptionString.write(value.pairingCode, into: &buf)
     }
 }
 
@@ -4047,7 +4150,8 @@ public func FfiConverterTypeVerifiedPayload_lower(_ value: VerifiedPayload) -> R
 
 
 /**
- * A scanned website login request: show it and ask the citizen to pick the browser's two digits.
+ * A scanned website login request: show who asks (the website's registered name), the browser, city and
+ * time, and ask the citizen to type the two digits the browser shows.
  */
 public struct WebLoginPrompt: Equatable, Hashable {
     public var requestId: String
@@ -4057,17 +4161,10 @@ public struct WebLoginPrompt: Equatable, Hashable {
     public var city: String?
     public var requestedAt: Date
     public var expiresAt: Date
-    /**
-     * Three choices; one is on the browser's screen.
-     */
-    public var checkCodes: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(requestId: String, site: String, browser: String, os: String, city: String?, requestedAt: Date, expiresAt: Date, 
-        /**
-         * Three choices; one is on the browser's screen.
-         */checkCodes: Data) {
+    public init(requestId: String, site: String, browser: String, os: String, city: String?, requestedAt: Date, expiresAt: Date) {
         self.requestId = requestId
         self.site = site
         self.browser = browser
@@ -4075,7 +4172,6 @@ public struct WebLoginPrompt: Equatable, Hashable {
         self.city = city
         self.requestedAt = requestedAt
         self.expiresAt = expiresAt
-        self.checkCodes = checkCodes
     }
 
     
@@ -4100,8 +4196,7 @@ public struct FfiConverterTypeWebLoginPrompt: FfiConverterRustBuffer {
                 os: FfiConverterString.read(from: &buf), 
                 city: FfiConverterOptionString.read(from: &buf), 
                 requestedAt: FfiConverterTimestamp.read(from: &buf), 
-                expiresAt: FfiConverterTimestamp.read(from: &buf), 
-                checkCodes: FfiConverterData.read(from: &buf)
+                expiresAt: FfiConverterTimestamp.read(from: &buf)
         )
     }
 
@@ -4113,7 +4208,6 @@ public struct FfiConverterTypeWebLoginPrompt: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.city, into: &buf)
         FfiConverterTimestamp.write(value.requestedAt, into: &buf)
         FfiConverterTimestamp.write(value.expiresAt, into: &buf)
-        FfiConverterData.write(value.checkCodes, into: &buf)
     }
 }
 
@@ -5300,7 +5394,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_egov_mobile_checksum_func_software_signer_from_pkcs8() != 26543) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_approve_web_login() != 46485) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_approve_device() != 50297) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_egov_mobile_checksum_method_egovclient_approve_web_login() != 37809) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_egov_mobile_checksum_method_egovclient_base_url() != 54495) {
@@ -5330,7 +5427,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_egov_mobile_checksum_method_egovclient_driving_licence_eligibility() != 62146) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_enrol_device() != 48382) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_enrol_device() != 32526) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_egov_mobile_checksum_method_egovclient_export_session() != 64213) {
@@ -5376,6 +5473,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_egov_mobile_checksum_method_egovclient_refresh_documents() != 55026) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_egov_mobile_checksum_method_egovclient_request_device_approval() != 56969) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_egov_mobile_checksum_method_egovclient_restore_session() != 6844) {

@@ -250,13 +250,15 @@ fun WebLoginScreen(model: AppModel, url: String, done: () -> Unit) {
     Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         Text("Sign in to ${p.site}?")
         Text("${p.browser} on ${p.os}${p.city?.let { ", $it" } ?: ""}")
-        Text("Tap the number shown on the website:")
+        var typed by remember { mutableStateOf("") }
+        Text("Type the two digits shown on the website:")
+        OutlinedTextField(typed, { typed = it.filter(Char::isDigit).take(2) }, label = { Text("Code") })
         Row(horizontalArrangement = Arrangement.spacedBy(12.dp)) {
-            p.checkCodes.forEach { code ->
-                Button({ model.io({ approveWebLogin(p.requestId, code) }) { done() } }) { Text("%02d".format(code.toInt())) }
+            Button({ model.io({ approveWebLogin(p.requestId, typed) }) { done() } }, enabled = typed.length == 2) {
+                Text("Sign in")
             }
+            Button({ model.io({ denyWebLogin(p.requestId) }) { done() } }) { Text("It wasn't me") }
         }
-        OutlinedButton({ model.io({ denyWebLogin(p.requestId) }) { done() } }) { Text("It wasn't me") }
     }
 }
 
