@@ -430,3 +430,78 @@ mod tests {
         stop.send(true).unwrap();
     }
 }
+
+/// Event streams one poll secret (one browser's login or signing request, or one citizen's
+/// notifications) may hold open on a replica: a few tabs, not a flood.
+pub const STREAMS_PER_OWNER: usize = 4;
+/// Event streams one client address may hold open on a replica (offices share an address).
+pub const STREAMS_PER_ADDRESS: usize = 500;
+
+/// Counts of the open event streams of this replica, by owner and by address. A stream holds a
+/// [`StreamSlot`] for as long as it is open.
+#[derive(Default)]
+pub struct StreamSlots {
+    open: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+}
+
+/// One open stream's place in [`StreamSlots`]; dropping it (the stream ended) frees it.
+pub struct StreamSlot {
+    slots: std::sync::Arc<StreamSlots>,
+    keys: [String; 2],
+}
+
+impl StreamSlots {
+    /// A slot for a stream of `owner` from `address`, or `None` when either is at its cap.
+    pub fn take(self: &std::sync::Arc<Self>, owner: &str, address: &str) -> Option<StreamSlot> {
+        let keys = [format!("owner:{owner}"), format!("address:{address}")];
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = |k: &str| open.get(k).copied().unwrap_or(0);
+        if count(&keys[0]) >= STREAMS_PER_OWNER || count(&keys[1]) >= STREAMS_PER_ADDRESS {
+            return None;
+        }
+        for k in &keys {
+            *open.entry(k.clone()).or_default() += 1;
+        }
+        drop(open);
+        Some(StreamSlot { slots: self.clone(), keys })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.slots.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for k in &self.keys {
+            if let Some(n) = open.get_mut(k) {
+                *n -= 1;
+                if *n == 0 {
+                    open.remove(k);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod stream_slot_tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn an_owner_holds_four_streams_and_a_closed_one_frees_its_place() {
+        let slots = Arc::new(StreamSlots::default());
+        let held: Vec<_> = (0..STREAMS_PER_OWNER).map(|_| slots.take("req-1", "10.0.0.1").unwrap()).collect();
+        assert!(slots.take("req-1", "10.0.0.2").is_none(), "the fifth stream of one request");
+        assert!(slots.take("req-2", "10.0.0.1").is_some(), "another request from the same address");
+        drop(held);
+        assert!(slots.take("req-1", "10.0.0.1").is_some());
+        assert!(slots.open.lock().unwrap().values().all(|n| *n <= 1), "counts fall back as streams close");
+    }
+
+    #[test]
+    fn an_address_holds_at_most_its_cap() {
+        let slots = Arc::new(StreamSlots::default());
+        let held: Vec<_> = (0..STREAMS_PER_ADDRESS).map(|i| slots.take(&i.to_string(), "10.0.0.1").unwrap()).collect();
+        assert!(slots.take("one-more", "10.0.0.1").is_none());
+        assert_eq!(held.len(), STREAMS_PER_ADDRESS);
+    }
+}

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod events;
 pub mod http;
 pub mod keys;
+pub mod serve;
 pub mod service;
 pub mod store;
 pub mod telemetry;
@@ -50,6 +51,8 @@ pub struct App {
     pub device_hold: chrono::Duration,
     pub registries: adapters::registry::Registries,
     pub events: events::EventBus,
+    /// The open event streams of this replica, capped per owner and per address.
+    pub streams: Arc<events::StreamSlots>,
     /// The working-day calendar of every loaded year.
     pub calendar: egov_core::fines::Calendar,
     /// The MCI values in force.
@@ -133,6 +136,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         device_hold,
         registries,
         events: events::EventBus::default(),
+        streams: Arc::default(),
         calendar,
         mci,
         payments,
@@ -157,19 +161,18 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     tracing::info!(%bound, mode = ?config.mode, database = store.backend().name(), "serving");
 
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    let server = axum::serve(listener, http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutdown requested; draining in-flight requests");
-            let _ = shutdown_tx.send(true);
-            // The watchdog: past the grace period the process exits even if a client holds a request open.
-            tokio::spawn(async move {
-                tokio::time::sleep(grace).await;
-                tracing::warn!("grace period over; exiting with requests still open");
-                std::process::exit(0);
-            });
+    let drain = async move {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested; draining in-flight requests");
+        let _ = shutdown_tx.send(true);
+        // The watchdog: past the grace period the process exits even if a client holds a request open.
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            tracing::warn!("grace period over; exiting with requests still open");
+            std::process::exit(0);
         });
-    server.await.map_err(StartError::Serve)?;
+    };
+    serve::serve(listener, http::router(app), drain).await.map_err(StartError::Serve)?;
     let _ = worker.await;
     let _ = housekeeping.await;
     store.close().await;

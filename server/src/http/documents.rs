@@ -188,7 +188,7 @@ async fn photo(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let (bytes, etag) = documents::photo(&app, &who.citizen_id, &id).await?;
-    let cache = [(header::ETAG, etag.clone()), (header::CACHE_CONTROL, "private, max-age=3600".to_string())];
+    let cache = [(header::ETAG, etag.clone()), (header::CACHE_CONTROL, "private, no-store".to_string())];
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

@@ -402,3 +402,10 @@ mod tests {
         assert_eq!(ClientIp::key(ip("192.0.2.1")), "192.0.2.1");
     }
 }
+
+/// A place for one more event stream of `owner` from `ip` on this replica, or 429 `too-many-streams`.
+pub fn stream_slot(app: &AppState, owner: &str, ip: &str) -> Result<crate::events::StreamSlot, ApiError> {
+    app.streams.take(owner, ip).ok_or_else(|| {
+        ApiError::too_many("too-many-streams", "too many open event streams; close another one first", 5)
+    })
+}

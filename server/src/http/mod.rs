@@ -20,7 +20,7 @@ use crate::AppState;
 use crate::config::Mode;
 use crate::telemetry::record_metrics;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(PropagateRequestIdLayer::new(x_request_id))
                 .layer(middleware::map_response(problem_for_bare_errors))
+                .layer(middleware::map_response_with_state(state.clone(), security_headers))
                 // Outside the panic catcher and the timeout, so a panic's 500 and a 408 are counted too.
                 .layer(middleware::from_fn(record_metrics))
                 .layer(CatchPanicLayer::custom(panic_response))
@@ -91,6 +92,25 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),
         )
         .with_state(state)
+}
+
+/// What no page or answer of this service uses: the browser must not offer it to any page either.
+const PERMISSIONS_POLICY: &str =
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), bluetooth=(), serial=(), interest-cohort=()";
+
+/// Headers every answer carries: `Cache-Control: no-store` unless the route chose its own caching (every
+/// answer with a secret or personal data, and the landings whose path holds a secret, are never stored by
+/// a browser or a proxy), a Permissions-Policy, `nosniff`, and HSTS when the public URL is https.
+async fn security_headers(State(app): State<AppState>, mut response: Response) -> Response {
+    use axum::http::{HeaderValue, header};
+    let h = response.headers_mut();
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    h.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
+    h.insert("permissions-policy", HeaderValue::from_static(PERMISSIONS_POLICY));
+    if app.public_url.starts_with("https://") {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    response
 }
 
 /// The span of a request: its id, method and matched route (never the raw path, which may hold a token).

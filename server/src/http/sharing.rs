@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::events;
 use crate::http::documents::AskedLang;
-use crate::http::extract::{CanShare, CanViewDocuments, CanViewHistory, RedeemerAuth};
+use crate::http::extract::{CanShare, CanViewDocuments, CanViewHistory, ClientIp, RedeemerAuth, stream_slot};
 use crate::http::problem::{ApiError, Created, Json, Path, Query};
 use crate::service::sharing::{self, CopyStatus, Presented, Redeemed, ShareView};
 use crate::store::from_millis;
@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use egov_core::qr::{Scanned, parse_scanned, render_matrix, render_svg};
 use egov_core::sharing::{Preset, SHARE_MAX_LIFETIME, SHARE_MIN_TTL, parse_short_code};
+use futures_util::StreamExt;
 use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -348,11 +349,13 @@ impl Delivered {
 
 /// Live notifications (Server-Sent Events): each new notification as an event `notification`, from the
 /// moment of connection, on whichever replica it was raised, each once.
-#[utoipa::path(get, path = "/v1/notifications/stream", tag = "sharing", responses((status = 200, content_type = "text/event-stream", body = String)))]
+#[utoipa::path(get, path = "/v1/notifications/stream", tag = "sharing", responses((status = 200, content_type = "text/event-stream", body = String), (status = 429, description = "too-many-streams")))]
 async fn notifications_stream(
     State(app): State<AppState>,
     CanViewHistory(who): CanViewHistory,
-) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
+    ClientIp(ip): ClientIp,
+) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
+    let slot = stream_slot(&app, &format!("citizen:{}", who.citizen_id), &ip)?;
     let topic = crate::service::notify::topic(&who.citizen_id);
     let state = (
         app.clone(),
@@ -382,7 +385,12 @@ async fn notifications_stream(
             }
         }
     });
-    Sse::new(events).keep_alive(KeepAlive::default())
+    // The slot is held for as long as the stream is open.
+    let events = events.map(move |event| {
+        let _open = &slot;
+        event
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
 #[cfg(test)]

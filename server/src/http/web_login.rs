@@ -6,6 +6,7 @@ use crate::AppState;
 use crate::events;
 use crate::http::extract::{
     CanApproveWebLogin, CanSign, CanViewSignRequest, ClientIp, SignRequestScope, UserAgent, WebLoginScope, Website,
+    stream_slot,
 };
 use crate::http::problem::{ApiError, Created, Json, Path, Query};
 use crate::service::session::Tokens;
@@ -19,7 +20,7 @@ use egov_core::auth::clients::has_deceptive_chars;
 use egov_core::documents::Multilingual;
 use egov_core::qr::{Scanned, parse_scanned, render_svg};
 use egov_core::weblogin::{QR_TTL, SIGN_REQUEST_MAX_TTL, normalize_digest};
-use futures_util::stream;
+use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use tokio::time::Instant;
@@ -150,17 +151,21 @@ fn status_of(app: &crate::App, row: &crate::store::web_login::WebLoginRow) -> St
     responses((status = 200, content_type = "text/event-stream", body = LoginState), (status = 401, description = "no or wrong poll secret")))]
 async fn events(
     State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<EventsQuery>,
 ) -> Result<Response, ApiError> {
     let poll = poll_secret(&headers, LOGIN_COOKIE);
     let row = web_login::for_browser(&app, &id, poll.as_deref()).await?;
+    let slot = stream_slot(&app, &id, &ip)?;
     if let Some(wait) = q.wait {
         if !(1..=25).contains(&wait) {
             return Err(ApiError::validation("wait", "must be from 1 to 25 seconds"));
         }
-        return Ok(Json(long_poll(&app, row, std::time::Duration::from_secs(wait)).await?).into_response());
+        let answer = long_poll(&app, row, std::time::Duration::from_secs(wait)).await?;
+        drop(slot);
+        return Ok(Json(answer).into_response());
     }
     let topic = web_login::topic(&id);
     // The QR the website already shows stays valid for its 60 s; the stream sends the next one then.
@@ -227,6 +232,11 @@ async fn events(
                 }
             }
         });
+    // The slot is held for as long as the stream is open.
+    let stream = stream.map(move |event| {
+        let _open = &slot;
+        event
+    });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
 }
 
@@ -452,6 +462,7 @@ async fn sign(
     responses((status = 200, content_type = "text/event-stream", body = SignView), (status = 401)))]
 async fn sign_events(
     State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -464,6 +475,7 @@ async fn sign_events(
             "this browser did not create that request",
         ));
     }
+    let slot = stream_slot(&app, &id, &ip)?;
     let topic = web_login::sign_topic(&id);
     let init = (app.clone(), app.events.subscribe(), app.shutdown.clone(), false);
     let stream = stream::unfold(init, move |(app, mut rx, mut shutdown, done)| {
@@ -487,6 +499,10 @@ async fn sign_events(
                 }
             }
         }
+    });
+    let stream = stream.map(move |event| {
+        let _open = &slot;
+        event
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
 }
