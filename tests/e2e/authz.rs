@@ -124,7 +124,10 @@ async fn a_website_login_scanned_by_one_citizen_cannot_be_decided_by_another() {
     let server = Server::start().await;
     let a = access(&server, CITIZEN_1.0).await;
     let b = access(&server, CITIZEN_2.0).await;
-    let created = body_json(client().post(server.url("/v1/web-login/requests")).send().await.unwrap()).await;
+    let created = body_json(
+        client().post(server.url("/v1/web-login/requests")).header("origin", &server.base).send().await.unwrap(),
+    )
+    .await;
     let id = created["request_id"].as_str().unwrap();
     let r = post_auth(&server, "/v1/web-login/scan", &a, json!({"qr_url": created["qr_url"]})).await;
     assert_eq!(r.status(), 200);

@@ -319,3 +319,28 @@ async fn a_re_proofed_key_waits_out_its_hold_and_the_phone_can_cancel_it() {
     advance_clock(&server, 2 * 3600).await;
     expect_problem(eds_login(&server, CITIZEN_2.1, &key, id).await, 401, "eds-invalid").await;
 }
+
+/// A phone change told a stranger which numbers are registered (409 `phone-taken` before any limit). It
+/// answers alike now, and the taken number receives nothing.
+#[tokio::test]
+async fn a_phone_change_answers_alike_whether_or_not_the_number_is_taken() {
+    let server = Server::start().await;
+    let (_, device, device_id) = register(&server, "+77051234567").await;
+    let eds = body_json(eds_login(&server, UNREGISTERED.0, &device, &device_id).await).await;
+    let seen: Vec<String> =
+        outbox(&server, CITIZEN_2.0).await.iter().map(|m| m["id"].as_str().unwrap().to_string()).collect();
+    let taken = post_auth(&server, "/v1/me/phone/start", access(&eds), json!({"phone": CITIZEN_2.0})).await;
+    let free = post_auth(&server, "/v1/me/phone/start", access(&eds), json!({"phone": "+77051112233"})).await;
+    assert_eq!((taken.status(), free.status()), (reqwest::StatusCode::ACCEPTED, reqwest::StatusCode::ACCEPTED));
+    let (taken, free) = (body_json(taken).await, body_json(free).await);
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&taken), keys(&free), "the same shape of answer");
+    next_sms(&server, "+77051112233", &[]).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let fresh: Vec<Value> = outbox(&server, CITIZEN_2.0)
+        .await
+        .into_iter()
+        .filter(|m| !seen.contains(&m["id"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(fresh.is_empty(), "the taken number receives nothing: {fresh:?}");
+}

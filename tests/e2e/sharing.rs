@@ -439,9 +439,10 @@ async fn lifetimes_out_of_any_range_are_422_not_500() {
         expect_problem(r, 422, "validation").await;
     }
     let digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
-    let body = json!({"digest": digest, "organisation": "Notary", "ttl_seconds": i64::MAX,
+    let body = json!({"digest": digest, "ttl_seconds": i64::MAX,
         "description": {"kk": "Шарт", "ru": "Договор", "en": "Contract"}});
-    let r = client().post(server.url("/v1/sign-requests")).json(&body).send().await.unwrap();
+    let r =
+        client().post(server.url("/v1/sign-requests")).header("origin", &server.base).json(&body).send().await.unwrap();
     expect_problem(r, 422, "validation").await;
     // The refused extensions left the share as it was.
     let after = get_auth(&server, &format!("/v1/shares/{id}"), &a).await;

@@ -238,8 +238,10 @@ async fn sixty_four_concurrent_refreshes_get_one_pair_and_a_replay_at_eleven_sec
     let mut answers = Vec::new();
     for t in tasks {
         let r = t.await.unwrap();
-        assert_eq!(r.status(), 200, "every concurrent refresh succeeds");
-        answers.push(body_json(r).await);
+        let status = r.status();
+        let body = body_json(r).await;
+        assert_eq!(status, 200, "every concurrent refresh succeeds: {body}");
+        answers.push(body);
     }
     let first = &answers[0];
     let claims = |t: &Value| {

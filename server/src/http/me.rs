@@ -129,7 +129,7 @@ async fn revoke_session(
 
 /// Phone change step 1 (needs an `eds` session): a code to the new number.
 #[utoipa::path(post, path = "/v1/me/phone/start", tag = "me", request_body = PhoneBody,
-    responses((status = 202, body = FlowStarted), (status = 403, description = "needs eds"), (status = 409, description = "number taken")))]
+    responses((status = 202, body = FlowStarted, description = "alike whether or not the number is taken"), (status = 403, description = "level-required")))]
 async fn phone_start(
     State(app): State<AppState>,
     CanChangePhone(who): CanChangePhone,

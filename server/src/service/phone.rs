@@ -10,16 +10,17 @@ use egov_core::identity::Phone;
 
 const OLD_NUMBER_NOTICE: &str = "eGov Mobile: аккаунттың нөмірі ауыстырылды / номер аккаунта изменён / the phone number of your eGov Mobile account was changed. If this was not you, call 1414.";
 
-/// Sends a code to `new_phone` for the signed-in citizen.
+/// Sends a code to `new_phone` for the signed-in citizen (answering alike whether or not it is taken).
 pub async fn start(app: &App, citizen_id: &str, new_phone: &Phone, ip: &str) -> Result<otp::Started, ApiError> {
     let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or_else(|| ApiError::not_found("citizen"))?;
     if citizen.phone.as_deref() == Some(new_phone.as_str()) {
         return Err(ApiError::validation("phone", "this is already your number"));
     }
-    if app.store.citizen_by_phone(new_phone.as_str()).await?.is_some() {
-        return Err(ApiError::conflict("phone-taken", "this number belongs to another eGov Mobile account"));
-    }
-    otp::start(app, OtpPurpose::PhoneChange, new_phone, Some(citizen_id), Message::Code, ip).await
+    // A number another account holds gets no code, and the caller the same answer as for a free one: the
+    // route must not tell a stranger which numbers are registered (issue 23). Its flow can never verify.
+    let taken = app.store.citizen_by_phone(new_phone.as_str()).await?.is_some();
+    let message = if taken { Message::Nothing } else { Message::Code };
+    otp::start(app, OtpPurpose::PhoneChange, new_phone, Some(citizen_id), message, ip).await
 }
 
 /// Confirms the new number with its code. Returns the number of other sessions revoked.
