@@ -344,3 +344,49 @@ async fn a_phone_change_answers_alike_whether_or_not_the_number_is_taken() {
         .collect();
     assert!(fresh.is_empty(), "the taken number receives nothing: {fresh:?}");
 }
+
+/// The contract states the levels each citizen route admits (`x-egov-levels` in `/openapi.json`); this
+/// holds the running server to it: every level left out gets 403 `level-required`, every level listed
+/// gets past the level check.
+#[tokio::test]
+async fn every_citizen_route_refuses_the_levels_the_contract_leaves_out() {
+    let server = Server::start().await;
+    let otp = login_otp(&server, CITIZEN_1.0).await;
+    let web = website_session(&server, access(&otp)).await;
+    let (_, device, device_id) = register(&server, "+77051234567").await;
+    let eds = body_json(eds_login(&server, UNREGISTERED.0, &device, &device_id).await).await;
+    let tokens =
+        [("otp", access(&otp).to_string()), ("web", access(&web).to_string()), ("eds", access(&eds).to_string())];
+    let doc = body_json(client().get(server.url("/openapi.json")).send().await.unwrap()).await;
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(levels) = op["x-egov-levels"].as_array() else { continue };
+            let levels: Vec<&str> = levels.iter().filter_map(Value::as_str).collect();
+            let concrete = path
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { "00000000-0000-4000-8000-000000000000" } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            for (level, token) in &tokens {
+                let allowed = levels.contains(level);
+                // Probing an allowed level would sign the session out or hold a stream open.
+                if allowed && (path.ends_with("/logout") || path.ends_with("/stream") || path.ends_with("/events")) {
+                    continue;
+                }
+                let request = client()
+                    .request(method.to_uppercase().parse().unwrap(), server.url(&concrete))
+                    .bearer_auth(token)
+                    .timeout(Duration::from_secs(10));
+                let request = if method == "get" || method == "delete" { request } else { request.json(&json!({})) };
+                let r = request.send().await.unwrap();
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.unwrap_or_default();
+                let refused = status == 403 && body["type"] == "/problems/level-required";
+                assert_eq!(refused, !allowed, "{} {path} as {level}: {status} {body}", method.to_uppercase());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} probes");
+}

@@ -698,3 +698,37 @@ async fn a_right_code_sent_eight_times_at_once_signs_in_exactly_once() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 200 || *s == 401), "{statuses:?}");
 }
+
+/// 30 wrong secrets from anyone used to lock a verifier out. Now only failures count, per client and
+/// address: the stranger is stopped, the verifier's own desk still gets its token.
+#[tokio::test]
+async fn a_strangers_wrong_secrets_never_lock_an_organisation_out() {
+    let place = harness::DataPlace::fresh().await;
+    let server =
+        Server::start_on(&place, harness::Options::default().arg("--trusted-proxies").arg("127.0.0.1")).await.unwrap();
+    let ask = |from: &'static str, secret: &'static str| {
+        let server = &server;
+        async move {
+            client()
+                .post(server.url("/v1/oauth/token"))
+                .header("x-forwarded-for", from)
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", "demo-verifier"),
+                    ("client_secret", secret),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..30 {
+        expect_problem(ask("198.51.100.7", "guess").await, 401, "invalid-client").await;
+    }
+    expect_problem(ask("198.51.100.7", "guess").await, 429, "rate-limited").await;
+    expect_problem(ask("198.51.100.7", "demo-verifier-secret").await, 429, "rate-limited").await;
+    // The desk, many successes in a row: none of them counts.
+    for _ in 0..40 {
+        assert_eq!(ask("203.0.113.5", "demo-verifier-secret").await.status(), 200);
+    }
+}

@@ -36,8 +36,10 @@ pub const OTP_SENDS_PER_IP: Window = Window { limit: 30, period: Duration::hours
 pub const OTP_VERIFIES_PER_IP: Window = Window { limit: 30, period: Duration::minutes(5) };
 /// Per IP: EDS challenges and verifications share the OTP verification budget's size (design 3.2 by analogy).
 pub const EDS_ATTEMPTS_PER_IP: Window = Window { limit: 30, period: Duration::minutes(5) };
-/// Per organisation client id: client-credential attempts (brute force on a client secret is hopeless).
-pub const OAUTH_ATTEMPTS_PER_CLIENT: Window = Window { limit: 30, period: Duration::minutes(5) };
+/// Wrong client secrets per organisation client and address (brute force on a 256-bit secret is hopeless;
+/// this bounds the noise). Failures only, and per address: a stranger's wrong secrets never lock the
+/// organisation's own desks out (issue 23).
+pub const OAUTH_FAILURES_PER_CLIENT_AND_ADDRESS: Window = Window { limit: 30, period: Duration::minutes(5) };
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! The HTTP API: routes, extractors and the mapping of errors to problem documents. One module per
 //! capability, mirroring `core` and `service`; this file assembles them with the cross-cutting layers.
 
+pub mod access;
 pub mod agency;
 pub mod auth;
 pub mod dev;
@@ -70,9 +71,16 @@ pub fn api(mode: Mode) -> OpenApiRouter<AppState> {
     }
 }
 
+/// The routes and their contract, with who may call each operation written into it ([`access`]).
+pub fn contract(mode: Mode) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut openapi) = api(mode).split_for_parts();
+    access::annotate(&mut openapi);
+    (routes, openapi)
+}
+
 /// The complete application: every route, the OpenAPI document, the fallback and the layers.
 pub fn router(state: AppState) -> Router {
-    let (routes, openapi) = api(state.mode).split_for_parts();
+    let (routes, openapi) = contract(state.mode);
     let x_request_id = HeaderName::from_static("x-request-id");
     routes
         .merge(ops::openapi_route(openapi))

@@ -1,6 +1,7 @@
 //! OAuth2 client credentials for organisations (RFC 6749 section 4.4).
 
 use crate::AppState;
+use crate::http::extract::ClientIp;
 use crate::http::problem::{ApiError, Form, Json};
 use crate::service::org::{self, OrgToken};
 use axum::extract::State;
@@ -42,9 +43,11 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
 /// A scoped token for an organisation (form-encoded client credentials).
 #[utoipa::path(post, path = "/v1/oauth/token", tag = "organisations",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, body = OrgToken), (status = 400, description = "unsupported grant or scope"), (status = 401, description = "invalid client")))]
+    responses((status = 200, body = OrgToken), (status = 400, description = "unsupported grant or scope"), (status = 401, description = "invalid client"),
+        (status = 429, description = "30 wrong secrets for this client from this address in 5 minutes")))]
 async fn token(
     State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(form): Form<TokenForm>,
 ) -> Result<Json<OrgToken>, ApiError> {
@@ -61,5 +64,5 @@ async fn token(
                 .with("error", "invalid_request"));
         }
     };
-    Ok(Json(org::token(&app, &id, &secret, form.scope.as_deref()).await?))
+    Ok(Json(org::token(&app, &id, &secret, form.scope.as_deref(), &ip).await?))
 }

@@ -4,7 +4,7 @@ use crate::App;
 use crate::http::problem::ApiError;
 use crate::tokens;
 use axum::http::StatusCode;
-use egov_core::auth::rate::OAUTH_ATTEMPTS_PER_CLIENT;
+use egov_core::auth::rate::OAUTH_FAILURES_PER_CLIENT_AND_ADDRESS;
 use egov_core::auth::session::ACCESS_TOKEN_TTL;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -25,21 +25,31 @@ fn invalid_client() -> ApiError {
 
 /// Issues a token for `client_id` if `secret` is right, with the requested scopes (all of the client's
 /// when none are requested). Asking for a scope the client lacks is `invalid_scope`.
-pub async fn token(app: &App, client_id: &str, secret: &str, requested: Option<&str>) -> Result<OrgToken, ApiError> {
+pub async fn token(
+    app: &App,
+    client_id: &str,
+    secret: &str,
+    requested: Option<&str>,
+    ip: &str,
+) -> Result<OrgToken, ApiError> {
     let now = app.clock.now();
-    let count = app.store.rate_hit("oauth-client", client_id, &OAUTH_ATTEMPTS_PER_CLIENT, now).await?;
-    if !OAUTH_ATTEMPTS_PER_CLIENT.allows(count) {
+    let window = &OAUTH_FAILURES_PER_CLIENT_AND_ADDRESS;
+    let key = format!("{client_id}|{ip}");
+    if app.store.rate_peek("oauth-failure", &key, window, now).await? >= window.limit {
         return Err(ApiError::too_many(
             "rate-limited",
-            "too many token requests for this client",
-            OAUTH_ATTEMPTS_PER_CLIENT.retry_after(now),
+            "too many wrong secrets for this client from this address",
+            window.retry_after(now),
         ));
     }
     let client = app.store.org_client(client_id).await?;
     // Compare against a dummy hash when the client is unknown, so both cases take the same time.
     let stored = client.as_ref().map(|c| c.secret_hash.clone()).unwrap_or_else(|| vec![0u8; 32]);
     let right = app.keys.verify_secret(&["client-secret", client_id, secret], &stored);
-    let Some(client) = client.filter(|_| right) else { return Err(invalid_client()) };
+    let Some(client) = client.filter(|_| right) else {
+        app.store.rate_hit("oauth-failure", &key, window, now).await?;
+        return Err(invalid_client());
+    };
     let granted: Vec<&str> = client.scopes.split_whitespace().collect();
     let scope = match requested.map(str::split_whitespace) {
         Some(asked) => {
