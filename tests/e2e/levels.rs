@@ -390,3 +390,40 @@ async fn every_citizen_route_refuses_the_levels_the_contract_leaves_out() {
     }
     assert!(checked > 100, "only {checked} probes");
 }
+
+/// Wrong registry answers were counted per IIN alone: ten from a stranger locked the citizen out of
+/// registering for a day. Now they count per IIN and address (five a day), under a ceiling of fifty for
+/// the IIN from every address together.
+#[tokio::test]
+async fn a_strangers_wrong_answers_spend_their_own_budget_not_the_citizens() {
+    let place = harness::DataPlace::fresh().await;
+    let server =
+        Server::start_on(&place, harness::Options::default().arg("--trusted-proxies").arg("127.0.0.1")).await.unwrap();
+    let verify = |from: &'static str, flow: Value, code: String, birth: &'static str| {
+        let server = &server;
+        async move {
+            let body = json!({"flow_id": flow["flow_id"], "code": code, "iin": UNREGISTERED.0, "birth_date": birth,
+                "evidence": DEMO_EVIDENCE});
+            client()
+                .post(server.url("/v1/registration/verify"))
+                .header("x-forwarded-for", from)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let mut answers = Vec::new();
+    for phone in ["+77050001001", "+77050001002", "+77050001003"] {
+        let (flow, code) = start_and_read_code(&server, "/v1/registration/start", phone, None).await;
+        for _ in 0..4 {
+            answers.push(verify("198.51.100.7", flow.clone(), code.clone(), "1985-02-03").await);
+        }
+    }
+    assert_eq!(answers.iter().filter(|s| **s == 422).count(), 5, "five wrong answers from one address: {answers:?}");
+    assert!(answers[5..].iter().all(|s| *s == 429), "then that address is stopped: {answers:?}");
+    let (flow, code) = start_and_read_code(&server, "/v1/registration/start", "+77051234567", None).await;
+    assert_eq!(verify("203.0.113.20", flow, code, UNREGISTERED.1).await, 200, "the citizen still registers");
+}

@@ -8,8 +8,11 @@ use chrono::{DateTime, Duration, Utc};
 
 /// Wrong IIN / birth-date answers allowed on one registration flow.
 pub const MISMATCHES_PER_FLOW: u32 = 5;
-/// Wrong answers allowed per IIN per day, whatever the flow.
-pub const MISMATCHES_PER_IIN: Window = Window { limit: 10, period: Duration::days(1) };
+/// Wrong answers allowed per IIN and client address per day, whatever the flow: a stranger spends only
+/// the budget of their own address, never the citizen's (issue 23).
+pub const MISMATCHES_PER_IIN_AND_ADDRESS: Window = Window { limit: 5, period: Duration::days(1) };
+/// Wrong answers per IIN per day from every address together: the ceiling many addresses meet.
+pub const MISMATCHES_PER_IIN: Window = Window { limit: 50, period: Duration::days(1) };
 /// A verified identity must enrol its device key within 10 minutes.
 pub const ENROLMENT_TTL: Duration = Duration::minutes(10);
 /// Enrolment tokens carry 256 random bits.

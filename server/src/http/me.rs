@@ -189,6 +189,7 @@ pub struct DeviceEnrolmentBody {
 async fn device_enrolment(
     State(app): State<AppState>,
     CanRequestDevice(who): CanRequestDevice,
+    ClientIp(ip): ClientIp,
     Json(body): Json<DeviceEnrolmentBody>,
 ) -> Result<Json<Enrolment>, ApiError> {
     let proof = match body.method {
@@ -200,7 +201,7 @@ async fn device_enrolment(
             DeviceProof::Identity { evidence: registration::evidence_field(body.evidence.as_deref())? }
         }
     };
-    Ok(Json(registration::device_enrolment(&app, &who.citizen_id, proof).await?))
+    Ok(Json(registration::device_enrolment(&app, &who.citizen_id, proof, &ip).await?))
 }
 
 /// Completes a device enrolment with the device's public key and its proof of possession. The key then

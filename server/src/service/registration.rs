@@ -16,9 +16,10 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use egov_core::auth::eds::{DevicePublicKey, decode_b64, enrolment_message};
 use egov_core::auth::otp::{OtpPurpose, SMS_SENDER, generate_code};
+use egov_core::auth::rate::Window;
 use egov_core::auth::registration::{
     DeviceState, ENROLMENT_TOKEN_BYTES, ENROLMENT_TTL, EVIDENCE_MAX_CHARS, EnrolmentMethod, MISMATCHES_PER_FLOW,
-    MISMATCHES_PER_IIN, PAIRING_TRIES, clean_device_name,
+    MISMATCHES_PER_IIN, MISMATCHES_PER_IIN_AND_ADDRESS, PAIRING_TRIES, clean_device_name,
 };
 use egov_core::auth::session::Acr;
 use egov_core::identity::{Iin, Phone};
@@ -91,9 +92,20 @@ pub async fn start(app: &App, phone: &Phone, ip: &str) -> Result<otp::Started, A
     otp::start(app, OtpPurpose::Registration, phone, None, message, ip).await
 }
 
-/// Counts a wrong answer against the flow (if any) and the IIN; the problem to answer with.
-async fn mismatch(app: &App, flow_id: Option<&str>, iin: &Iin) -> Result<ApiError, ApiError> {
-    app.store.rate_hit("registration-mismatch-iin", &iin.as_string(), &MISMATCHES_PER_IIN, app.clock.now()).await?;
+/// The windows a wrong answer counts in: the IIN from this address, and the IIN's ceiling.
+fn mismatch_windows(iin: &Iin, ip: &str) -> [(&'static str, String, &'static Window); 2] {
+    [
+        ("registration-mismatch-iin-address", format!("{}|{ip}", iin.as_string()), &MISMATCHES_PER_IIN_AND_ADDRESS),
+        ("registration-mismatch-iin", iin.as_string(), &MISMATCHES_PER_IIN),
+    ]
+}
+
+/// Counts a wrong answer against the flow (if any), the IIN from this address and the IIN's ceiling;
+/// the problem to answer with.
+async fn mismatch(app: &App, flow_id: Option<&str>, iin: &Iin, ip: &str) -> Result<ApiError, ApiError> {
+    for (bucket, key, window) in mismatch_windows(iin, ip) {
+        app.store.rate_hit(bucket, &key, window, app.clock.now()).await?;
+    }
     let left = match flow_id {
         Some(id) => MISMATCHES_PER_FLOW.saturating_sub(app.store.otp_count_mismatch(id).await?),
         None => 1,
@@ -106,15 +118,16 @@ async fn mismatch(app: &App, flow_id: Option<&str>, iin: &Iin) -> Result<ApiErro
     .with("attempts_left", left))
 }
 
-async fn refuse_if_over_iin_limit(app: &App, iin: &Iin) -> Result<(), ApiError> {
+async fn refuse_if_over_iin_limit(app: &App, iin: &Iin, ip: &str) -> Result<(), ApiError> {
     let now = app.clock.now();
-    let count = app.store.rate_peek("registration-mismatch-iin", &iin.as_string(), &MISMATCHES_PER_IIN, now).await?;
-    if count >= MISMATCHES_PER_IIN.limit {
-        return Err(ApiError::too_many(
-            "identity-locked",
-            "too many wrong answers for this IIN today",
-            MISMATCHES_PER_IIN.retry_after(now),
-        ));
+    for (bucket, key, window) in mismatch_windows(iin, ip) {
+        if app.store.rate_peek(bucket, &key, window, now).await? >= window.limit {
+            return Err(ApiError::too_many(
+                "identity-locked",
+                "too many wrong answers for this IIN today",
+                window.retry_after(now),
+            ));
+        }
     }
     Ok(())
 }
@@ -142,11 +155,12 @@ async fn confirm_identity(
     iin: &Iin,
     flow_id: Option<&str>,
     evidence: &str,
+    ip: &str,
 ) -> Result<(), ApiError> {
     match app.identity.verify(&citizen.iin, evidence).await {
         Ok(true) => Ok(()),
         Ok(false) => {
-            let counted = mismatch(app, flow_id, iin).await?;
+            let counted = mismatch(app, flow_id, iin, ip).await?;
             Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "identity-not-confirmed",
@@ -229,7 +243,7 @@ pub async fn verify(
     evidence: &str,
     ip: &str,
 ) -> Result<Enrolment, ApiError> {
-    refuse_if_over_iin_limit(app, iin).await?;
+    refuse_if_over_iin_limit(app, iin, ip).await?;
     let flow = otp::check(app, flow_id, code, OtpPurpose::Registration, ip).await?;
     if flow.mismatches >= i64::from(MISMATCHES_PER_FLOW) {
         return Err(ApiError::too_many(
@@ -243,7 +257,7 @@ pub async fn verify(
         None => person_from_registry(app, iin).await?,
     };
     let Some(citizen) = citizen.filter(|c| c.birth_date == birth_date.format("%Y-%m-%d").to_string()) else {
-        return Err(mismatch(app, Some(flow_id), iin).await?);
+        return Err(mismatch(app, Some(flow_id), iin, ip).await?);
     };
     if citizen.phone.is_some() {
         return Err(ApiError::conflict(
@@ -251,21 +265,26 @@ pub async fn verify(
             "this citizen is already registered; sign in, or change the phone number from the app",
         ));
     }
-    confirm_identity(app, &citizen, iin, Some(flow_id), evidence).await?;
+    confirm_identity(app, &citizen, iin, Some(flow_id), evidence, ip).await?;
     otp::consume(app, &flow).await?;
     new_enrolment(app, &citizen, Some(&flow.phone), EnrolmentMethod::Registration).await
 }
 
 /// A signed-in citizen asks to enrol a further device key: either an enrolled device approves it, or the
 /// citizen proves their identity again with evidence and the key waits out the hold.
-pub async fn device_enrolment(app: &App, citizen_id: &str, proof: DeviceProof<'_>) -> Result<Enrolment, ApiError> {
+pub async fn device_enrolment(
+    app: &App,
+    citizen_id: &str,
+    proof: DeviceProof<'_>,
+    ip: &str,
+) -> Result<Enrolment, ApiError> {
     let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or_else(|| ApiError::not_found("citizen"))?;
     let iin = Iin::parse(&citizen.iin).map_err(|_| ApiError::internal())?;
     let method = match proof {
         DeviceProof::Approval => EnrolmentMethod::Approval,
         DeviceProof::Identity { evidence } => {
-            refuse_if_over_iin_limit(app, &iin).await?;
-            confirm_identity(app, &citizen, &iin, None, evidence).await?;
+            refuse_if_over_iin_limit(app, &iin, ip).await?;
+            confirm_identity(app, &citizen, &iin, None, evidence, ip).await?;
             EnrolmentMethod::Identity
         }
     };
