@@ -22,6 +22,10 @@ pub const SHORT_CODE_DIGITS: usize = 12;
 pub const SHORT_CODE_FAILURES: Window = Window { limit: 10, period: Duration::minutes(10) };
 /// ...lock that redeemer out of short codes for an hour.
 pub const SHORT_CODE_LOCKOUT: Duration = Duration::hours(1);
+/// Wrong short codes from all the desks of one organisation together before every desk of it is locked
+/// out for [`SHORT_CODE_LOCKOUT`]: one desk's typos lock only that desk, a brute force spread over many
+/// desks meets this ceiling (issue 23).
+pub const SHORT_CODE_FAILURES_PER_ORGANISATION: Window = Window { limit: 100, period: Duration::minutes(10) };
 /// The `typ` of a signed document copy.
 pub const COPY_TYP: &str = "egov-document-copy+jws";
 

@@ -289,6 +289,43 @@ async fn ten_wrong_short_codes_lock_that_redeemer_out_for_an_hour() {
     assert_eq!(redeem(&server, &citizen, json!({"short_code": s["short_code"]})).await.status(), 200);
 }
 
+/// One desk's typos used to lock every desk of the bank: now the lock is per desk (its token), and a
+/// brute force spread over many desks meets the organisation's ceiling.
+#[tokio::test]
+async fn one_desks_wrong_short_codes_lock_only_that_desk_until_the_organisation_ceiling() {
+    let server = Server::start().await;
+    let owner = access(&server, CITIZEN_1.0).await;
+    let doc = document_id(&server, &owner, "national_id").await;
+    let s = share(&server, &owner, &doc, json!({})).await;
+    let desk_a = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    let desk_b = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    for i in 0..10 {
+        let r = redeem(&server, &desk_a, json!({"short_code": format!("0000 0000 {i:04}")})).await;
+        expect_problem(r, 404, "share-not-found").await;
+    }
+    expect_problem(redeem(&server, &desk_a, json!({"short_code": s["short_code"]})).await, 429, "short-code-locked")
+        .await;
+    assert_eq!(
+        redeem(&server, &desk_b, json!({"short_code": s["short_code"]})).await.status(),
+        200,
+        "the other desk works"
+    );
+
+    // Ten desks of ten wrong codes each reach the organisation's ceiling of 100: every desk is stopped.
+    let mut guess = 100;
+    for _ in 0..9 {
+        let desk = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+        for _ in 0..10 {
+            guess += 1;
+            redeem(&server, &desk, json!({"short_code": format!("0000 0000 {guess:04}")})).await;
+        }
+    }
+    let fresh_desk = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    let s2 = share(&server, &owner, &doc, json!({})).await;
+    let r = redeem(&server, &fresh_desk, json!({"short_code": s2["short_code"]})).await;
+    expect_problem(r, 429, "short-code-locked").await;
+}
+
 #[tokio::test]
 async fn sixty_four_concurrent_redemptions_of_one_code_give_exactly_one_copy_and_one_view_every_round() {
     let server = Server::start().await;

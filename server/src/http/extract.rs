@@ -132,6 +132,8 @@ level_extractors! {
 #[derive(Debug, Clone)]
 pub struct PartnerAuth {
     pub client_id: String,
+    /// The token's id (`jti`): one desk of the organisation.
+    pub token_id: String,
     pub scopes: Vec<String>,
     /// The organisation's name carried by the token, if it carries one.
     pub name: Option<String>,
@@ -152,6 +154,7 @@ impl PartnerAuth {
 impl From<tokens::PartnerClaims> for PartnerAuth {
     fn from(claims: tokens::PartnerClaims) -> Self {
         PartnerAuth {
+            token_id: claims.base.jti,
             client_id: claims.base.sub,
             scopes: claims.scope.split_whitespace().map(String::from).collect(),
             name: claims.name,
@@ -352,7 +355,8 @@ impl FromRequestParts<AppState> for RedeemerAuth {
             let org = PartnerAuth::from(claims);
             org.require("share:redeem")?;
             let name = org_name(app, &org).await?;
-            return Ok(RedeemerAuth(Redeemer { kind: "organisation", id: org.client_id, name }));
+            let desk = Some(org.token_id.clone());
+            return Ok(RedeemerAuth(Redeemer { kind: "organisation", id: org.client_id, name, desk }));
         }
         let citizen = CitizenAuth::from_request_parts(parts, app).await?;
         let row = app
@@ -361,7 +365,7 @@ impl FromRequestParts<AppState> for RedeemerAuth {
             .await?
             .ok_or_else(|| ApiError::unauthorized("unknown citizen"))?;
         let name = format!("{} {}", row.surname, row.given_name);
-        Ok(RedeemerAuth(Redeemer { kind: "citizen", id: row.id, name }))
+        Ok(RedeemerAuth(Redeemer { kind: "citizen", id: row.id, name, desk: None }))
     }
 }
 

@@ -18,7 +18,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use egov_core::documents::{DocumentKind, DocumentStatus};
 use egov_core::sharing::{
     COPY_TYP, DocumentData, ExtendError, HolderData, Preset, SHARE_DEFAULT_TTL, SHARE_TOKEN_BYTES, SHORT_CODE_FAILURES,
-    SHORT_CODE_LOCKOUT, disclose, extended_expiry, format_short_code, short_code_from, valid_ttl,
+    SHORT_CODE_FAILURES_PER_ORGANISATION, SHORT_CODE_LOCKOUT, disclose, extended_expiry, format_short_code,
+    short_code_from, valid_ttl,
 };
 use egov_core::time::almaty_date;
 use serde::Serialize;
@@ -32,11 +33,22 @@ pub struct Redeemer {
     pub kind: &'static str,
     pub id: String,
     pub name: String,
+    /// An organisation's desk: the token it redeems with (a desk renews its token every 10 minutes).
+    pub desk: Option<String>,
 }
 
 impl Redeemer {
+    /// Who wrong short codes are counted against and locked: a citizen, or one desk of an organisation.
     fn key(&self) -> String {
-        format!("{}:{}", self.kind, self.id)
+        match &self.desk {
+            Some(desk) => format!("{}:{}:{desk}", self.kind, self.id),
+            None => format!("{}:{}", self.kind, self.id),
+        }
+    }
+
+    /// The organisation-wide ceiling's key, for an organisation's desks.
+    fn ceiling_key(&self) -> Option<String> {
+        self.desk.as_ref().map(|_| format!("{}:{}", self.kind, self.id))
     }
 }
 
@@ -311,7 +323,11 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
     let (by, hash) = match &presented {
         Presented::Token(t) => (By::Token, token_hash(app, t)),
         Presented::ShortCode(c) => {
-            if let Some(until) = app.store.redeemer_locked_until(&who.key()).await?.filter(|u| *u > now_ms) {
+            let mut until = app.store.redeemer_locked_until(&who.key()).await?;
+            if let Some(org) = who.ceiling_key() {
+                until = until.max(app.store.redeemer_locked_until(&org).await?);
+            }
+            if let Some(until) = until.filter(|u| *u > now_ms) {
                 let secs = ((until - now_ms) / 1000).max(1) as u64;
                 return Err(ApiError::too_many(
                     "short-code-locked",
@@ -369,9 +385,17 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
             // Only a code that never existed is a guess: the losers of a race for a real code, or someone
             // typing an expired one, are not brute-forcing anything.
             if by == By::ShortCode {
+                let locked_until = (now + SHORT_CODE_LOCKOUT).timestamp_millis();
                 let failures = app.store.rate_hit("short-code-failures", &who.key(), &SHORT_CODE_FAILURES, now).await?;
                 if !SHORT_CODE_FAILURES.allows(failures + 1) {
-                    app.store.redeemer_lock(&who.key(), (now + SHORT_CODE_LOCKOUT).timestamp_millis()).await?;
+                    app.store.redeemer_lock(&who.key(), locked_until).await?;
+                }
+                if let Some(org) = who.ceiling_key() {
+                    let ceiling = &SHORT_CODE_FAILURES_PER_ORGANISATION;
+                    let all = app.store.rate_hit("short-code-failures-org", &org, ceiling, now).await?;
+                    if !ceiling.allows(all + 1) {
+                        app.store.redeemer_lock(&org, locked_until).await?;
+                    }
                 }
             }
             Err(ApiError::new(StatusCode::NOT_FOUND, "share-not-found", "no share has this code"))
