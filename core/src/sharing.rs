@@ -22,6 +22,10 @@ pub const SHORT_CODE_DIGITS: usize = 12;
 pub const SHORT_CODE_FAILURES: Window = Window { limit: 10, period: Duration::minutes(10) };
 /// ...lock that redeemer out of short codes for an hour.
 pub const SHORT_CODE_LOCKOUT: Duration = Duration::hours(1);
+/// Refused attempts on one share reach the owner as at most one notification this often, carrying how
+/// many there were (each is still in the history): a relayed code tried in a loop is one alarm a minute,
+/// not a flood (issue 23).
+pub const REFUSED_NOTICE_EVERY: Duration = Duration::minutes(1);
 /// Wrong short codes from all the desks of one organisation together before every desk of it is locked
 /// out for [`SHORT_CODE_LOCKOUT`]: one desk's typos lock only that desk, a brute force spread over many
 /// desks meets this ceiling (issue 23).

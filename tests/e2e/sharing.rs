@@ -151,6 +151,36 @@ async fn a_used_expired_or_revoked_code_is_410_and_each_refusal_reaches_the_owne
     assert!(notes.as_array().unwrap().iter().filter(|n| n["kind"] == "share_refused").count() >= 3);
 }
 
+/// A relayed code tried in a loop used to raise a notification per attempt. Now the owner gets one a
+/// minute per share, with how many attempts there were; the history keeps every one.
+#[tokio::test]
+async fn repeated_refused_attempts_on_a_share_become_one_notification_a_minute_with_a_count() {
+    let server = Server::start().await;
+    let owner = access(&server, CITIZEN_1.0).await;
+    let doc = document_id(&server, &owner, "national_id").await;
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    let used = share(&server, &owner, &doc, json!({})).await;
+    assert_eq!(redeem(&server, &verifier, json!({"qr_url": used["qr_url"]})).await.status(), 200);
+    for _ in 0..20 {
+        expect_problem(redeem(&server, &verifier, json!({"qr_url": used["qr_url"]})).await, 410, "share-used").await;
+    }
+    let refused_notes = |notes: Value| -> Vec<Value> {
+        notes.as_array().unwrap().iter().filter(|n| n["kind"] == "share_refused").cloned().collect()
+    };
+    let notes = refused_notes(body_json(get_auth(&server, "/v1/notifications", &owner).await).await);
+    assert_eq!(notes.len(), 1, "one notification for the first minute: {notes:?}");
+    let refused = history(&server, &owner).await.into_iter().filter(|e| e["kind"] == "share_refused").count();
+    assert_eq!(refused, 20, "the history keeps every attempt");
+
+    advance_clock(&server, 61).await;
+    let owner = access(&server, CITIZEN_1.0).await;
+    expect_problem(redeem(&server, &verifier, json!({"qr_url": used["qr_url"]})).await, 410, "share-used").await;
+    let notes = refused_notes(body_json(get_auth(&server, "/v1/notifications", &owner).await).await);
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    let text = serde_json::to_string(&notes).unwrap();
+    assert!(text.contains("\"attempts\":20") || text.contains("attempts\\\":20"), "the next one counts 19 + 1: {text}");
+}
+
 #[tokio::test]
 async fn a_share_extends_to_the_thirty_minute_ceiling_and_no_further() {
     let server = Server::start().await;

@@ -17,9 +17,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use egov_core::documents::{DocumentKind, DocumentStatus};
 use egov_core::sharing::{
-    COPY_TYP, DocumentData, ExtendError, HolderData, Preset, SHARE_DEFAULT_TTL, SHARE_TOKEN_BYTES, SHORT_CODE_FAILURES,
-    SHORT_CODE_FAILURES_PER_ORGANISATION, SHORT_CODE_LOCKOUT, disclose, extended_expiry, format_short_code,
-    short_code_from, valid_ttl,
+    COPY_TYP, DocumentData, ExtendError, HolderData, Preset, REFUSED_NOTICE_EVERY, SHARE_DEFAULT_TTL,
+    SHARE_TOKEN_BYTES, SHORT_CODE_FAILURES, SHORT_CODE_FAILURES_PER_ORGANISATION, SHORT_CODE_LOCKOUT, disclose,
+    extended_expiry, format_short_code, short_code_from, valid_ttl,
 };
 use egov_core::time::almaty_date;
 use serde::Serialize;
@@ -411,10 +411,19 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
             let via = if by == By::Token { "qr" } else { "short_code" };
             let record =
                 json!({"share_id": latest.id, "reason": kind, "by": who.name, "by_kind": who.kind, "via": via});
-            let refused = Outcome {
-                history: vec![(latest.owner_id.clone(), "share_refused", record.clone())],
-                notification: Some(notify::notification(&latest.owner_id, "share_refused", record)),
+            // One notification a minute per share, counting the attempts since the last one.
+            let last = app.store.last_refused_notice(&latest.owner_id, &latest.id).await?;
+            let notification = match last {
+                Some(at) if now_ms - at < REFUSED_NOTICE_EVERY.num_milliseconds() => None,
+                _ => {
+                    let before = app.store.refused_since(&latest.owner_id, &latest.id, last.unwrap_or(0)).await?;
+                    let mut body = record.clone();
+                    body["attempts"] = json!(before + 1);
+                    Some(notify::notification(&latest.owner_id, "share_refused", body))
+                }
             };
+            let refused =
+                Outcome { history: vec![(latest.owner_id.clone(), "share_refused", record.clone())], notification };
             notify::publish(app, app.store.record_outcome(&refused, now_ms).await?);
             Err(ApiError::new(StatusCode::GONE, kind, detail))
         }

@@ -461,6 +461,29 @@ impl Store {
             .rows_affected())
     }
 
+    /// When the owner was last notified of a refused attempt on `share_id` (keyed by citizen).
+    pub async fn last_refused_notice(&self, owner_id: &str, share_id: &str) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT MAX(at) FROM notifications WHERE citizen_id = $1 AND kind = 'share_refused' AND body LIKE $2",
+        )
+        .bind(owner_id)
+        .bind(format!("%\"share_id\":\"{share_id}\"%"))
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// How many refused attempts on `share_id` the owner's history has after `after_ms`.
+    pub async fn refused_since(&self, owner_id: &str, share_id: &str, after_ms: i64) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM history WHERE citizen_id = $1 AND kind = 'share_refused' AND at > $2 AND detail LIKE $3",
+        )
+        .bind(owner_id)
+        .bind(after_ms)
+        .bind(format!("%\"share_id\":\"{share_id}\"%"))
+        .fetch_one(self.pool())
+        .await?)
+    }
+
     pub async fn redeemer_locked_until(&self, redeemer: &str) -> StoreResult<Option<i64>> {
         Ok(sqlx::query_scalar("SELECT locked_until FROM redeemer_locks WHERE redeemer = $1")
             .bind(redeemer)
