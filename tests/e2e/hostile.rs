@@ -83,12 +83,7 @@ async fn answers_with_secrets_or_personal_data_are_never_stored_and_every_answer
         get_auth(&server, "/v1/documents", access).await,
         get_auth(&server, &format!("/v1/documents/{id}/photo"), access).await,
         client().get(&landing).send().await.unwrap(),
-        client()
-            .post(server.url("/v1/auth/refresh"))
-            .json(&json!({"refresh_token": tokens["refresh_token"]}))
-            .send()
-            .await
-            .unwrap(),
+        refresh(&server, &tokens).await,
     ] {
         let url = r.url().path().to_string();
         let cache = r.headers()["cache-control"].to_str().unwrap();

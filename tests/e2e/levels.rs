@@ -304,15 +304,7 @@ async fn a_re_proofed_key_waits_out_its_hold_and_the_phone_can_cancel_it() {
 
     advance_clock(&server, 23 * 3600).await;
     expect_problem(eds_login(&server, CITIZEN_2.1, &key, id).await, 401, "eds-invalid").await;
-    let fresh = body_json(
-        client()
-            .post(server.url("/v1/auth/refresh"))
-            .json(&json!({"refresh_token": tokens["refresh_token"]}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let fresh = body_json(refresh(&server, &tokens).await).await;
     assert_eq!(delete_auth(&server, &format!("/v1/me/devices/{id}"), access(&fresh)).await.status(), 204);
     let devices = body_json(get_auth(&server, "/v1/me/devices", access(&fresh)).await).await;
     assert_eq!(devices[0]["status"], "revoked", "{devices}");

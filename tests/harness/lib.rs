@@ -427,6 +427,12 @@ pub mod flows {
         body_json(r).await
     }
 
+    /// Trades the refresh token of `tokens` for new ones; the response.
+    pub async fn refresh(server: &Server, tokens: &Value) -> reqwest::Response {
+        let body = json!({"refresh_token": tokens["refresh_token"]});
+        client().post(server.url("/v1/auth/refresh")).json(&body).send().await.unwrap()
+    }
+
     /// What the app sends as identity evidence (the liveness session it completed); the dev server's demo
     /// verifier accepts any, the production one asks the biometric service.
     pub const DEMO_EVIDENCE: &str = "demo-liveness-session";
@@ -454,12 +460,7 @@ pub mod flows {
         assert_eq!(enrolled["status"], "on_hold", "a re-proofed key waits out its hold: {enrolled}");
         let id = enrolled["device_id"].as_str().unwrap().to_string();
         advance_clock(server, enrolment["hold_seconds"].as_i64().expect("hold_seconds") + 1).await;
-        let r = http
-            .post(server.url("/v1/auth/refresh"))
-            .json(&json!({"refresh_token": tokens["refresh_token"]}))
-            .send()
-            .await
-            .unwrap();
+        let r = refresh(server, tokens).await;
         assert_eq!(r.status(), 200, "refresh after the hold");
         let fresh = body_json(r).await["access_token"].as_str().unwrap().to_string();
         (device, id, fresh)
