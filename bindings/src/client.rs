@@ -779,7 +779,7 @@ impl EgovClient {
             .trim()
             .parse()
             .ok()
-            .filter(|c| (10..=99).contains(c))
+            .filter(|c| egov_core::weblogin::is_check_code(*c))
             .ok_or_else(|| MobileError::InvalidInput { reason: "type the two digits the browser shows".into() })?;
         let path = format!("/v1/web-login/requests/{}/approve", segment(&request_id));
         self.call("POST", &path, Auth::Bearer, Body::Json(json!({"check_code": code})), &[]).map(|_| ())

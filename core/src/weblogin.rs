@@ -28,6 +28,12 @@ pub fn check_code(rng: &dyn SecureRandom) -> Result<u8, RandomError> {
     Ok(10 + random_below(rng, 90)? as u8)
 }
 
+/// Whether `code` could be a check code the browser shows (10-99): anything else is refused before it
+/// counts as a wrong code.
+pub fn is_check_code(code: u8) -> bool {
+    (10..=99).contains(&code)
+}
+
 /// Wrong check codes that, typed within [`WRONG_CHECK_CODE_SPAN`], stop a citizen's approvals.
 pub const WRONG_CHECK_CODES: usize = 3;
 pub const WRONG_CHECK_CODE_SPAN: Duration = Duration::minutes(10);
@@ -131,7 +137,8 @@ mod tests {
     fn check_codes_are_two_digits_and_all_ninety_come_up() {
         let rng = SystemRandom::new();
         let seen: std::collections::HashSet<u8> = (0..5000).map(|_| check_code(&rng).unwrap()).collect();
-        assert!(seen.iter().all(|c| (10..=99).contains(c)));
+        assert!(seen.iter().all(|c| is_check_code(*c)));
+        assert!(!is_check_code(9) && !is_check_code(100));
         assert_eq!(seen.len(), 90);
     }
 

@@ -27,7 +27,7 @@ pub async fn clients(config: &Config, command: &ClientsCommand, out: &mut dyn Wr
     store.migrate().await?;
     let keys = KeySet::load(config, &store, clock.now_ms()).await?;
     let secret = || random_token::<CLIENT_SECRET_BYTES>(&ring::rand::SystemRandom::new()).map_err(refused);
-    let hash = |id: &str, secret: &str| keys.hash_secret(&["client-secret", id, secret]);
+    let hash = |id: &str, secret: &str| keys.hash_secret(&crate::service::org::secret_parts(id, secret));
     let written = match command {
         ClientsCommand::Add { client_id, name, scopes, bin, origin } => {
             check_client_id(client_id).map_err(refused)?;

@@ -136,7 +136,7 @@ pub async fn seed(
         store.citizen_seed(c, birth, now_ms).await?;
     }
     for o in &data.organisations {
-        let hash = keys.hash_secret(&["client-secret", &o.client_id, &o.client_secret]);
+        let hash = keys.hash_secret(&crate::service::org::secret_parts(&o.client_id, &o.client_secret));
         let scopes = o.scopes.join(" ");
         let new = crate::store::orgs::NewOrgClient {
             client_id: &o.client_id,

@@ -253,7 +253,8 @@ async fn device_approve(
     Path(id): Path<String>,
     Json(body): Json<ApproveDeviceBody>,
 ) -> Result<Json<DeviceView>, ApiError> {
-    if body.pairing_code.len() != 6 || !body.pairing_code.bytes().all(|b| b.is_ascii_digit()) {
+    // A pairing code has the shape of an SMS code (six digits, from the same generator).
+    if !egov_core::auth::otp::is_well_formed(&body.pairing_code) {
         return Err(ApiError::validation("pairing_code", "must be the six digits the new device shows"));
     }
     Ok(Json(registration::approve_device(&app, &who.citizen_id, &id, &body.pairing_code).await?))

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use egov_core::auth::clients::has_deceptive_chars;
 use egov_core::documents::Multilingual;
 use egov_core::qr::{Scanned, parse_scanned, render_svg};
-use egov_core::weblogin::{QR_TTL, SIGN_REQUEST_MAX_TTL, normalize_digest};
+use egov_core::weblogin::{QR_TTL, SIGN_REQUEST_MAX_TTL, is_check_code, normalize_digest};
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -317,7 +317,7 @@ async fn approve(
     Path(id): Path<String>,
     Json(body): Json<ApproveBody>,
 ) -> Result<Json<Decision>, ApiError> {
-    if !(10..=99).contains(&body.check_code) {
+    if !is_check_code(body.check_code) {
         return Err(ApiError::validation("check_code", "must be the two digits the browser shows (10-99)"));
     }
     web_login::approve(&app, &who.citizen_id, &id, body.check_code).await?;

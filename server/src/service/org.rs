@@ -18,6 +18,12 @@ pub struct OrgToken {
     pub scope: String,
 }
 
+/// What an organisation's secret is keyed as at rest (the provisioning commands, the demo seed and the
+/// token route all use this one form).
+pub fn secret_parts<'a>(client_id: &'a str, secret: &'a str) -> [&'a str; 3] {
+    ["client-secret", client_id, secret]
+}
+
 fn invalid_client() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "invalid-client", "unknown client or wrong secret")
         .with("error", "invalid_client")
@@ -45,7 +51,7 @@ pub async fn token(
     let client = app.store.org_client(client_id).await?;
     // Compare against a dummy hash when the client is unknown, so both cases take the same time.
     let stored = client.as_ref().map(|c| c.secret_hash.clone()).unwrap_or_else(|| vec![0u8; 32]);
-    let right = app.keys.verify_secret(&["client-secret", client_id, secret], &stored);
+    let right = app.keys.verify_secret(&secret_parts(client_id, secret), &stored);
     let Some(client) = client.filter(|_| right) else {
         app.store.rate_hit("oauth-failure", &key, window, now).await?;
         return Err(invalid_client());

@@ -392,15 +392,19 @@ pub async fn complete(
     Ok(Enrolled { device_id, status: state.as_str().to_string(), active_from, tokens })
 }
 
+/// Where a stored device key stands now.
+fn state_of(app: &App, d: &DeviceRow) -> DeviceState {
+    DeviceState::at(d.active_from.map(from_millis), d.revoked_at.is_some(), app.clock.now())
+}
+
 fn device_view(app: &App, d: DeviceRow) -> DeviceView {
-    let active_from = d.active_from.map(from_millis);
     DeviceView {
-        status: DeviceState::at(active_from, d.revoked_at.is_some(), app.clock.now()).as_str().to_string(),
+        status: state_of(app, &d).as_str().to_string(),
+        active_from: d.active_from.map(from_millis),
         id: d.id,
         name: d.name,
         enrolled_by: d.enrolled_by,
         created_at: from_millis(d.created_at),
-        active_from,
     }
 }
 
@@ -412,7 +416,7 @@ pub async fn devices(app: &App, citizen_id: &str) -> Result<Vec<DeviceView>, Api
 /// The citizen's device `device_id` with its state now; 404 for anyone else's.
 pub async fn device_state(app: &App, citizen_id: &str, device_id: &str) -> Result<DeviceState, ApiError> {
     let d = app.store.device(citizen_id, device_id).await?.ok_or_else(|| ApiError::not_found("device"))?;
-    Ok(DeviceState::at(d.active_from.map(from_millis), d.revoked_at.is_some(), app.clock.now()))
+    Ok(state_of(app, &d))
 }
 
 /// An `eds` session approves a waiting device with the code the new device shows. A wrong code is
@@ -420,9 +424,7 @@ pub async fn device_state(app: &App, citizen_id: &str, device_id: &str) -> Resul
 pub async fn approve_device(app: &App, citizen_id: &str, device_id: &str, code: &str) -> Result<DeviceView, ApiError> {
     let d = app.store.device(citizen_id, device_id).await?.ok_or_else(|| ApiError::not_found("device"))?;
     let now = app.clock.now_ms();
-    if DeviceState::at(d.active_from.map(from_millis), d.revoked_at.is_some(), app.clock.now())
-        != DeviceState::AwaitingApproval
-    {
+    if state_of(app, &d) != DeviceState::AwaitingApproval {
         return Err(ApiError::conflict("device-not-waiting", "this device is not waiting for an approval"));
     }
     let right = d.pairing_hash.as_deref().is_some_and(|h| app.keys.verify_secret(&pairing_parts(citizen_id, code), h));

@@ -94,7 +94,6 @@ pub async fn create(app: &App, site: &str, user_agent: Option<&str>, ip: &str) -
         poll_hash: &poll_hash(app, &poll),
         qr_hash: &qr_hash(app, &qr),
         right_code: right,
-        choices: "",
         site,
         user_agent,
         ip,

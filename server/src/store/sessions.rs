@@ -80,6 +80,9 @@ pub struct DeviceRow {
     pub pairing_failures: i64,
 }
 
+const DEVICE_COLUMNS: &str =
+    "id, name, enrolled_by, created_at, active_from, revoked_at, pairing_hash, pairing_failures";
+
 /// A new enrolment: who it is for and how it was proven.
 pub struct NewEnrolment<'a> {
     pub id: &'a str,
@@ -231,10 +234,9 @@ impl Store {
 
     /// The citizen's device keys, newest first.
     pub async fn devices_of(&self, citizen_id: &str) -> StoreResult<Vec<DeviceRow>> {
-        Ok(sqlx::query_as::<_, DeviceRow>(
-            "SELECT id, name, enrolled_by, created_at, active_from, revoked_at, pairing_hash, pairing_failures
-             FROM devices WHERE citizen_id = $1 ORDER BY created_at DESC",
-        )
+        Ok(sqlx::query_as::<_, DeviceRow>(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE citizen_id = $1 ORDER BY created_at DESC"
+        ))
         .bind(citizen_id)
         .fetch_all(self.pool())
         .await?)
@@ -242,10 +244,9 @@ impl Store {
 
     /// One of the citizen's device keys.
     pub async fn device(&self, citizen_id: &str, device_id: &str) -> StoreResult<Option<DeviceRow>> {
-        Ok(sqlx::query_as::<_, DeviceRow>(
-            "SELECT id, name, enrolled_by, created_at, active_from, revoked_at, pairing_hash, pairing_failures
-             FROM devices WHERE citizen_id = $1 AND id = $2",
-        )
+        Ok(sqlx::query_as::<_, DeviceRow>(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE citizen_id = $1 AND id = $2"
+        ))
         .bind(citizen_id)
         .bind(device_id)
         .fetch_optional(self.pool())

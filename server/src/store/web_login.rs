@@ -11,7 +11,6 @@ pub struct WebLoginRow {
     pub qr_issued_at: i64,
     pub status: String,
     pub right_code: i64,
-    pub choices: String,
     pub site: String,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
@@ -23,14 +22,13 @@ pub struct WebLoginRow {
     pub login_code_until: Option<i64>,
 }
 
-const WL_COLUMNS: &str = "id, poll_hash, qr_issued_at, status, right_code, choices, site, user_agent, ip, city, created_at, expires_at, citizen_id, session_acr, login_code_until";
+const WL_COLUMNS: &str = "id, poll_hash, qr_issued_at, status, right_code, site, user_agent, ip, city, created_at, expires_at, citizen_id, session_acr, login_code_until";
 
 pub struct NewWebLogin<'a> {
     pub id: &'a str,
     pub poll_hash: &'a [u8],
     pub qr_hash: &'a [u8],
     pub right_code: u8,
-    pub choices: &'a str,
     pub site: &'a str,
     pub user_agent: Option<&'a str>,
     pub ip: &'a str,
@@ -72,16 +70,16 @@ const SR_COLUMNS: &str = "id, poll_hash, digest, description, organisation, orga
 
 impl Store {
     pub async fn web_login_insert(&self, w: &NewWebLogin<'_>, now_ms: i64) -> StoreResult<()> {
+        // `choices` held the three codes the phone once offered; the citizen types the code now.
         sqlx::query(
             "INSERT INTO web_logins (id, poll_hash, qr_hash, qr_issued_at, status, right_code, choices, site, user_agent, ip, city, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $4, $11)",
+             VALUES ($1, $2, $3, $4, 'pending', $5, '', $6, $7, $8, $9, $4, $10)",
         )
         .bind(w.id)
         .bind(w.poll_hash)
         .bind(w.qr_hash)
         .bind(now_ms)
         .bind(i64::from(w.right_code))
-        .bind(w.choices)
         .bind(w.site)
         .bind(w.user_agent)
         .bind(w.ip)
