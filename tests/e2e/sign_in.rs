@@ -205,6 +205,78 @@ async fn a_spoofed_forwarded_for_behind_a_trusted_proxy_does_not_escape_the_per_
     assert_eq!(send(31, "203.0.113.10, 10.0.0.2".into()).await.status(), 202);
 }
 
+/// A fixed window let a caller spend 30 sends in the last seconds of one hour and 30 more in the first
+/// seconds of the next: 60 SMS in a minute from one address. The window slides.
+#[tokio::test]
+async fn thirty_sends_just_before_the_hour_still_count_just_after_it() {
+    let server = Server::start().await;
+    // Step the dev clock to 15 s before the next full hour (the windows are aligned to the epoch).
+    let now =
+        body_json(client().post(server.url("/dev/clock/advance")).json(&json!({"seconds": 1})).send().await.unwrap())
+            .await;
+    let now = chrono::DateTime::parse_from_rfc3339(now["now"].as_str().unwrap()).unwrap();
+    let to_edge = 3600 - now.timestamp().rem_euclid(3600);
+    if to_edge > 15 {
+        advance_clock(&server, to_edge - 15).await;
+    }
+    for i in 0..30 {
+        let phone = format!("+770199{i:05}");
+        assert_eq!(post(&server, "/v1/auth/otp/start", json!({"phone": phone})).await.status(), 202, "send {i}");
+    }
+    advance_clock(&server, 30).await; // into the next hour
+    let r = post(&server, "/v1/auth/otp/start", json!({"phone": "+77019900099"})).await;
+    let wait = retry_after(&r);
+    expect_problem(r, 429, "rate-limited").await;
+    // The answer says when one more is allowed, and it is.
+    advance_clock(&server, wait as i64).await;
+    assert_eq!(post(&server, "/v1/auth/otp/start", json!({"phone": "+77019900099"})).await.status(), 202);
+}
+
+/// SMS pumping: someone walks a block of numbers from many addresses to earn on the messages we pay for.
+/// After 100 requests in 10 minutes the block's breaker opens for everyone in it (the answer is alike
+/// for registered numbers), no message goes out, and other blocks are untouched.
+#[tokio::test]
+async fn a_block_of_numbers_walked_from_many_addresses_trips_the_sms_circuit_breaker() {
+    let place = harness::DataPlace::fresh().await;
+    let options = harness::Options::default().arg("--trusted-proxies").arg("127.0.0.0/8");
+    let server = Server::start_on(&place, options).await.unwrap();
+    let send = |i: u32, phone: String| {
+        let server = &server;
+        async move {
+            client()
+                .post(server.url("/v1/registration/start"))
+                .header("x-forwarded-for", format!("198.51.{}.{}", i / 200, i % 200))
+                .json(&json!({"phone": phone}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // The walk covers the block of CITIZEN_1's number (+7701000....), away from the demo citizens.
+    for i in 0..100 {
+        assert_eq!(send(i, format!("+7701000{:04}", 1000 + i)).await.status(), 202, "request {i}");
+    }
+    let r = send(100, "+77010001100".into()).await;
+    assert!(retry_after(&r) > 0);
+    let body = expect_problem(r, 503, "sms-paused").await;
+    assert!(!body.to_string().contains("1100"), "the answer does not echo the number: {body}");
+    assert!(outbox(&server, "+77010001100").await.is_empty(), "no message went out");
+    // A registered citizen of the block gets the same answer on sign-in, and no code.
+    let before = outbox(&server, CITIZEN_1.0).await.len();
+    let r = client()
+        .post(server.url("/v1/auth/otp/start"))
+        .header("x-forwarded-for", "203.0.113.77")
+        .json(&json!({"phone": CITIZEN_1.0}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(r, 503, "sms-paused").await;
+    assert_eq!(outbox(&server, CITIZEN_1.0).await.len(), before);
+    // Another block is untouched.
+    assert_eq!(send(101, "+77015560000".into()).await.status(), 202);
+    assert_eq!(outbox(&server, "+77015560000").await.len(), 1);
+}
+
 #[tokio::test]
 async fn a_forwarded_for_from_a_peer_that_is_no_trusted_proxy_is_ignored() {
     let server = Server::start().await;

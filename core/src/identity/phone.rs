@@ -55,6 +55,12 @@ impl Phone {
         &self.0
     }
 
+    /// The block of 10 000 numbers this one belongs to: the number without its last four digits
+    /// (`+7701123`). SMS pumping walks such blocks, so the SMS circuit breaker counts per block.
+    pub fn block(&self) -> &str {
+        &self.0[..self.0.len() - 4]
+    }
+
     /// The number with all but the last two digits hidden (`+7 7** *** ** 67`), for screens and logs.
     pub fn masked(&self) -> String {
         format!("+7 {}** *** ** {}", &self.0[2..3], &self.0[10..])
@@ -119,6 +125,11 @@ mod tests {
         assert_eq!(Phone::parse("7011234567"), Err(PhoneError::Format));
         assert_eq!(Phone::parse("++77011234567"), Err(PhoneError::Format));
         assert_eq!(Phone::parse(""), Err(PhoneError::Format));
+    }
+
+    #[test]
+    fn a_block_is_the_number_without_its_last_four_digits() {
+        assert_eq!(Phone::parse("8 (701) 123-45-67").unwrap().block(), "+7701123");
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl From<otp::Started> for FlowStarted {
 /// Sends a sign-in code by SMS. The answer is the same for every valid mobile number, registered or not;
 /// only registered numbers receive a code.
 #[utoipa::path(post, path = "/v1/auth/otp/start", tag = "auth", request_body = PhoneBody,
-    responses((status = 202, body = FlowStarted), (status = 422, description = "not a Kazakhstan mobile number"), (status = 429, description = "send limit")))]
+    responses((status = 202, body = FlowStarted), (status = 422, description = "not a Kazakhstan mobile number"), (status = 429, description = "send limit"), (status = 503, description = "sms-paused: the SMS circuit breaker of this number's block is open")))]
 async fn otp_start(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,

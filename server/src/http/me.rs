@@ -129,7 +129,7 @@ async fn revoke_session(
 
 /// Phone change step 1 (needs an `eds` session): a code to the new number.
 #[utoipa::path(post, path = "/v1/me/phone/start", tag = "me", request_body = PhoneBody,
-    responses((status = 202, body = FlowStarted, description = "alike whether or not the number is taken"), (status = 403, description = "level-required")))]
+    responses((status = 202, body = FlowStarted, description = "alike whether or not the number is taken"), (status = 403, description = "level-required"), (status = 429, description = "send limit"), (status = 503, description = "sms-paused: the SMS circuit breaker of this number's block is open")))]
 async fn phone_start(
     State(app): State<AppState>,
     CanChangePhone(who): CanChangePhone,

@@ -25,7 +25,7 @@ pub fn date_field(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
 /// Registration step 1: a code to the phone to register (a registered number gets a notice, and the same
 /// answer).
 #[utoipa::path(post, path = "/v1/registration/start", tag = "registration", request_body = PhoneBody,
-    responses((status = 202, body = FlowStarted), (status = 422), (status = 429)))]
+    responses((status = 202, body = FlowStarted), (status = 422), (status = 429), (status = 503, description = "sms-paused: the SMS circuit breaker of this number's block is open")))]
 async fn start(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,

@@ -41,11 +41,12 @@ pub async fn token(
     let now = app.clock.now();
     let window = &OAUTH_FAILURES_PER_CLIENT_AND_ADDRESS;
     let key = format!("{client_id}|{ip}");
-    if app.store.rate_peek("oauth-failure", &key, window, now).await? >= window.limit {
+    let tally = app.store.rate_peek("oauth-failure", &key, window, now).await?;
+    if window.is_full(tally, now) {
         return Err(ApiError::too_many(
             "rate-limited",
             "too many wrong secrets for this client from this address",
-            window.retry_after(now),
+            window.retry_after(tally, now),
         ));
     }
     let client = app.store.org_client(client_id).await?;

@@ -6,8 +6,8 @@ use crate::store::otp::{FlowRow, NewFlow};
 use crate::store::sms::NewSms;
 use axum::http::StatusCode;
 use egov_core::auth::otp::{
-    OTP_MAX_TRIES_PER_CODE, OTP_TTL, OtpPurpose, SMS_SENDER, generate_code, is_well_formed, lockout_after, mac_input,
-    may_send, sms_text,
+    OTP_MAX_TRIES_PER_CODE, OTP_TTL, OtpPurpose, SMS_PER_BLOCK, SMS_SENDER, generate_code, is_well_formed,
+    lockout_after, mac_input, may_send, sms_text,
 };
 use egov_core::auth::rate::{OTP_SENDS_PER_IP, OTP_VERIFIES_PER_IP};
 use egov_core::identity::Phone;
@@ -35,16 +35,38 @@ pub async fn ip_limit(
     ip: &str,
 ) -> Result<(), ApiError> {
     let now = app.clock.now();
-    let count = app.store.rate_hit(bucket, ip, window, now).await?;
-    if window.allows(count) {
+    let tally = app.store.rate_hit(bucket, ip, window, now).await?;
+    if window.allows(tally, now) {
         Ok(())
     } else {
         Err(ApiError::too_many(
             "rate-limited",
             "too many requests from this address; try again later",
-            window.retry_after(now),
+            window.retry_after(tally, now),
         ))
     }
+}
+
+/// The SMS circuit breaker (`SMS_PER_BLOCK`): every request for a code counts against the number's
+/// block, whether or not a message goes out, so the answer never tells a registered number from another.
+async fn sms_breaker(app: &App, phone: &Phone, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
+    let window = &SMS_PER_BLOCK;
+    let tally = app.store.rate_hit("sms-block", phone.block(), window, now).await?;
+    if window.allows(tally, now) {
+        return Ok(());
+    }
+    if tally.current == window.limit + 1 {
+        // Once per trip, for the operators; the block is not personal data, the number is never logged.
+        tracing::warn!(block = phone.block(), "SMS circuit breaker open: unusual volume of code requests");
+    }
+    let mut e = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "sms-paused",
+        "text messages to numbers like this one are paused for a few minutes because of unusual traffic; \
+         sign in with your digital signature or try again later",
+    );
+    e.retry_after = Some(window.retry_after(tally, now));
+    Err(e)
 }
 
 /// Starts a flow for `phone`. The answer is the same whatever `message` is, so a caller cannot tell a
@@ -59,6 +81,7 @@ pub async fn start(
 ) -> Result<Started, ApiError> {
     ip_limit(app, "otp-send-ip", &OTP_SENDS_PER_IP, ip).await?;
     let now = app.clock.now();
+    sms_breaker(app, phone, now).await?;
     let flow_id = uuid::Uuid::new_v4().to_string();
     let expires = now + OTP_TTL;
     let (code_hash, text, kind) = match message {

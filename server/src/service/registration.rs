@@ -121,11 +121,12 @@ async fn mismatch(app: &App, flow_id: Option<&str>, iin: &Iin, ip: &str) -> Resu
 async fn refuse_if_over_iin_limit(app: &App, iin: &Iin, ip: &str) -> Result<(), ApiError> {
     let now = app.clock.now();
     for (bucket, key, window) in mismatch_windows(iin, ip) {
-        if app.store.rate_peek(bucket, &key, window, now).await? >= window.limit {
+        let tally = app.store.rate_peek(bucket, &key, window, now).await?;
+        if window.is_full(tally, now) {
             return Err(ApiError::too_many(
                 "identity-locked",
                 "too many wrong answers for this IIN today",
-                window.retry_after(now),
+                window.retry_after(tally, now),
             ));
         }
     }

@@ -387,13 +387,13 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
             if by == By::ShortCode {
                 let locked_until = (now + SHORT_CODE_LOCKOUT).timestamp_millis();
                 let failures = app.store.rate_hit("short-code-failures", &who.key(), &SHORT_CODE_FAILURES, now).await?;
-                if !SHORT_CODE_FAILURES.allows(failures + 1) {
+                if SHORT_CODE_FAILURES.is_full(failures, now) {
                     app.store.redeemer_lock(&who.key(), locked_until).await?;
                 }
                 if let Some(org) = who.ceiling_key() {
                     let ceiling = &SHORT_CODE_FAILURES_PER_ORGANISATION;
                     let all = app.store.rate_hit("short-code-failures-org", &org, ceiling, now).await?;
-                    if !ceiling.allows(all + 1) {
+                    if ceiling.is_full(all, now) {
                         app.store.redeemer_lock(&org, locked_until).await?;
                     }
                 }
