@@ -48,7 +48,7 @@ async fn code_sent_to(sms: &MockServer, phone: &str) -> String {
 }
 
 #[tokio::test]
-async fn prod_with_real_adapters_registers_a_citizen_with_evidence_and_takes_a_card_payment() {
+async fn prod_with_real_adapters_registers_a_citizen_with_evidence_takes_a_card_payment_and_refunds_a_late_one() {
     let (sms, bus, identity, acquirer) =
         (MockServer::start().await, MockServer::start().await, MockServer::start().await, MockServer::start().await);
     Mock::given(method("POST"))
@@ -79,8 +79,17 @@ async fn prod_with_real_adapters_registers_a_citizen_with_evidence_and_takes_a_c
         .mount(&acquirer)
         .await;
     Mock::given(method("POST"))
+        .and(path("/charges"))
+        .and(body_partial_json(json!({"method": "bank_qr"})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"status": "pending", "qr_payload": "KZQR1|acq|1"})),
+        )
+        .mount(&acquirer)
+        .await;
+    Mock::given(method("POST"))
         .and(path_regex("^/charges/[^/]+/refunds$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"reference": "ACQ-1-R"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"reference": "ACQ-2-R"})))
+        .expect(1)
         .mount(&acquirer)
         .await;
 
@@ -142,6 +151,57 @@ async fn prod_with_real_adapters_registers_a_citizen_with_evidence_and_takes_a_c
         acquirer.received_requests().await.unwrap().into_iter().filter(|r| r.url.path() == "/charges").collect();
     assert_eq!(charges.len(), 1, "charged once, at the acquirer");
     assert!(charges[0].headers.get("idempotency-key").is_some(), "the charge carries its idempotency key");
+
+    // A second fine: the citizen opens a bank QR, pays at a branch instead (the police record it), and
+    // then pays the old QR too. The acquirer's signed approval comes in; the money goes back through the
+    // acquirer's refund API, and the citizen's history says so.
+    let r = post_auth(&server, "/v1/agency/fines", &police, fine_feed("2612010002", UNREGISTERED.0, &today)).await;
+    let fine = body_json(r).await;
+    let fine_id = fine["id"].as_str().unwrap();
+    let pay_qr = || {
+        client()
+            .post(server.url(&format!("/v1/fines/{fine_id}/payments")))
+            .bearer_auth(&citizen)
+            .header("idempotency-key", "prod-payment-2")
+            .json(&json!({"method": "bank_qr"}))
+            .send()
+    };
+    let r = pay_qr().await.unwrap();
+    assert_eq!(r.status(), 202);
+    let qr = body_json(r).await;
+    let r = post_auth(
+        &server,
+        &format!("/v1/agency/fines/{fine_id}/external-payment"),
+        &police,
+        json!({"bank_receipt_number": "HALYK-778899"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let hook = json!({"payment_id": qr["payment_id"], "status": "approved", "reference": "ACQ-2"}).to_string();
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"a-long-random-webhook-key-of-the-acquirer");
+    let signature: String =
+        ring::hmac::sign(&key, hook.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let r = client()
+        .post(server.url("/v1/payments/webhook"))
+        .header("x-acquirer-signature", signature)
+        .body(hook)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    expect_problem(pay_qr().await.unwrap(), 409, "payment-refunded").await;
+    let refunds: Vec<_> = acquirer
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path().ends_with("/refunds"))
+        .collect();
+    assert_eq!(refunds.len(), 1, "refunded once, at the acquirer");
+    let expected = format!("/charges/{}/refunds", qr["payment_id"].as_str().unwrap());
+    assert_eq!(refunds[0].url.path(), expected);
+    let history = body_json(get_auth(&server, "/v1/history", &citizen).await).await;
+    assert!(history.to_string().contains("fine_payment_refunded"), "{history}");
 }
 
 /// The `client_secret` line of an operator command's output.

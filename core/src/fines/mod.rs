@@ -4,11 +4,13 @@
 mod calendar;
 mod discount;
 mod money;
+mod payment;
 mod reference;
 
 pub use calendar::{Calendar, CalendarError};
 pub use discount::*;
 pub use money::Tiyn;
+pub use payment::*;
 pub use reference::*;
 
 /// The `typ` of a signed electronic receipt.

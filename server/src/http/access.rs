@@ -75,6 +75,7 @@ pub const ROUTES: &[(&str, &str, Access)] = {
         ("GET", "/metrics", Anyone),
         ("POST", "/dev/clock/advance", Dev),
         ("GET", "/dev/sms-outbox", Dev),
+        ("POST", "/dev/acquirer/payments/{payment_id}/pay", Dev),
         ("POST", "/v1/auth/otp/start", Anyone),
         ("POST", "/v1/auth/otp/verify", Anyone),
         ("POST", "/v1/auth/eds/challenge", Anyone),

@@ -12,7 +12,26 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(advance_clock)).routes(routes!(sms_outbox))
+    OpenApiRouter::new().routes(routes!(advance_clock)).routes(routes!(sms_outbox)).routes(routes!(bank_qr_paid))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QrPaid {
+    /// Whether this call paid it (false: it was paid already, or was no bank QR).
+    paid: bool,
+}
+
+/// Dev mode: the citizen pays a bank QR in their bank's app, as far as the simulated acquirer's ledger
+/// knows. The acquirer's webhook is a separate call (`POST /v1/payments/webhook`), so a test can send
+/// it late, twice, or never (then the reconciler learns it from the acquirer).
+#[utoipa::path(post, path = "/dev/acquirer/payments/{payment_id}/pay", tag = "dev",
+    params(("payment_id" = String, Path, description = "the payment whose QR is paid")),
+    responses((status = 200, body = QrPaid)))]
+async fn bank_qr_paid(
+    State(app): State<AppState>,
+    axum::extract::Path(payment_id): axum::extract::Path<String>,
+) -> Result<Json<QrPaid>, ApiError> {
+    Ok(Json(QrPaid { paid: app.store.sim_pay_qr(&payment_id).await? }))
 }
 
 /// The longest single step of the dev clock (a day), so a typo cannot throw the clock years ahead.

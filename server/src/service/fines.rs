@@ -11,7 +11,8 @@ use crate::store::from_millis;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use egov_core::fines::{
-    Discount, Exclusion, FineFacts, RECEIPT_TYP, RecordedBy, Tiyn, known_article, mci_on, normalize_plate,
+    BANK_QR_LIFETIME, Discount, Exclusion, FineFacts, OnApproval, PaymentStatus, RECEIPT_TYP, RecordedBy, Tiyn,
+    Transition, UNSENT_HOLD_LIFETIME, known_article, mci_on, normalize_plate,
 };
 use egov_core::identity::Iin;
 use egov_core::time::almaty_date;
@@ -395,15 +396,20 @@ pub fn receipt_view(app: &App, r: &crate::store::fines::ReceiptRow) -> ReceiptVi
 
 /// The answer for a payment in its current state.
 async fn answer(app: &App, p: &PaymentRow) -> Result<PayAnswer, ApiError> {
-    match p.status.as_str() {
-        "approved" => {
+    let processing = || PayAnswer {
+        status: StatusCode::ACCEPTED,
+        body: json!({"payment_id": p.id, "status": "processing", "fine_id": p.fine_id, "amount": Tiyn(p.amount_tiyn),
+            "detail": "the bank has not confirmed yet; retry with the same Idempotency-Key to see the outcome"}),
+    };
+    match state(p)? {
+        PaymentStatus::Approved => {
             let r = app.store.receipt_by_payment(&p.id).await?.ok_or_else(ApiError::internal)?;
             Ok(PayAnswer {
                 status: StatusCode::CREATED,
                 body: json!({"payment_id": p.id, "status": "paid", "fine_id": p.fine_id, "amount": Tiyn(p.amount_tiyn), "receipt": receipt_view(app, &r)}),
             })
         }
-        "declined" => {
+        PaymentStatus::Declined => {
             let code = p.decline_code.clone().unwrap_or_default();
             Err(ApiError::new(
                 StatusCode::PAYMENT_REQUIRED,
@@ -413,20 +419,36 @@ async fn answer(app: &App, p: &PaymentRow) -> Result<PayAnswer, ApiError> {
             .with("decline_code", code)
             .with("payment_id", &p.id))
         }
-        "awaiting" => Ok(PayAnswer {
+        PaymentStatus::Awaiting => Ok(PayAnswer {
             status: StatusCode::ACCEPTED,
             body: json!({"payment_id": p.id, "status": "pending", "fine_id": p.fine_id, "amount": Tiyn(p.amount_tiyn), "qr_payload": p.qr_payload,
                 "detail": "pay the QR in your bank's app; the fine shows as paid once the bank confirms"}),
         }),
-        "cancelled" => {
-            Err(ApiError::conflict("fine-not-payable", "the fine was paid or was being paid by another payment"))
+        PaymentStatus::Cancelled => {
+            let paid = app.store.fine(&p.fine_id).await?.is_some_and(|f| f.status == "paid");
+            Err(if paid {
+                ApiError::conflict("fine-paid", "this fine is already paid")
+            } else {
+                ApiError::conflict("fine-not-payable", "this payment was stopped before any charge; pay again")
+            }
+            .with("payment_id", &p.id))
         }
-        _ => Ok(PayAnswer {
-            status: StatusCode::ACCEPTED,
-            body: json!({"payment_id": p.id, "status": "processing", "fine_id": p.fine_id, "amount": Tiyn(p.amount_tiyn),
-                "detail": "the bank has not confirmed yet; retry with the same Idempotency-Key to see the outcome"}),
-        }),
+        PaymentStatus::RefundDue | PaymentStatus::Refunded => Err(ApiError::conflict(
+            "payment-refunded",
+            "the bank confirmed this payment after the fine was paid another way; the money is returned to you",
+        )
+        .with("payment_id", &p.id)
+        .with("refunded", p.status == "refunded")),
+        PaymentStatus::Pending | PaymentStatus::Held | PaymentStatus::Unknown => Ok(processing()),
     }
+}
+
+/// The status of a stored payment; an unknown one fails closed (nothing is charged or answered as paid).
+fn state(p: &PaymentRow) -> Result<PaymentStatus, ApiError> {
+    p.state().map_err(|e| {
+        tracing::error!(payment = %p.id, error = %e, "payment in an unknown state");
+        ApiError::internal()
+    })
 }
 
 /// Pays a fine: only the offender, for the amount due now, once per idempotency key, never twice for a
@@ -438,7 +460,6 @@ pub async fn pay(
     key: &str,
     req: &PayRequest,
 ) -> Result<PayAnswer, ApiError> {
-    let gateway = app.payments.clone();
     if !IDEMPOTENCY_KEY_LEN.contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
         let (min, max) = IDEMPOTENCY_KEY_LEN.into_inner();
         return Err(ApiError::bad_request(format!("Idempotency-Key must be {min} to {max} visible characters")));
@@ -480,7 +501,7 @@ pub async fn pay(
             .collect::<String>()
     };
     if let Some(existing) = app.store.payment_by_key(citizen_id, key).await? {
-        return replay(app, &gateway, existing, &request_hash, &method).await;
+        return replay(app, existing, &request_hash, &method).await;
     }
     if fine.status == "paid" {
         return Err(ApiError::conflict("fine-paid", "this fine is already paid"));
@@ -505,10 +526,10 @@ pub async fn pay(
         .await?
     {
         let existing = app.store.payment_by_key(citizen_id, key).await?.ok_or_else(ApiError::internal)?;
-        return replay(app, &gateway, existing, &request_hash, &method).await;
+        return replay(app, existing, &request_hash, &method).await;
     }
-    if !app.store.fine_hold(fine_id).await? {
-        app.store.payment_set(&payment_id, "cancelled", None, None).await?;
+    let p = app.store.payment(&payment_id).await?.ok_or_else(ApiError::internal)?;
+    if !take_hold(app, &p).await? {
         let paid = app.store.fine(fine_id).await?.is_some_and(|f| f.status == "paid");
         return Err(if paid {
             ApiError::conflict("fine-paid", "this fine is already paid")
@@ -516,20 +537,40 @@ pub async fn pay(
             ApiError::conflict("payment-in-progress", "another payment of this fine is under way")
         });
     }
-    let p = app.store.payment(&payment_id).await?.ok_or_else(ApiError::internal)?;
-    let outcome = gateway.charge(&payment_id, amount.0, &method).await;
-    settle(app, &p, outcome).await?;
+    charge(app, &p, &method).await?;
     let p = app.store.payment(&payment_id).await?.ok_or_else(ApiError::internal)?;
     answer(app, &p).await
 }
 
-async fn replay(
-    app: &App,
-    gateway: &std::sync::Arc<dyn crate::adapters::payments::PaymentGateway>,
-    p: PaymentRow,
-    hash: &str,
-    method: &Method,
-) -> Result<PayAnswer, ApiError> {
+/// `Hold`, or `Cancel` when the fine cannot be held: whether this payment now holds its fine. A
+/// payment cancelled here was never charged and never will be; a retry of its key learns why.
+async fn take_hold(app: &App, p: &PaymentRow) -> Result<bool, ApiError> {
+    if app.store.payment_hold(p, app.clock.now_ms()).await? {
+        return Ok(true);
+    }
+    if !app.store.payment_move(&p.id, Transition::Cancel, None, None).await? {
+        // Another request for the same key moved it first (it holds the fine now, or was cancelled).
+        let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+        return Ok(state(&fresh)?.holds_fine());
+    }
+    Ok(false)
+}
+
+/// Sends the charge of a payment that may charge (it holds its fine and has no answer yet) and applies
+/// the answer. The acquirer charges one payment id at most once, so a second sender gets the first
+/// answer, not a second charge.
+async fn charge(app: &App, p: &PaymentRow, method: &Method) -> Result<(), ApiError> {
+    let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+    if !state(&fresh)?.may_charge() {
+        return Ok(());
+    }
+    settle(app, &fresh, app.payments.charge(&p.id, p.amount_tiyn, method).await).await
+}
+
+/// A request repeated under its idempotency key: the same request gets the same payment, moved on
+/// only as far as the state machine allows. A payment the acquirer has no record of is charged only
+/// if it holds its fine (or can take the hold now, when its first request stopped before holding).
+async fn replay(app: &App, p: PaymentRow, hash: &str, method: &Method) -> Result<PayAnswer, ApiError> {
     if p.request_hash.as_deref() != Some(hash) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -537,55 +578,119 @@ async fn replay(
             "this Idempotency-Key was used for a different payment",
         ));
     }
-    if matches!(p.status.as_str(), "pending" | "unknown") {
-        match gateway.status(&p.id).await {
-            Ok(Some(o)) => settle(app, &p, Ok(o)).await?,
-            // The acquirer never saw this payment: the process that took it stopped before charging
-            // (a crash, a deploy). Charge it now under the same payment id, which the acquirer charges at
-            // most once, so a request still in flight elsewhere cannot make it twice.
-            Ok(None) => settle(app, &p, gateway.charge(&p.id, p.amount_tiyn, method).await).await?,
-            Err(_) => {}
+    match state(&p)? {
+        PaymentStatus::Pending => {
+            if take_hold(app, &p).await? {
+                charge(app, &p, method).await?;
+            }
         }
+        s if s.may_charge() => match app.payments.status(&p.id).await {
+            Ok(Some(o)) => settle(app, &p, Ok(o)).await?,
+            // The acquirer never saw this payment: the process that took the hold stopped before
+            // charging (a crash, a deploy), or the charge is still on its way.
+            Ok(None) => charge(app, &p, method).await?,
+            Err(_) => {}
+        },
+        _ => {}
     }
     let p = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
     answer(app, &p).await
 }
 
-/// Applies what the acquirer said about a payment.
+/// Applies what the acquirer said about a payment, as the state machine allows from where it stands.
 async fn settle(app: &App, p: &PaymentRow, outcome: Result<Outcome, PaymentError>) -> Result<(), ApiError> {
     match outcome {
-        Ok(Outcome::Approved { reference }) => approve(app, p, &reference).await,
+        Ok(Outcome::Approved { reference }) => approved(app, p, &reference).await,
         Ok(Outcome::Declined { code }) => {
-            if app.store.payment_set(&p.id, "declined", Some(&code), None).await? {
-                app.store.fine_release(&p.fine_id).await?;
-            }
+            app.store.payment_release(p, Transition::Decline, Some(&code)).await?;
             Ok(())
         }
         Ok(Outcome::Pending { qr_payload }) => {
-            app.store.payment_set(&p.id, "awaiting", None, Some(&qr_payload)).await?;
+            app.store.payment_move(&p.id, Transition::Await, None, Some(&qr_payload)).await?;
             Ok(())
         }
-        Err(PaymentError::Timeout) => {
-            app.store.payment_set(&p.id, "unknown", None, None).await?;
+        Err(e) => {
+            if let PaymentError::Unavailable(e) = &e {
+                tracing::warn!(error = %e, payment = %p.id, "acquirer unavailable");
+            }
+            app.store.payment_move(&p.id, Transition::Lose, None, None).await?;
             // The answer was lost, not necessarily the charge: ask the acquirer what happened.
-            let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
-            if let Ok(Some(o)) = app.payments.status(&p.id).await {
+            if matches!(e, PaymentError::Timeout)
+                && let Ok(Some(o)) = app.payments.status(&p.id).await
+            {
+                let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
                 return Box::pin(settle(app, &fresh, Ok(o))).await;
             }
-            Ok(())
-        }
-        Err(PaymentError::Unavailable(e)) => {
-            tracing::warn!(error = %e, payment = %p.id, "acquirer unavailable");
-            app.store.payment_set(&p.id, "unknown", None, None).await?;
             Ok(())
         }
     }
 }
 
-/// The payment is confirmed: the fine is paid on the confirmation date, with a signed receipt.
-async fn approve(app: &App, p: &PaymentRow, reference: &str) -> Result<(), ApiError> {
-    let fine = app.store.fine(&p.fine_id).await?.ok_or_else(ApiError::internal)?;
-    let now = app.clock.now();
+/// The acquirer approved a payment: it pays its fine if it holds it, and is refunded otherwise.
+async fn approved(app: &App, p: &PaymentRow, reference: &str) -> Result<(), ApiError> {
+    // Two tries: a payment that loses its hold between the read and the write (a bank payment recorded
+    // at that moment) is read again and refunded.
+    for _ in 0..2 {
+        let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+        match state(&fresh)?.on_approval() {
+            OnApproval::PayTheFine => {
+                if approve(app, &fresh, reference).await? {
+                    return Ok(());
+                }
+            }
+            OnApproval::Refund => {
+                app.store.payment_move(&p.id, Transition::ApproveLate, None, None).await?;
+                let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+                return refund(app, &fresh).await;
+            }
+            OnApproval::Nothing => return refund(app, &fresh).await,
+        }
+    }
+    Ok(())
+}
+
+/// Returns the money of a `refund_due` payment through the gateway, and tells the payer. A refund that
+/// fails stays due and the reconciler tries again; the gateway refunds a payment at most once.
+async fn refund(app: &App, p: &PaymentRow) -> Result<(), ApiError> {
+    if state(p)? != PaymentStatus::RefundDue {
+        return Ok(());
+    }
+    let reference = match app.payments.refund(&p.id, p.amount_tiyn).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, payment = %p.id, "refund failed; retried by the reconciler");
+            return Ok(());
+        }
+    };
+    let fine = app.store.fine(&p.fine_id).await?;
+    let protocol = fine.as_ref().map(|f| f.protocol_number.clone());
+    let outcome = match &p.citizen_id {
+        Some(c) => {
+            let entry = json!({"service": "fine_payment_refund", "payment_id": p.id, "fine_id": p.fine_id,
+                "protocol_number": protocol, "amount": Tiyn(p.amount_tiyn), "refund_reference": reference});
+            let body = json!({"fine_id": p.fine_id, "payment_id": p.id, "amount": Tiyn(p.amount_tiyn)});
+            crate::store::sharing::Outcome {
+                history: vec![(c.clone(), "fine_payment_refunded", entry)],
+                notification: Some(notify::notification(c, "fine_payment_refunded", body)),
+            }
+        }
+        None => Default::default(),
+    };
+    if let Some(published) = app.store.payment_refunded(p, &reference, &outcome, app.clock.now_ms()).await? {
+        tracing::info!(payment = %p.id, "approved after its fine was paid another way; refunded");
+        notify::publish(app, published);
+    }
+    Ok(())
+}
+
+/// The receipt of an approved payment: signed, with the payer's history entry and notification.
+fn receipt_for(
+    app: &App,
+    fine: &FineRow,
+    p: &PaymentRow,
+    reference: &str,
+    now: DateTime<Utc>,
+) -> Result<(String, String, crate::store::sharing::Outcome), ApiError> {
     let receipt_id = uuid::Uuid::new_v4().to_string();
     let payload = json!({
         "iss": app.public_url, "iat": now.timestamp(), "receipt_id": receipt_id, "payment_id": p.id,
@@ -604,13 +709,23 @@ async fn approve(app: &App, p: &PaymentRow, reference: &str) -> Result<(), ApiEr
         },
         None => Default::default(),
     };
+    Ok((receipt_id, jws, outcome))
+}
+
+/// `Approve`: the fine is paid on the confirmation date, with a signed receipt. False when the payment
+/// no longer held its fine at the moment of writing.
+async fn approve(app: &App, p: &PaymentRow, reference: &str) -> Result<bool, ApiError> {
+    let fine = app.store.fine(&p.fine_id).await?.ok_or_else(ApiError::internal)?;
+    let now = app.clock.now();
+    let (receipt_id, jws, outcome) = receipt_for(app, &fine, p, reference, now)?;
     let receipt = NewReceipt { id: &receipt_id, jws: &jws, outcome };
-    if let Some(published) =
-        app.store.payment_approve(p, reference, &receipt, &p.method, now.timestamp_millis()).await?
-    {
-        notify::publish(app, published);
+    match app.store.payment_approve(p, reference, &receipt, now.timestamp_millis()).await? {
+        Some(published) => {
+            notify::publish(app, published);
+            Ok(true)
+        }
+        None => Ok(false),
     }
-    Ok(())
 }
 
 /// The acquirer's confirmation of a bank-QR payment: the body of `POST /v1/payments/webhook`, signed with
@@ -678,27 +793,31 @@ pub async fn external_payment(
     if fine.status == "paid" {
         return Err(ApiError::conflict("fine-paid", "this fine is already paid"));
     }
-    if !app.store.fine_hold(fine_id).await? {
-        return Err(ApiError::conflict("payment-in-progress", "another payment of this fine is under way"));
-    }
     let now = app.clock.now();
     let citizen = app.store.citizen_by_iin(&fine.offender_iin).await?;
-    let id = uuid::Uuid::new_v4().to_string();
     let due = facts(&fine)?.amount_due(&app.calendar, now).unwrap_or(Tiyn(fine.amount_tiyn));
-    app.store
-        .payment_insert(
-            &id,
-            fine_id,
-            citizen.as_ref().map(|c| c.id.as_str()),
-            None,
-            None,
-            "bank",
-            due.0,
-            now.timestamp_millis(),
-        )
-        .await?;
-    let p = app.store.payment(&id).await?.ok_or_else(ApiError::internal)?;
-    approve(app, &p, &format!("{agency}:{bank_receipt}")).await?;
+    let p = PaymentRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        fine_id: fine_id.to_string(),
+        citizen_id: citizen.map(|c| c.id),
+        request_hash: None,
+        method: "bank".into(),
+        status: PaymentStatus::Held.as_str().into(),
+        amount_tiyn: due.0,
+        decline_code: None,
+        acquirer_ref: None,
+        qr_payload: None,
+        created_at: now.timestamp_millis(),
+        confirmed_at: None,
+        held_at: Some(now.timestamp_millis()),
+    };
+    let reference = format!("{agency}:{bank_receipt}");
+    let (receipt_id, jws, outcome) = receipt_for(app, &fine, &p, &reference, now)?;
+    let receipt = NewReceipt { id: &receipt_id, jws: &jws, outcome };
+    match app.store.payment_record_external(&p, &reference, &receipt, now.timestamp_millis()).await? {
+        Some(published) => notify::publish(app, published),
+        None => return Err(ApiError::conflict("fine-paid", "this fine is already paid")),
+    }
     view(app, &app.store.fine(fine_id).await?.ok_or_else(ApiError::internal)?)
 }
 
@@ -754,9 +873,39 @@ pub async fn daily(app: &App) -> Result<(), ApiError> {
             notify::publish(app, notice("notified_over_at", "fine_discount_over", body).await?.flatten());
         }
     }
-    for p in app.store.payments_unsettled(now.timestamp_millis() - 5_000).await? {
-        if let Ok(Some(o)) = app.payments.status(&p.id).await {
-            settle(app, &p, Ok(o)).await?;
+    reconcile(app).await
+}
+
+/// Payments whose story is not finished: a holder whose answer was lost or whose process stopped, a
+/// bank QR past its lifetime, a cancelled payment the acquirer approved after all, a refund to make.
+/// Each step is a conditional transition, so replicas reconciling at once do no harm.
+async fn reconcile(app: &App) -> Result<(), ApiError> {
+    let now = app.clock.now();
+    let settled_since = (now - chrono::Duration::days(2)).timestamp_millis();
+    for p in app.store.payments_to_reconcile(now.timestamp_millis() - 5_000, settled_since).await? {
+        let Ok(status) = p.state() else { continue };
+        if status == PaymentStatus::RefundDue {
+            refund(app, &p).await?;
+            continue;
+        }
+        let answer = match app.payments.status(&p.id).await {
+            Ok(answer) => answer,
+            Err(_) => continue,
+        };
+        let age = now.timestamp_millis() - p.held_at.unwrap_or(p.created_at);
+        match (status, answer) {
+            // Approved after all: paid if it still holds its fine, refunded if not.
+            (_, Some(Outcome::Approved { reference })) => approved(app, &p, &reference).await?,
+            (PaymentStatus::Awaiting, Some(Outcome::Pending { .. })) if age <= BANK_QR_LIFETIME.num_milliseconds() => {}
+            (s, Some(o)) if s.holds_fine() && !matches!(o, Outcome::Pending { .. }) => settle(app, &p, Ok(o)).await?,
+            (PaymentStatus::Held | PaymentStatus::Unknown, Some(o)) => settle(app, &p, Ok(o)).await?,
+            (PaymentStatus::Awaiting, Some(Outcome::Pending { .. })) if age > BANK_QR_LIFETIME.num_milliseconds() => {
+                app.store.payment_release(&p, Transition::Abandon, None).await?;
+            }
+            (s, None) if s.holds_fine() && age > UNSENT_HOLD_LIFETIME.num_milliseconds() => {
+                app.store.payment_release(&p, Transition::Abandon, None).await?;
+            }
+            _ => {}
         }
     }
     Ok(())

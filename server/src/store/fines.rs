@@ -1,10 +1,13 @@
-//! Fines, payments, receipts, and the simulated acquirer's ledger. A fine is claimed for a payment by one
-//! conditional UPDATE (so two payments never run for one fine), and an approved payment, the paid fine,
-//! its receipt and the history entry commit together.
+//! Fines, payments, receipts, and the simulated acquirer's ledger. Each transition of core's payment
+//! state machine (`egov_core::fines::Transition`) is one conditional statement here, with what must
+//! change with it in the same transaction: the hold names its payment on the fine (so two payments never
+//! run for one fine), and an approved payment, the paid fine, its receipt and the history entry commit
+//! together.
 
 use super::sharing::{Outcome, to_publish, write_outcome};
 use super::sms::{NewSms, enqueue_sms};
 use super::{Store, StoreResult};
+use egov_core::fines::Transition;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FineRow {
@@ -49,9 +52,17 @@ pub struct PaymentRow {
     pub qr_payload: Option<String>,
     pub created_at: i64,
     pub confirmed_at: Option<i64>,
+    pub held_at: Option<i64>,
 }
 
-const PAYMENT_COLUMNS: &str = "id, fine_id, citizen_id, request_hash, method, status, amount_tiyn, decline_code, acquirer_ref, qr_payload, created_at, confirmed_at";
+impl PaymentRow {
+    /// The payment's status; an unknown one is an error, so such a payment is never charged.
+    pub fn state(&self) -> Result<egov_core::fines::PaymentStatus, egov_core::fines::UnknownStatus> {
+        egov_core::fines::PaymentStatus::parse(&self.status)
+    }
+}
+
+const PAYMENT_COLUMNS: &str = "id, fine_id, citizen_id, request_hash, method, status, amount_tiyn, decline_code, acquirer_ref, qr_payload, created_at, confirmed_at, held_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReceiptRow {
@@ -182,24 +193,6 @@ impl Store {
         Ok(())
     }
 
-    /// Holds an unpaid fine for one payment; false when it is paid or another payment holds it.
-    pub async fn fine_hold(&self, id: &str) -> StoreResult<bool> {
-        Ok(sqlx::query("UPDATE fines SET status = 'processing' WHERE id = $1 AND status = 'unpaid'")
-            .bind(id)
-            .execute(self.pool())
-            .await?
-            .rows_affected()
-            == 1)
-    }
-
-    pub async fn fine_release(&self, id: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE fines SET status = 'unpaid' WHERE id = $1 AND status = 'processing'")
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
     /// Records a payment unless this citizen already used this idempotency key; false on a repeat.
     #[allow(clippy::too_many_arguments)]
     pub async fn payment_insert(
@@ -247,91 +240,163 @@ impl Store {
             .await?)
     }
 
-    /// Payments whose outcome is not known yet (for the reconciler).
-    pub async fn payments_unsettled(&self, older_than_ms: i64) -> StoreResult<Vec<PaymentRow>> {
+    /// Payments the reconciler looks at, each with why: holders older than `older_than_ms` (an answer
+    /// lost, a process stopped before charging, a bank QR waiting), payments that once held their fine and
+    /// were cancelled since `cancelled_since_ms` (an approval may still surface), and refunds to make.
+    pub async fn payments_to_reconcile(
+        &self,
+        older_than_ms: i64,
+        cancelled_since_ms: i64,
+    ) -> StoreResult<Vec<PaymentRow>> {
         Ok(sqlx::query_as::<_, PaymentRow>(&format!(
-            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE status = 'unknown' AND created_at < $1"
+            "SELECT {PAYMENT_COLUMNS} FROM payments
+             WHERE (status IN ('held', 'unknown', 'awaiting') AND created_at < $1)
+                OR (status IN ('cancelled', 'declined') AND held_at IS NOT NULL AND created_at >= $2)
+                OR status = 'refund_due'
+             ORDER BY created_at LIMIT 1000"
         ))
         .bind(older_than_ms)
+        .bind(cancelled_since_ms)
         .fetch_all(self.pool())
         .await?)
     }
 
-    /// Moves a pending or unknown payment to `status` (declined, unknown, awaiting).
-    pub async fn payment_set(
+    /// One transition of the payment state machine that touches nothing else (`Cancel`, `Lose`,
+    /// `Await`, `ApproveLate`): one conditional statement. False when the payment was not in a state the
+    /// transition leaves (another writer moved it first).
+    pub async fn payment_move(
         &self,
         id: &str,
-        status: &str,
+        t: Transition,
         decline_code: Option<&str>,
         qr_payload: Option<&str>,
     ) -> StoreResult<bool> {
-        let r = sqlx::query(
-            "UPDATE payments SET status = $2, decline_code = COALESCE($3, decline_code), qr_payload = COALESCE($4, qr_payload)
-             WHERE id = $1 AND status IN ('pending', 'unknown', 'awaiting')",
-        )
-        .bind(id)
-        .bind(status)
-        .bind(decline_code)
-        .bind(qr_payload)
-        .execute(self.pool())
-        .await?;
+        debug_assert!(matches!(t, Transition::Cancel | Transition::Lose | Transition::Await | Transition::ApproveLate));
+        let sql = transition_sql(t, "decline_code = COALESCE($2, decline_code), qr_payload = COALESCE($3, qr_payload)");
+        let r = sqlx::query(&sql).bind(id).bind(decline_code).bind(qr_payload).execute(self.pool()).await?;
         Ok(r.rows_affected() == 1)
     }
 
-    /// Approves a payment and pays its fine, with the receipt, the history entry and the notification,
-    /// all or nothing. `None` when the payment was settled already (a webhook and a reconciliation
-    /// racing); otherwise the notification's (topic, id) to publish.
+    /// `Hold`: the payment takes its unpaid fine, both or neither. False when the payment is no longer
+    /// pending or the fine is not unpaid (paid, or held by another payment).
+    pub async fn payment_hold(&self, p: &PaymentRow, now_ms: i64) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await?;
+        let moved = sqlx::query(&transition_sql(Transition::Hold, "held_at = $2"))
+            .bind(&p.id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        let held = moved && hold_fine(&mut tx, p, "status = 'unpaid'").await?;
+        Ok(commit_if(tx, held.then_some(())).await?.is_some())
+    }
+
+    /// `Decline` or `Abandon`: the payment gives up its fine, which becomes unpaid again, both or neither.
+    pub async fn payment_release(
+        &self,
+        p: &PaymentRow,
+        t: Transition,
+        decline_code: Option<&str>,
+    ) -> StoreResult<bool> {
+        debug_assert!(matches!(t, Transition::Decline | Transition::Abandon));
+        let mut tx = self.pool().begin().await?;
+        let moved = sqlx::query(&transition_sql(t, "decline_code = COALESCE($2, decline_code)"))
+            .bind(&p.id)
+            .bind(decline_code)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if moved {
+            sqlx::query("UPDATE fines SET status = 'unpaid', held_by = NULL WHERE id = $1 AND held_by = $2")
+                .bind(&p.fine_id)
+                .bind(&p.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(commit_if(tx, moved.then_some(())).await?.is_some())
+    }
+
+    /// `Refund`: the acquirer returned the money; with the payer's history entry and notification.
+    pub async fn payment_refunded(
+        &self,
+        p: &PaymentRow,
+        reference: &str,
+        outcome: &Outcome,
+        now_ms: i64,
+    ) -> StoreResult<Option<Option<(String, String)>>> {
+        let mut tx = self.pool().begin().await?;
+        let moved = sqlx::query(&transition_sql(Transition::Refund, "refund_ref = $2, refunded_at = $3"))
+            .bind(&p.id)
+            .bind(reference)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        let mut published = None;
+        if moved {
+            let p = to_publish(outcome);
+            write_outcome(&mut tx, outcome, p.as_ref(), now_ms).await?;
+            published = Some(p);
+        }
+        commit_if(tx, published).await
+    }
+
+    /// `Approve`: the payment that holds its fine is approved and pays it, with the receipt, the history
+    /// entry and the notification, all or nothing. `None` when the payment no longer holds the fine (a
+    /// webhook and a reconciliation racing, or it was cancelled); otherwise the notification to publish.
     pub async fn payment_approve(
         &self,
         p: &PaymentRow,
         reference: &str,
         receipt: &NewReceipt<'_>,
-        paid_via: &str,
         now_ms: i64,
     ) -> StoreResult<Option<Option<(String, String)>>> {
         let mut tx = self.pool().begin().await?;
-        let settled = sqlx::query(
-            "UPDATE payments SET status = 'approved', acquirer_ref = $2, confirmed_at = $3 WHERE id = $1 AND status IN ('pending', 'unknown', 'awaiting')",
-        )
-        .bind(&p.id)
-        .bind(reference)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        if settled.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        sqlx::query(
-            "UPDATE fines SET status = 'paid', paid_at = $2, paid_amount_tiyn = $3, paid_via = $4 WHERE id = $1",
-        )
-        .bind(&p.fine_id)
-        .bind(now_ms)
-        .bind(p.amount_tiyn)
-        .bind(paid_via)
-        .execute(&mut *tx)
-        .await?;
-        let protocol: String = sqlx::query_scalar("SELECT protocol_number FROM fines WHERE id = $1")
-            .bind(&p.fine_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let approved = approve_in(&mut tx, p, reference, receipt, now_ms).await?;
+        commit_if(tx, approved).await
+    }
+
+    /// A payment made outside the acquirer (at a bank, recorded by a state body) pays the fine at once:
+    /// a payment through the app that holds the fine gives it up (`Abandon`; if its charge is approved
+    /// after all, it is refunded), and the new payment is recorded approved with its receipt, all or
+    /// nothing. `None` when the fine is paid already.
+    pub async fn payment_record_external(
+        &self,
+        p: &PaymentRow,
+        reference: &str,
+        receipt: &NewReceipt<'_>,
+        now_ms: i64,
+    ) -> StoreResult<Option<Option<(String, String)>>> {
+        let mut tx = self.pool().begin().await?;
+        let abandon = Transition::Abandon;
         sqlx::query(&format!(
-            "INSERT INTO receipts ({RECEIPT_COLUMNS}, citizen_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $8)"
+            "UPDATE payments SET status = '{}' WHERE fine_id = $1 AND status IN ({})",
+            abandon.to().as_str(),
+            abandon.from_sql()
         ))
-        .bind(receipt.id)
-        .bind(&p.id)
         .bind(&p.fine_id)
-        .bind(protocol)
-        .bind(p.amount_tiyn)
-        .bind(now_ms)
-        .bind(receipt.jws)
-        .bind(p.citizen_id.as_deref())
         .execute(&mut *tx)
         .await?;
-        let published = to_publish(&receipt.outcome);
-        write_outcome(&mut tx, &receipt.outcome, published.as_ref(), now_ms).await?;
-        tx.commit().await?;
-        Ok(Some(published))
+        sqlx::query(
+            "INSERT INTO payments (id, fine_id, citizen_id, method, status, amount_tiyn, created_at, held_at)
+             VALUES ($1, $2, $3, $4, 'held', $5, $6, $6)",
+        )
+        .bind(&p.id)
+        .bind(&p.fine_id)
+        .bind(p.citizen_id.as_deref())
+        .bind(&p.method)
+        .bind(p.amount_tiyn)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        let approved = match hold_fine(&mut tx, p, "status <> 'paid'").await? {
+            true => approve_in(&mut tx, p, reference, receipt, now_ms).await?,
+            false => None,
+        };
+        commit_if(tx, approved).await
     }
 
     pub async fn receipts_of(&self, citizen_id: &str) -> StoreResult<Vec<ReceiptRow>> {
@@ -381,16 +446,32 @@ impl Store {
         .await?)
     }
 
-    /// Refunds an approved simulated charge in full, once: its reference, or `None` when there is no such
-    /// charge or it was refunded already.
+    /// Refunds an approved simulated charge in full, once: its reference (the same for a repeated
+    /// refund, which refunds nothing more), or `None` when there is no approved charge to refund.
     pub async fn sim_refund(&self, payment_id: &str) -> StoreResult<Option<String>> {
+        sqlx::query("UPDATE sim_acquirer SET refunded_tiyn = amount_tiyn WHERE payment_id = $1 AND outcome = 'approved' AND refunded_tiyn = 0")
+            .bind(payment_id)
+            .execute(self.pool())
+            .await?;
         Ok(sqlx::query_scalar(
-            "UPDATE sim_acquirer SET refunded_tiyn = amount_tiyn
-             WHERE payment_id = $1 AND outcome = 'approved' AND refunded_tiyn = 0 RETURNING reference",
+            "SELECT reference FROM sim_acquirer WHERE payment_id = $1 AND outcome = 'approved' AND refunded_tiyn > 0",
         )
         .bind(payment_id)
         .fetch_optional(self.pool())
         .await?)
+    }
+
+    /// The simulated acquirer: the citizen paid a bank QR in their bank's app. False when it is no
+    /// waiting QR.
+    pub async fn sim_pay_qr(&self, payment_id: &str) -> StoreResult<bool> {
+        Ok(sqlx::query(
+            "UPDATE sim_acquirer SET outcome = 'approved' WHERE payment_id = $1 AND outcome LIKE 'pending:%'",
+        )
+        .bind(payment_id)
+        .execute(self.pool())
+        .await?
+        .rows_affected()
+            == 1)
     }
 
     pub async fn sim_status(&self, payment_id: &str) -> StoreResult<Option<(String, String)>> {
@@ -399,4 +480,89 @@ impl Store {
             .fetch_optional(self.pool())
             .await?)
     }
+}
+
+/// The fine of `p` becomes held by `p`, if the fine matches `condition`.
+async fn hold_fine(tx: &mut sqlx::AnyConnection, p: &PaymentRow, condition: &str) -> StoreResult<bool> {
+    let sql = format!("UPDATE fines SET status = 'processing', held_by = $2 WHERE id = $1 AND {condition}");
+    Ok(sqlx::query(&sql).bind(&p.fine_id).bind(&p.id).execute(&mut *tx).await?.rows_affected() == 1)
+}
+
+/// The conditional statement of transition `t` for the payment `$1`, setting `set` besides the status
+/// (parameters from `$2`).
+fn transition_sql(t: Transition, set: &str) -> String {
+    let set = if set.is_empty() { String::new() } else { format!(", {set}") };
+    format!("UPDATE payments SET status = '{}'{set} WHERE id = $1 AND status IN ({})", t.to().as_str(), t.from_sql())
+}
+
+/// Commits `tx` when `done` says the transaction did its work, rolls it back otherwise.
+async fn commit_if<T>(tx: sqlx::Transaction<'static, sqlx::Any>, done: Option<T>) -> StoreResult<Option<T>> {
+    match done {
+        Some(v) => {
+            tx.commit().await?;
+            Ok(Some(v))
+        }
+        None => {
+            tx.rollback().await?;
+            Ok(None)
+        }
+    }
+}
+
+/// The statements of `Approve` inside the caller's transaction: the payment, if it holds its fine, is
+/// approved; the fine is paid; the receipt, history entry and notification are written. `None` (and
+/// the caller rolls back) when the payment does not hold the fine.
+async fn approve_in(
+    tx: &mut sqlx::AnyConnection,
+    p: &PaymentRow,
+    reference: &str,
+    receipt: &NewReceipt<'_>,
+    now_ms: i64,
+) -> StoreResult<Option<Option<(String, String)>>> {
+    let settled = sqlx::query(&transition_sql(Transition::Approve, "acquirer_ref = $2, confirmed_at = $3"))
+        .bind(&p.id)
+        .bind(reference)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+    if settled.rows_affected() != 1 {
+        return Ok(None);
+    }
+    let paid = sqlx::query(
+        "UPDATE fines SET status = 'paid', paid_at = $2, paid_amount_tiyn = $3, paid_via = $4, held_by = NULL
+         WHERE id = $1 AND status = 'processing' AND held_by = $5",
+    )
+    .bind(&p.fine_id)
+    .bind(now_ms)
+    .bind(p.amount_tiyn)
+    .bind(&p.method)
+    .bind(&p.id)
+    .execute(&mut *tx)
+    .await?;
+    if paid.rows_affected() != 1 {
+        // A holder's status and the fine's `held_by` are written together, so this means the two
+        // disagree: refuse rather than pay a fine another payment holds.
+        tracing::error!(payment = %p.id, "an approved payment's fine is not held by it");
+        return Ok(None);
+    }
+    let protocol: String = sqlx::query_scalar("SELECT protocol_number FROM fines WHERE id = $1")
+        .bind(&p.fine_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query(&format!(
+        "INSERT INTO receipts ({RECEIPT_COLUMNS}, citizen_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $8)"
+    ))
+    .bind(receipt.id)
+    .bind(&p.id)
+    .bind(&p.fine_id)
+    .bind(protocol)
+    .bind(p.amount_tiyn)
+    .bind(now_ms)
+    .bind(receipt.jws)
+    .bind(p.citizen_id.as_deref())
+    .execute(&mut *tx)
+    .await?;
+    let published = to_publish(&receipt.outcome);
+    write_outcome(tx, &receipt.outcome, published.as_ref(), now_ms).await?;
+    Ok(Some(published))
 }
