@@ -82,9 +82,16 @@ impl FineFacts {
     /// What the offender owes at `now`: half while the discount runs (or has not yet started), the full
     /// amount from the day after its last day.
     pub fn amount_due(&self, calendar: &Calendar, now: DateTime<Utc>) -> Result<Tiyn, CalendarError> {
-        let d = self.discount(calendar)?;
-        let discounted = d.eligible && d.last_day.is_none_or(|last| almaty_date(now) <= last);
-        Ok(if discounted { d.amount } else { self.amount })
+        let d = self.discount_at(calendar, now)?;
+        Ok(if d.eligible { d.amount } else { self.amount })
+    }
+
+    /// The discount as it stands at `now`: `eligible` only while it can still be used (the law grants
+    /// it and its last day has not passed); `last_day` stays, so the app can say when it ended.
+    pub fn discount_at(&self, calendar: &Calendar, now: DateTime<Utc>) -> Result<Discount, CalendarError> {
+        let mut d = self.discount(calendar)?;
+        d.eligible = d.eligible && d.last_day.is_none_or(|last| almaty_date(now) <= last);
+        Ok(d)
     }
 
     /// The day the fine takes effect (None for a camera fine not yet delivered).
@@ -202,6 +209,11 @@ mod tests {
         // 10 August 2022 23:59:59 in UTC+6 is 17:59:59 UTC.
         assert_eq!(f.amount_due(&cal(), "2022-08-10T17:59:59Z".parse().unwrap()).unwrap(), Tiyn(648_750));
         assert_eq!(f.amount_due(&cal(), "2022-08-10T18:00:00Z".parse().unwrap()).unwrap(), Tiyn(1_297_500));
+        let on_last_day = f.discount_at(&cal(), "2022-08-10T17:59:59Z".parse().unwrap()).unwrap();
+        assert!(on_last_day.eligible);
+        let after = f.discount_at(&cal(), "2022-08-10T18:00:00Z".parse().unwrap()).unwrap();
+        assert!(!after.eligible, "no longer eligible once the last day is over");
+        assert_eq!(after.last_day, on_last_day.last_day, "the last day stays, to say when it ended");
     }
 
     #[test]

@@ -2,13 +2,17 @@
 //! plates, articles, and when an unpaid fine blocks licence services.
 
 mod calendar;
+mod cities;
 mod discount;
+mod licence;
 mod money;
 mod payment;
 mod reference;
 
 pub use calendar::{Calendar, CalendarError};
+pub use cities::{CITIES, City, city_named};
 pub use discount::*;
+pub use licence::LicenceCategory;
 pub use money::Tiyn;
 pub use payment::*;
 pub use reference::*;

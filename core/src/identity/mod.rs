@@ -3,5 +3,5 @@
 mod iin;
 mod phone;
 
-pub use iin::{Bin, Iin, IinError, Sex};
+pub use iin::{Bin, Iin, IinError, Sex, check_digit};
 pub use phone::{Phone, PhoneError};

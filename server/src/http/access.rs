@@ -123,6 +123,7 @@ pub const ROUTES: &[(&str, &str, Access)] = {
         ("GET", "/v1/shared-copies/{share_id}/status", Redeemer),
         ("GET", "/v1/fines", Citizen(Action::ViewFines)),
         ("GET", "/v1/fines/search", Citizen(Action::ViewFines)),
+        ("GET", "/v1/fines/cities", Anyone),
         ("GET", "/v1/fines/{id}", Citizen(Action::ViewFines)),
         ("POST", "/v1/fines/{id}/payments", Citizen(Action::PayFine)),
         ("GET", "/v1/receipts", Citizen(Action::ViewFines)),

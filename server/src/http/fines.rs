@@ -20,6 +20,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(search))
+        .routes(routes!(cities))
         .routes(routes!(one))
         .routes(routes!(pay))
         .routes(routes!(webhook))
@@ -51,6 +52,22 @@ async fn list(
         return Err(ApiError::validation("status", format!("{s:?} is not unpaid, processing or paid")));
     }
     Ok(Json(fines::own(&app, &who.citizen_id, q.status.as_deref()).await?))
+}
+
+/// A city whose cameras record offences, with its names.
+#[derive(serde::Serialize, ToSchema)]
+pub struct CityView {
+    /// The stable id (the English name), what fines carry in `city`.
+    id: &'static str,
+    kk: &'static str,
+    ru: &'static str,
+    en: &'static str,
+}
+
+/// The cities a camera-fine search accepts (any of the names, any case and spacing).
+#[utoipa::path(get, path = "/v1/fines/cities", tag = "fines", responses((status = 200, body = Vec<CityView>)))]
+async fn cities() -> Json<Vec<CityView>> {
+    Json(egov_core::fines::CITIES.iter().map(|c| CityView { id: c.id, kk: c.kk, ru: c.ru, en: c.en }).collect())
 }
 
 /// Search, among the citizen's own fines only: `iin`; or `surname`, `given_name` and `birth_date`; or a
@@ -145,14 +162,31 @@ async fn receipt_qr(
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
-/// Whether the citizen may use the driving licence services: refused, naming the fines, while an unpaid
-/// fine is past its voluntary payment period.
-#[utoipa::path(get, path = "/v1/services/driving-licence/eligibility", tag = "fines", responses((status = 200, body = Object)))]
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LicenceQuery {
+    /// The licence category asked for (`A1`, `B1`, `A`, `B`, `C`, `BE`, `CE`, `C1`, `C1E`, `D`, `DE`,
+    /// `D1`, `D1E`, `Tb`, `Tm`; Latin or Cyrillic letters). Default `B`.
+    category: Option<String>,
+}
+
+/// Whether the citizen may use the driving licence services, naming every ground found: unpaid fines
+/// past their voluntary payment period (with their ids), and the minimum age of the category under the
+/// road traffic law (article 73).
+#[utoipa::path(get, path = "/v1/services/driving-licence/eligibility", tag = "fines", params(LicenceQuery),
+    responses((status = 200, body = Object), (status = 422, description = "unknown category")))]
 async fn licence_eligibility(
     State(app): State<AppState>,
     CanViewFines(who): CanViewFines,
+    Query(q): Query<LicenceQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(fines::eligibility(&app, &who.citizen_id, "driving-licence").await?))
+    let category = match q.category.as_deref() {
+        None => egov_core::fines::LicenceCategory::B,
+        Some(c) => egov_core::fines::LicenceCategory::parse(c).ok_or_else(|| {
+            ApiError::validation("category", "must be one of A1, B1, A, B, C, BE, CE, C1, C1E, D, DE, D1, D1E, Tb, Tm")
+        })?,
+    };
+    Ok(Json(fines::eligibility(&app, &who.citizen_id, "driving-licence", Some(category)).await?))
 }
 
 /// The same check for vehicle registration services.
@@ -161,7 +195,7 @@ async fn vehicle_eligibility(
     State(app): State<AppState>,
     CanViewFines(who): CanViewFines,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(fines::eligibility(&app, &who.citizen_id, "vehicle-registration").await?))
+    Ok(Json(fines::eligibility(&app, &who.citizen_id, "vehicle-registration", None).await?))
 }
 
 /// A state body registers a fine (scope `agency:fines`); `Location` names it for the state bodies.

@@ -11,8 +11,9 @@ use crate::store::from_millis;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use egov_core::fines::{
-    BANK_QR_LIFETIME, Discount, Exclusion, FineFacts, OnApproval, PaymentStatus, RECEIPT_TYP, RecordedBy, Tiyn,
-    Transition, UNSENT_HOLD_LIFETIME, known_article, mci_on, normalize_plate,
+    BANK_QR_LIFETIME, CITIES, City, Discount, Exclusion, FineFacts, LicenceCategory, OnApproval, PaymentStatus,
+    RECEIPT_TYP, RETENTION_AFTER_DEADLINE_DAYS, RecordedBy, Tiyn, Transition, UNSENT_HOLD_LIFETIME, city_named,
+    known_article, mci_on, normalize_plate,
 };
 use egov_core::identity::Iin;
 use egov_core::time::almaty_date;
@@ -71,7 +72,7 @@ fn facts(f: &FineRow) -> Result<FineFacts, ApiError> {
 pub fn view(app: &App, f: &FineRow) -> Result<FineView, ApiError> {
     let facts = facts(f)?;
     let now = app.clock.now();
-    let (discount, amount_due) = match (facts.discount(&app.calendar), facts.amount_due(&app.calendar, now)) {
+    let (discount, amount_due) = match (facts.discount_at(&app.calendar, now), facts.amount_due(&app.calendar, now)) {
         (Ok(d), Ok(due)) => (d, due),
         _ => {
             tracing::warn!(fine = %f.id, "no working-day calendar for the fine's dates; showing the full amount");
@@ -133,6 +134,18 @@ fn field_date(field: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, A
     Ok(d)
 }
 
+/// The city a name means (any language, case and spacing); a 422 naming the accepted cities otherwise.
+fn known_city(name: &str) -> Result<&'static City, ApiError> {
+    city_named(name).ok_or_else(|| {
+        let names: Vec<&str> = CITIES.iter().map(|c| c.en).collect();
+        ApiError::validation(
+            "city",
+            format!("not a city with traffic cameras known to this service; one of {} (or in Kazakh or Russian, see /v1/fines/cities)", names.join(", ")),
+        )
+        .with("accepted", CITIES.iter().map(|c| c.id).collect::<Vec<_>>())
+    })
+}
+
 /// The length of a payment's `Idempotency-Key`, in visible ASCII characters.
 pub const IDEMPOTENCY_KEY_LEN: std::ops::RangeInclusive<usize> = 8..=128;
 
@@ -182,10 +195,7 @@ pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineVie
         }
         None => None,
     };
-    let city = feed.city.trim();
-    if !(1..=64).contains(&city.chars().count()) {
-        return Err(ApiError::validation("city", "must be 1 to 64 characters"));
-    }
+    let city = known_city(&feed.city)?.id;
     if let Some(e) = feed.discount_excluded.as_deref() {
         serde_json::from_value::<Exclusion>(json!(e)).map_err(|_| {
             ApiError::validation("discount_excluded", "must be other_penalty, immunity or financial_regulator")
@@ -224,6 +234,14 @@ pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineVie
         notified_soon_at: None,
         notified_over_at: None,
     };
+    if facts(&row)?.purgeable(today) {
+        return Err(ApiError::validation(
+            "notice_date",
+            format!(
+                "this fine's payment deadline is more than {RETENTION_AFTER_DEADLINE_DAYS} days ago: it is past what this service keeps, and would be removed at once; send it to enforcement instead"
+            ),
+        ));
+    }
     let sms = phone.as_ref().filter(|_| citizen.is_some()).map(|phone| crate::store::sms::NewSms {
         phone,
         sender: egov_core::auth::otp::SMS_SENDER,
@@ -327,7 +345,8 @@ pub async fn search(app: &App, citizen_id: &str, q: &SearchQuery) -> Result<Vec<
                 "that plate and registration certificate are not of a vehicle registered to you",
             ));
         }
-        let rows = app.store.camera_fines_of_plate(&plate, city.trim()).await?;
+        let city = known_city(city)?;
+        let rows = app.store.camera_fines_of_plate(&plate, city.id).await?;
         return rows.iter().map(|f| view(app, f)).collect();
     }
     Err(ApiError::validation(
@@ -821,20 +840,40 @@ pub async fn external_payment(
     view(app, &app.store.fine(fine_id).await?.ok_or_else(ApiError::internal)?)
 }
 
-/// Whether a licence service may be provided: refused while an unpaid fine is past its voluntary
-/// payment period (a timely unfulfilled fine is a ground for refusal).
-pub async fn eligibility(app: &App, citizen_id: &str, service: &str) -> Result<Value, ApiError> {
+/// Whether a licence service may be provided, with every ground of refusal found: unpaid fines past
+/// their voluntary payment period (a timely unfulfilled fine is a ground for refusal), and for a driving
+/// licence of `category`, the minimum age of the road traffic law.
+pub async fn eligibility(
+    app: &App,
+    citizen_id: &str,
+    service: &str,
+    category: Option<LicenceCategory>,
+) -> Result<Value, ApiError> {
+    let c = citizen(app, citizen_id).await?;
     let fines = own(app, citizen_id, None).await?;
+    let mut reasons = Vec::new();
     let blocking: Vec<Value> = fines
         .iter()
         .filter(|f| f.overdue)
         .map(|f| json!({"fine_id": f.id, "protocol_number": f.protocol_number, "article": f.article, "amount_due": f.amount_due, "payment_deadline": f.payment_deadline}))
         .collect();
-    let allowed = blocking.is_empty();
+    if !blocking.is_empty() {
+        reasons.push(json!({"code": "overdue_fines", "detail": "unpaid fines are past their voluntary payment period; pay them to use this service", "fines": blocking}));
+    }
+    if let Some(category) = category {
+        let birth = date(&c.birth_date)?;
+        let from = category.old_enough_from(birth);
+        if almaty_date(app.clock.now()) < from {
+            reasons.push(json!({"code": "under_minimum_age", "category": category.as_str(), "minimum_age": category.minimum_age(),
+                "eligible_from": from,
+                "detail": format!("a category {} licence needs the age of {} (road traffic law, article 73); you can apply from {}", category.as_str(), category.minimum_age(), from.format("%d.%m.%Y"))}));
+        }
+    }
     Ok(json!({
         "service": service,
-        "allowed": allowed,
-        "reasons": if allowed { Vec::new() } else { vec![json!({"code": "overdue_fines", "detail": "unpaid fines are past their voluntary payment period; pay them to use this service", "fines": blocking})] },
+        "category": category.map(LicenceCategory::as_str),
+        "allowed": reasons.is_empty(),
+        "reasons": reasons,
     }))
 }
 
