@@ -178,6 +178,7 @@ pub async fn seed(
             created_at: now_ms,
             notified_soon_at: None,
             notified_over_at: None,
+            credited_tiyn: 0,
         };
         match store.fine_insert(&row, None, &Default::default()).await {
             Ok(_) | Err(crate::store::StoreError::Conflict) => {}

@@ -365,33 +365,83 @@ async fn eligibility_is_refused_while_a_fine_is_overdue_and_flips_when_it_is_pai
     assert_eq!(check["allowed"], true);
 }
 
+/// A bank payment lost the bank's date and amount: half paid inside the discount period got a receipt
+/// for the full amount, dated the day the clerk recorded it.
 #[tokio::test]
-async fn a_state_body_records_a_payment_made_at_a_bank() {
+async fn a_bank_payment_of_half_on_the_sixth_working_day_pays_the_fine_with_the_banks_date_and_amount() {
     let server = Server::start().await;
     let police = org_token(&server, "demo-police", "demo-police-secret").await;
-    let fine = register(&server, &police, fine_feed("P-BANK-001", CITIZEN_2.1, &today().to_string())).await;
+    let calendar = egov_core::fines::Calendar::load(CALENDARS).unwrap();
+    let notice = today() - chrono::Days::new(20);
+    let sixth = calendar.nth_working_day_after(notice, 6).unwrap();
+    let mut feed = fine_feed("P-BANK-001", CITIZEN_2.1, &notice.to_string());
+    feed["notice_date"] = json!(notice.to_string());
+    let fine = register(&server, &police, feed).await;
     let id = fine["id"].as_str().unwrap();
-    let r = post_auth(
-        &server,
-        &format!("/v1/agency/fines/{id}/external-payment"),
-        &police,
-        json!({"bank_receipt_number": "KASPI-2611230042"}),
-    )
-    .await;
+    let full = fine["amount"]["tiyn"].as_i64().unwrap();
+    assert_eq!(fine["amount_due"]["tiyn"], full, "recorded after the discount ended, the full amount is due today");
+    let record = |body: Value| {
+        let (server, police) = (&server, &police);
+        async move { post_auth(server, &format!("/v1/agency/fines/{id}/external-payment"), police, body).await }
+    };
+    let half = json!({"bank": "Kaspi Bank", "bank_receipt_number": "KASPI-2611230042", "paid_on": sixth.to_string(), "amount_tiyn": full / 2});
+    // A date in the future, more than was due then, or nonsense: 422, and nothing recorded.
+    let mut future = half.clone();
+    future["paid_on"] = json!((today() + chrono::Days::new(1)).to_string());
+    expect_problem(record(future).await, 422, "validation").await;
+    let mut over = half.clone();
+    over["amount_tiyn"] = json!(full / 2 + 1);
+    let p = expect_problem(record(over).await, 422, "validation").await;
+    assert_eq!(p["due_tiyn"], full / 2);
+    let mut bidi = half.clone();
+    bidi["bank"] = json!("Kaspi\u{202e}knaB");
+    expect_problem(record(bidi).await, 422, "validation").await;
+
+    let r = record(half.clone()).await;
     assert_eq!(r.status(), 200);
     let paid = body_json(r).await;
-    assert_eq!(paid["status"], "paid");
-    assert_eq!(paid["paid_via"], "bank");
-    let r = post_auth(
-        &server,
-        &format!("/v1/agency/fines/{id}/external-payment"),
-        &police,
-        json!({"bank_receipt_number": "KASPI-2611230042"}),
-    )
-    .await;
-    expect_problem(r, 409, "fine-paid").await;
+    assert_eq!((paid["status"].as_str(), paid["paid_via"].as_str()), (Some("paid"), Some("bank")));
+    // Recording the same bank receipt again answers the same; another payment under it is refused.
+    assert_eq!(record(half.clone()).await.status(), 200);
+    let mut other = half.clone();
+    other["amount_tiyn"] = json!(1000);
+    expect_problem(record(other).await, 409, "bank-receipt-recorded").await;
+
     let token = access(&server, CITIZEN_2.0).await;
-    assert_eq!(body_json(get_auth(&server, "/v1/receipts", &token).await).await.as_array().unwrap().len(), 1);
+    let receipts = body_json(get_auth(&server, "/v1/receipts", &token).await).await;
+    assert_eq!(receipts.as_array().unwrap().len(), 1, "one receipt for one bank payment");
+    let receipt = &receipts[0];
+    assert_eq!(receipt["amount"]["tiyn"], full / 2, "the bank's amount");
+    let paid_at = chrono::DateTime::parse_from_rfc3339(receipt["paid_at"].as_str().unwrap()).unwrap();
+    assert_eq!(egov_core::time::almaty_date(paid_at.with_timezone(&chrono::Utc)), sixth, "the bank's date");
+    let signed = egov_core::fines::verify_receipt(receipt["jws"].as_str().unwrap(), &jwks(&server).await).unwrap();
+    let claims = signed.payload;
+    assert_eq!(claims["paid_on"], sixth.to_string());
+    assert_eq!(claims["discount_applied"], true);
+    assert_eq!(claims["bank"], "Kaspi Bank");
+}
+
+/// A bank payment of less than was due is credited; the rest stays due, and the app charges only it.
+#[tokio::test]
+async fn an_underpayment_at_a_bank_leaves_the_rest_due_and_the_app_charges_only_the_rest() {
+    let server = Server::start().await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let fine = register(&server, &police, fine_feed("P-BANK-002", CITIZEN_2.1, &today().to_string())).await;
+    let id = fine["id"].as_str().unwrap();
+    let due = fine["amount_due"]["tiyn"].as_i64().unwrap();
+    let body = json!({"bank": "Halyk Bank", "bank_receipt_number": "HALYK-0001", "paid_on": today().to_string(), "amount_tiyn": due / 4});
+    let r = post_auth(&server, &format!("/v1/agency/fines/{id}/external-payment"), &police, body).await;
+    assert_eq!(r.status(), 200);
+    let partly = body_json(r).await;
+    assert_eq!(partly["status"], "unpaid");
+    assert_eq!(partly["amount_due"]["tiyn"], due - due / 4);
+    let token = access(&server, CITIZEN_2.0).await;
+    let r = pay(&server, &token, id, Some("key-rest-0001"), json!({"method": "card", "card_token": "tok_ok"})).await;
+    assert_eq!(r.status(), 201);
+    let paid = body_json(r).await;
+    assert_eq!(paid["amount"]["tiyn"], due - due / 4, "only the rest is charged");
+    let receipts = body_json(get_auth(&server, "/v1/receipts", &token).await).await;
+    assert_eq!(receipts.as_array().unwrap().len(), 2, "a receipt for each payment");
 }
 
 #[tokio::test]

@@ -173,7 +173,7 @@ async fn prod_with_real_adapters_registers_a_citizen_with_evidence_takes_a_card_
         &server,
         &format!("/v1/agency/fines/{fine_id}/external-payment"),
         &police,
-        json!({"bank_receipt_number": "HALYK-778899"}),
+        json!({"bank": "Halyk Bank", "bank_receipt_number": "HALYK-778899", "paid_on": today, "amount_tiyn": fine["amount_due"]["tiyn"]}),
     )
     .await;
     assert_eq!(r.status(), 200);

@@ -82,16 +82,28 @@ impl FineFacts {
     /// What the offender owes at `now`: half while the discount runs (or has not yet started), the full
     /// amount from the day after its last day.
     pub fn amount_due(&self, calendar: &Calendar, now: DateTime<Utc>) -> Result<Tiyn, CalendarError> {
-        let d = self.discount_at(calendar, now)?;
-        Ok(if d.eligible { d.amount } else { self.amount })
+        self.owed_on(calendar, almaty_date(now))
     }
 
     /// The discount as it stands at `now`: `eligible` only while it can still be used (the law grants
     /// it and its last day has not passed); `last_day` stays, so the app can say when it ended.
     pub fn discount_at(&self, calendar: &Calendar, now: DateTime<Utc>) -> Result<Discount, CalendarError> {
+        self.discount_on(calendar, almaty_date(now))
+    }
+
+    /// The discount as it stood on `day` (a bank's payment date is judged on that date, not on the day
+    /// a state body records it).
+    pub fn discount_on(&self, calendar: &Calendar, day: NaiveDate) -> Result<Discount, CalendarError> {
         let mut d = self.discount(calendar)?;
-        d.eligible = d.eligible && d.last_day.is_none_or(|last| almaty_date(now) <= last);
+        d.eligible = d.eligible && d.last_day.is_none_or(|last| day <= last);
         Ok(d)
+    }
+
+    /// What a payment made on `day` had to be to settle the fine, before anything already credited:
+    /// half while the discount ran, the full amount after.
+    pub fn owed_on(&self, calendar: &Calendar, day: NaiveDate) -> Result<Tiyn, CalendarError> {
+        let d = self.discount_on(calendar, day)?;
+        Ok(if d.eligible { d.amount } else { self.amount })
     }
 
     /// The day the fine takes effect (None for a camera fine not yet delivered).

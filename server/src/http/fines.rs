@@ -226,18 +226,30 @@ async fn agency_one(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalPayment {
-    /// The bank's receipt number.
+    /// The bank (its name or BIC), as on its receipt.
+    pub bank: String,
+    /// The bank's receipt number; recording the same bank and number again records nothing more.
     pub bank_receipt_number: String,
+    /// The bank's payment date (YYYY-MM-DD, not in the future): the discount is judged on it.
+    pub paid_on: String,
+    /// What the bank received, in tiyn; less than was due on `paid_on` leaves the rest due.
+    pub amount_tiyn: i64,
 }
 
 /// A state body records that a fine was paid at a bank (scope `agency:fines`).
 #[utoipa::path(post, path = "/v1/agency/fines/{id}/external-payment", tag = "agency", params(("id" = String, Path)), request_body = ExternalPayment,
-    responses((status = 200, body = FineView), (status = 404), (status = 409)))]
+    responses((status = 200, body = FineView), (status = 404), (status = 409, description = "fine-paid or bank-receipt-recorded"), (status = 422, description = "a future date, or more than was due")))]
 async fn external_payment(
     State(app): State<AppState>,
     Scoped(org, _): Scoped<AgencyFines>,
     Path(id): Path<String>,
     Json(body): Json<ExternalPayment>,
 ) -> Result<Json<FineView>, ApiError> {
-    Ok(Json(fines::external_payment(&app, &org.client_id, &id, &body.bank_receipt_number).await?))
+    let report = fines::BankReport {
+        bank: &body.bank,
+        receipt_number: &body.bank_receipt_number,
+        paid_on: &body.paid_on,
+        amount_tiyn: body.amount_tiyn,
+    };
+    Ok(Json(fines::external_payment(&app, &org.client_id, &id, report).await?))
 }

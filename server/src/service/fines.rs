@@ -6,7 +6,7 @@ use crate::App;
 use crate::adapters::payments::{Method, Outcome, PaymentError, decline_message};
 use crate::http::problem::ApiError;
 use crate::service::{notify, sharing};
-use crate::store::fines::{FineRow, NewReceipt, PaymentRow};
+use crate::store::fines::{BankPayment, FineRow, NewReceipt, PaymentRow};
 use crate::store::from_millis;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -84,7 +84,7 @@ pub fn view(app: &App, f: &FineRow) -> Result<FineView, ApiError> {
         id: f.id.clone(),
         status: f.status.clone(),
         amount: facts.amount,
-        amount_due: if paid { Tiyn(0) } else { amount_due },
+        amount_due: if paid { Tiyn(0) } else { Tiyn((amount_due.0 - f.credited_tiyn).max(0)) },
         discount,
         protocol_number: f.protocol_number.clone(),
         offender_iin: f.offender_iin.clone(),
@@ -233,6 +233,7 @@ pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineVie
         created_at: now,
         notified_soon_at: None,
         notified_over_at: None,
+        credited_tiyn: 0,
     };
     if facts(&row)?.purgeable(today) {
         return Err(ApiError::validation(
@@ -526,9 +527,11 @@ pub async fn pay(
         return Err(ApiError::conflict("fine-paid", "this fine is already paid"));
     }
     let now = app.clock.now();
-    let amount = facts(&fine)?
+    let owed = facts(&fine)?
         .amount_due(&app.calendar, now)
         .map_err(|_| ApiError::unavailable("the working-day calendar does not cover this fine's dates"))?;
+    // What a bank payment of part of it credited already is not charged again.
+    let amount = Tiyn((owed.0 - fine.credited_tiyn).max(0));
     let payment_id = uuid::Uuid::new_v4().to_string();
     if !app
         .store
@@ -709,22 +712,40 @@ fn receipt_for(
     p: &PaymentRow,
     reference: &str,
     now: DateTime<Utc>,
+    bank: Option<(&BankPayment<'_>, Tiyn)>,
 ) -> Result<(String, String, crate::store::sharing::Outcome), ApiError> {
     let receipt_id = uuid::Uuid::new_v4().to_string();
-    let payload = json!({
+    // The acquirer's payments are paid when confirmed; a bank's on the bank's date.
+    let paid_on = bank.map(|(b, _)| b.paid_on.to_string()).unwrap_or_else(|| almaty_date(now).to_string());
+    let settles = bank.is_none_or(|(b, _)| b.settles);
+    let total = fine.credited_tiyn + p.amount_tiyn;
+    let mut payload = json!({
         "iss": app.public_url, "iat": now.timestamp(), "receipt_id": receipt_id, "payment_id": p.id,
         "fine": {"id": fine.id, "protocol_number": fine.protocol_number, "article": fine.article, "description": fine.description},
-        "amount_paid": Tiyn(p.amount_tiyn), "full_amount": Tiyn(fine.amount_tiyn), "discount_applied": p.amount_tiyn < fine.amount_tiyn,
-        "paid_at": now, "paid_on": almaty_date(now), "method": p.method, "acquirer_reference": reference,
+        "amount_paid": Tiyn(p.amount_tiyn), "full_amount": Tiyn(fine.amount_tiyn),
+        "discount_applied": settles && total < fine.amount_tiyn, "settles_fine": settles,
+        "paid_on": paid_on, "method": p.method, "acquirer_reference": reference,
         "verify_url": format!("{}/v1/receipts/{}", app.public_url, receipt_id),
     });
+    match bank {
+        Some((b, still_due)) => {
+            payload["bank"] = json!(b.bank);
+            payload["bank_receipt_number"] = json!(b.receipt_number);
+            payload["recorded_at"] = json!(now);
+            if !b.settles {
+                payload["still_due"] = json!(still_due);
+            }
+        }
+        None => payload["paid_at"] = json!(now),
+    }
     let jws = sharing::sign_jws(app, RECEIPT_TYP, &payload.to_string())?;
-    let history = json!({"service": "fine_payment", "protocol_number": fine.protocol_number, "amount": Tiyn(p.amount_tiyn), "receipt_id": receipt_id});
+    let history = json!({"service": "fine_payment", "protocol_number": fine.protocol_number, "amount": Tiyn(p.amount_tiyn), "receipt_id": receipt_id, "paid_on": paid_on, "settles_fine": settles});
     let body = json!({"fine_id": fine.id, "receipt_id": receipt_id});
+    let kind = if settles { "fine_paid" } else { "fine_part_paid" };
     let outcome = match &p.citizen_id {
         Some(c) => crate::store::sharing::Outcome {
-            history: vec![(c.clone(), "fine_paid", history)],
-            notification: Some(notify::notification(c, "fine_paid", body)),
+            history: vec![(c.clone(), kind, history)],
+            notification: Some(notify::notification(c, kind, body)),
         },
         None => Default::default(),
     };
@@ -736,8 +757,8 @@ fn receipt_for(
 async fn approve(app: &App, p: &PaymentRow, reference: &str) -> Result<bool, ApiError> {
     let fine = app.store.fine(&p.fine_id).await?.ok_or_else(ApiError::internal)?;
     let now = app.clock.now();
-    let (receipt_id, jws, outcome) = receipt_for(app, &fine, p, reference, now)?;
-    let receipt = NewReceipt { id: &receipt_id, jws: &jws, outcome };
+    let (receipt_id, jws, outcome) = receipt_for(app, &fine, p, reference, now, None)?;
+    let receipt = NewReceipt { id: &receipt_id, jws: &jws, paid_at_ms: now.timestamp_millis(), outcome };
     match app.store.payment_approve(p, reference, &receipt, now.timestamp_millis()).await? {
         Some(published) => {
             notify::publish(app, published);
@@ -797,24 +818,80 @@ pub async fn agency_view(app: &App, fine_id: &str) -> Result<FineView, ApiError>
     view(app, &app.store.fine(fine_id).await?.ok_or_else(|| ApiError::not_found("fine"))?)
 }
 
-/// A state body records a payment made at a bank.
+/// A payment made at a bank, as a state body reports it.
+pub struct BankReport<'a> {
+    pub bank: &'a str,
+    pub receipt_number: &'a str,
+    pub paid_on: &'a str,
+    pub amount_tiyn: i64,
+}
+
+/// Text a state body sends that reaches a citizen's receipt: trimmed, bounded, no control or
+/// direction-changing characters.
+fn printable(field: &str, value: &str, len: std::ops::RangeInclusive<usize>) -> Result<String, ApiError> {
+    let v = value.trim();
+    if !len.contains(&v.chars().count()) || egov_core::auth::clients::has_deceptive_chars(v) {
+        let (min, max) = len.into_inner();
+        return Err(ApiError::validation(field, format!("must be {min} to {max} printable characters")));
+    }
+    Ok(v.to_string())
+}
+
+/// A state body records a payment made at a bank: the bank, its receipt number, the bank's payment date
+/// and amount. The discount is judged on the bank's date; a payment of less than was due then is
+/// credited and the rest stays due; more than was due, or a date in the future, is a 422. Recording the
+/// same bank receipt again answers as the first time.
 pub async fn external_payment(
     app: &App,
     agency: &str,
     fine_id: &str,
-    bank_receipt: &str,
+    report: BankReport<'_>,
 ) -> Result<FineView, ApiError> {
-    let bank_receipt = bank_receipt.trim();
-    if !(3..=64).contains(&bank_receipt.len()) {
-        return Err(ApiError::validation("bank_receipt_number", "must be 3 to 64 characters"));
+    let bank = printable("bank", report.bank, 2..=64)?;
+    let receipt_number = printable("bank_receipt_number", report.receipt_number, 3..=64)?;
+    let now = app.clock.now();
+    let paid_on = field_date("paid_on", report.paid_on, almaty_date(now))?;
+    if report.amount_tiyn <= 0 {
+        return Err(ApiError::validation("amount_tiyn", "must be a positive amount in tiyn"));
     }
     let fine = app.store.fine(fine_id).await?.ok_or_else(|| ApiError::not_found("fine"))?;
+    if let Some((recorded_fine, amount, on)) = app.store.payment_by_bank_receipt(&bank, &receipt_number).await? {
+        return if recorded_fine == fine.id
+            && amount == report.amount_tiyn
+            && on.as_deref() == Some(&paid_on.to_string())
+        {
+            view(app, &fine)
+        } else {
+            Err(ApiError::conflict(
+                "bank-receipt-recorded",
+                "this bank's receipt number was recorded for another payment",
+            ))
+        };
+    }
     if fine.status == "paid" {
         return Err(ApiError::conflict("fine-paid", "this fine is already paid"));
     }
-    let now = app.clock.now();
+    let opened = date(&fine.case_opened_on)?;
+    if paid_on < opened {
+        return Err(ApiError::validation("paid_on", "must not be before the case was opened"));
+    }
+    let owed = facts(&fine)?
+        .owed_on(&app.calendar, paid_on)
+        .map_err(|_| ApiError::unavailable("the working-day calendar does not cover this fine's dates"))?;
+    let due = Tiyn((owed.0 - fine.credited_tiyn).max(0));
+    if report.amount_tiyn > due.0 {
+        return Err(ApiError::validation(
+            "amount_tiyn",
+            format!(
+                "{} tiyn is more than the {} tiyn due on {}",
+                report.amount_tiyn,
+                due.0,
+                paid_on.format("%d.%m.%Y")
+            ),
+        )
+        .with("due_tiyn", due.0));
+    }
     let citizen = app.store.citizen_by_iin(&fine.offender_iin).await?;
-    let due = facts(&fine)?.amount_due(&app.calendar, now).unwrap_or(Tiyn(fine.amount_tiyn));
     let p = PaymentRow {
         id: uuid::Uuid::new_v4().to_string(),
         fine_id: fine_id.to_string(),
@@ -822,7 +899,7 @@ pub async fn external_payment(
         request_hash: None,
         method: "bank".into(),
         status: PaymentStatus::Held.as_str().into(),
-        amount_tiyn: due.0,
+        amount_tiyn: report.amount_tiyn,
         decline_code: None,
         acquirer_ref: None,
         qr_payload: None,
@@ -830,12 +907,27 @@ pub async fn external_payment(
         confirmed_at: None,
         held_at: Some(now.timestamp_millis()),
     };
-    let reference = format!("{agency}:{bank_receipt}");
-    let (receipt_id, jws, outcome) = receipt_for(app, &fine, &p, &reference, now)?;
-    let receipt = NewReceipt { id: &receipt_id, jws: &jws, outcome };
-    match app.store.payment_record_external(&p, &reference, &receipt, now.timestamp_millis()).await? {
-        Some(published) => notify::publish(app, published),
-        None => return Err(ApiError::conflict("fine-paid", "this fine is already paid")),
+    let paid_on_text = paid_on.to_string();
+    let record = BankPayment {
+        bank: &bank,
+        receipt_number: &receipt_number,
+        paid_on: &paid_on_text,
+        settles: report.amount_tiyn == due.0,
+    };
+    let still_due = Tiyn(due.0 - report.amount_tiyn);
+    let reference = format!("{agency}:{bank}:{receipt_number}");
+    let (receipt_id, jws, outcome) = receipt_for(app, &fine, &p, &reference, now, Some((&record, still_due)))?;
+    let paid_at_ms = paid_on.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis() - 5 * 3_600_000);
+    let receipt =
+        NewReceipt { id: &receipt_id, jws: &jws, paid_at_ms: paid_at_ms.unwrap_or(now.timestamp_millis()), outcome };
+    match app.store.payment_record_external(&p, &record, &receipt, now.timestamp_millis()).await {
+        Ok(Some(published)) => notify::publish(app, published),
+        Ok(None) => return Err(ApiError::conflict("fine-paid", "this fine is already paid")),
+        // The same receipt recorded by a concurrent call: answer as a repeat does.
+        Err(crate::store::StoreError::Conflict) => {
+            return Box::pin(external_payment(app, agency, fine_id, report)).await;
+        }
+        Err(e) => return Err(e.into()),
     }
     view(app, &app.store.fine(fine_id).await?.ok_or_else(ApiError::internal)?)
 }

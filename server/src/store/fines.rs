@@ -34,9 +34,13 @@ pub struct FineRow {
     pub created_at: i64,
     pub notified_soon_at: Option<i64>,
     pub notified_over_at: Option<i64>,
+    /// What bank payments of less than was due have credited so far (the rest is still due).
+    pub credited_tiyn: i64,
 }
 
 const FINE_COLUMNS: &str = "id, protocol_number, offender_iin, article, description, amount_mci, mci_tenge, amount_tiyn, case_opened_on, recorded_by, notice_date, delivered_on, vehicle_plate, city, discount_excluded, status, paid_at, paid_amount_tiyn, paid_via, agency, created_at, notified_soon_at, notified_over_at";
+/// What a read returns: the inserted columns and what payments write later.
+const FINE_SELECT: &str = "id, protocol_number, offender_iin, article, description, amount_mci, mci_tenge, amount_tiyn, case_opened_on, recorded_by, notice_date, delivered_on, vehicle_plate, city, discount_excluded, status, paid_at, paid_amount_tiyn, paid_via, agency, created_at, notified_soon_at, notified_over_at, credited_tiyn";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PaymentRow {
@@ -78,10 +82,23 @@ pub struct ReceiptRow {
 
 const RECEIPT_COLUMNS: &str = "id, payment_id, fine_id, protocol_number, amount_tiyn, paid_at, jws, created_at";
 
+/// A payment made at a bank, as a state body recorded it.
+pub struct BankPayment<'a> {
+    pub bank: &'a str,
+    pub receipt_number: &'a str,
+    /// The bank's payment date (YYYY-MM-DD).
+    pub paid_on: &'a str,
+    /// Whether it settles the fine (else it is credited and the rest stays due).
+    pub settles: bool,
+}
+
 /// A receipt to store with the approval.
 pub struct NewReceipt<'a> {
     pub id: &'a str,
     pub jws: &'a str,
+    /// When the money was paid: the confirmation for the acquirer's payments, the bank's date for a
+    /// bank payment.
+    pub paid_at_ms: i64,
     /// The payer's history entry and notification, written with the receipt.
     pub outcome: Outcome,
 }
@@ -134,7 +151,7 @@ impl Store {
     }
 
     pub async fn fine(&self, id: &str) -> StoreResult<Option<FineRow>> {
-        Ok(sqlx::query_as::<_, FineRow>(&format!("SELECT {FINE_COLUMNS} FROM fines WHERE id = $1"))
+        Ok(sqlx::query_as::<_, FineRow>(&format!("SELECT {FINE_SELECT} FROM fines WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?)
@@ -142,7 +159,7 @@ impl Store {
 
     pub async fn fines_of(&self, iin: &str) -> StoreResult<Vec<FineRow>> {
         Ok(sqlx::query_as::<_, FineRow>(&format!(
-            "SELECT {FINE_COLUMNS} FROM fines WHERE offender_iin = $1 ORDER BY notice_date DESC, id"
+            "SELECT {FINE_SELECT} FROM fines WHERE offender_iin = $1 ORDER BY notice_date DESC, id"
         ))
         .bind(iin)
         .fetch_all(self.pool())
@@ -152,7 +169,7 @@ impl Store {
     /// Camera fines of a plate in a city.
     pub async fn camera_fines_of_plate(&self, plate: &str, city: &str) -> StoreResult<Vec<FineRow>> {
         Ok(sqlx::query_as::<_, FineRow>(&format!(
-            "SELECT {FINE_COLUMNS} FROM fines WHERE vehicle_plate = $1 AND city = $2 AND recorded_by = 'camera' ORDER BY notice_date DESC, id"
+            "SELECT {FINE_SELECT} FROM fines WHERE vehicle_plate = $1 AND city = $2 AND recorded_by = 'camera' ORDER BY notice_date DESC, id"
         ))
         .bind(plate)
         .bind(city)
@@ -164,7 +181,7 @@ impl Store {
     /// `purge_cutoff` (purge), not every paid fine ever recorded.
     pub async fn fines_for_daily_job(&self, purge_cutoff: &str) -> StoreResult<Vec<FineRow>> {
         Ok(sqlx::query_as::<_, FineRow>(&format!(
-            "SELECT {FINE_COLUMNS} FROM fines WHERE status <> 'paid' OR notice_date < $1"
+            "SELECT {FINE_SELECT} FROM fines WHERE status <> 'paid' OR notice_date < $1"
         ))
         .bind(purge_cutoff)
         .fetch_all(self.pool())
@@ -231,6 +248,19 @@ impl Store {
         .bind(key)
         .fetch_optional(self.pool())
         .await?)
+    }
+
+    /// The payment recorded for a bank's receipt: its fine, amount and date.
+    pub async fn payment_by_bank_receipt(
+        &self,
+        bank: &str,
+        receipt_number: &str,
+    ) -> StoreResult<Option<(String, i64, Option<String>)>> {
+        Ok(sqlx::query_as("SELECT fine_id, amount_tiyn, paid_on FROM payments WHERE bank = $1 AND bank_receipt = $2")
+            .bind(bank)
+            .bind(receipt_number)
+            .fetch_optional(self.pool())
+            .await?)
     }
 
     pub async fn payment(&self, id: &str) -> StoreResult<Option<PaymentRow>> {
@@ -355,18 +385,19 @@ impl Store {
         now_ms: i64,
     ) -> StoreResult<Option<Option<(String, String)>>> {
         let mut tx = self.pool().begin().await?;
-        let approved = approve_in(&mut tx, p, reference, receipt, now_ms).await?;
+        let approved = approve_in(&mut tx, p, reference, receipt, true, now_ms).await?;
         commit_if(tx, approved).await
     }
 
-    /// A payment made outside the acquirer (at a bank, recorded by a state body) pays the fine at once:
-    /// a payment through the app that holds the fine gives it up (`Abandon`; if its charge is approved
-    /// after all, it is refunded), and the new payment is recorded approved with its receipt, all or
-    /// nothing. `None` when the fine is paid already.
+    /// A payment made outside the acquirer (at a bank, recorded by a state body), all or nothing: a
+    /// payment through the app that holds the fine gives it up (`Abandon`; if its charge is approved
+    /// after all, it is refunded), and the bank payment is recorded approved with its receipt; it pays
+    /// the fine if it `settles` it, and is credited otherwise. `None` when the fine is paid already;
+    /// `Conflict` when the bank's receipt was recorded already (by a concurrent call).
     pub async fn payment_record_external(
         &self,
         p: &PaymentRow,
-        reference: &str,
+        bank: &BankPayment<'_>,
         receipt: &NewReceipt<'_>,
         now_ms: i64,
     ) -> StoreResult<Option<Option<(String, String)>>> {
@@ -381,8 +412,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO payments (id, fine_id, citizen_id, method, status, amount_tiyn, created_at, held_at)
-             VALUES ($1, $2, $3, $4, 'held', $5, $6, $6)",
+            "INSERT INTO payments (id, fine_id, citizen_id, method, status, amount_tiyn, created_at, held_at, bank, bank_receipt, paid_on)
+             VALUES ($1, $2, $3, $4, 'held', $5, $6, $6, $7, $8, $9)",
         )
         .bind(&p.id)
         .bind(&p.fine_id)
@@ -390,10 +421,13 @@ impl Store {
         .bind(&p.method)
         .bind(p.amount_tiyn)
         .bind(now_ms)
+        .bind(bank.bank)
+        .bind(bank.receipt_number)
+        .bind(bank.paid_on)
         .execute(&mut *tx)
         .await?;
         let approved = match hold_fine(&mut tx, p, "status <> 'paid'").await? {
-            true => approve_in(&mut tx, p, reference, receipt, now_ms).await?,
+            true => approve_in(&mut tx, p, reference_of(bank).as_str(), receipt, bank.settles, now_ms).await?,
             false => None,
         };
         commit_if(tx, approved).await
@@ -482,6 +516,11 @@ impl Store {
     }
 }
 
+/// The acquirer reference a bank payment is recorded under.
+fn reference_of(bank: &BankPayment<'_>) -> String {
+    format!("{}:{}", bank.bank, bank.receipt_number)
+}
+
 /// The fine of `p` becomes held by `p`, if the fine matches `condition`.
 async fn hold_fine(tx: &mut sqlx::AnyConnection, p: &PaymentRow, condition: &str) -> StoreResult<bool> {
     let sql = format!("UPDATE fines SET status = 'processing', held_by = $2 WHERE id = $1 AND {condition}");
@@ -517,6 +556,7 @@ async fn approve_in(
     p: &PaymentRow,
     reference: &str,
     receipt: &NewReceipt<'_>,
+    settles: bool,
     now_ms: i64,
 ) -> StoreResult<Option<Option<(String, String)>>> {
     let settled = sqlx::query(&transition_sql(Transition::Approve, "acquirer_ref = $2, confirmed_at = $3"))
@@ -528,17 +568,29 @@ async fn approve_in(
     if settled.rows_affected() != 1 {
         return Ok(None);
     }
-    let paid = sqlx::query(
-        "UPDATE fines SET status = 'paid', paid_at = $2, paid_amount_tiyn = $3, paid_via = $4, held_by = NULL
-         WHERE id = $1 AND status = 'processing' AND held_by = $5",
-    )
-    .bind(&p.fine_id)
-    .bind(now_ms)
-    .bind(p.amount_tiyn)
-    .bind(&p.method)
-    .bind(&p.id)
-    .execute(&mut *tx)
-    .await?;
+    let paid = if settles {
+        sqlx::query(
+            "UPDATE fines SET status = 'paid', paid_at = $2, paid_amount_tiyn = credited_tiyn + $3, paid_via = $4, held_by = NULL
+             WHERE id = $1 AND status = 'processing' AND held_by = $5",
+        )
+        .bind(&p.fine_id)
+        .bind(receipt.paid_at_ms)
+        .bind(p.amount_tiyn)
+        .bind(&p.method)
+        .bind(&p.id)
+        .execute(&mut *tx)
+        .await?
+    } else {
+        sqlx::query(
+            "UPDATE fines SET status = 'unpaid', credited_tiyn = credited_tiyn + $2, held_by = NULL
+             WHERE id = $1 AND status = 'processing' AND held_by = $3",
+        )
+        .bind(&p.fine_id)
+        .bind(p.amount_tiyn)
+        .bind(&p.id)
+        .execute(&mut *tx)
+        .await?
+    };
     if paid.rows_affected() != 1 {
         // A holder's status and the fine's `held_by` are written together, so this means the two
         // disagree: refuse rather than pay a fine another payment holds.
@@ -550,15 +602,16 @@ async fn approve_in(
         .fetch_one(&mut *tx)
         .await?;
     sqlx::query(&format!(
-        "INSERT INTO receipts ({RECEIPT_COLUMNS}, citizen_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $8)"
+        "INSERT INTO receipts ({RECEIPT_COLUMNS}, citizen_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     ))
     .bind(receipt.id)
     .bind(&p.id)
     .bind(&p.fine_id)
     .bind(protocol)
     .bind(p.amount_tiyn)
-    .bind(now_ms)
+    .bind(receipt.paid_at_ms)
     .bind(receipt.jws)
+    .bind(now_ms)
     .bind(p.citizen_id.as_deref())
     .execute(&mut *tx)
     .await?;
