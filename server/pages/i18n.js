@@ -30,6 +30,7 @@ const T = {
   sig_invalid: { kk: "Қолтаңба жарамсыз", ru: "Подпись недействительна", en: "Signature invalid" },
   doc_valid: { kk: "Құжат жарамды", ru: "Документ действителен", en: "Document valid" },
   doc_revoked: { kk: "Құжат жойылған", ru: "Документ аннулирован", en: "Document revoked" },
+  doc_suspended: { kk: "Құжат тоқтатылған: жеке куәлік жоғалған немесе ұрланған", ru: "Документ приостановлен: удостоверение личности утеряно или украдено", en: "Document suspended: the national ID is reported lost or stolen" },
   viewer: { kk: "Қараушы", ru: "Просмотрел", en: "Viewed by" },
   landing_share: { kk: "Бұл — бір реттік құжат коды. Оны eGov Mobile немесе уәкілетті тексеруші ғана ашады.", ru: "Это одноразовый код документа. Его открывает только eGov Mobile или уполномоченный проверяющий.", en: "This is a one-time document code. Only eGov Mobile or an authorised verifier can open it." },
   landing_login: { kk: "Бұл — egov.kz-ке кіру коды. eGov Mobile қосымшасындағы сканермен сканерлеңіз.", ru: "Это код входа на egov.kz. Отсканируйте его сканером в приложении eGov Mobile.", en: "This is an egov.kz sign-in code. Scan it with the scanner in the eGov Mobile app." },

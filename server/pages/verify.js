@@ -49,7 +49,8 @@ $("verify").addEventListener("click", async () => {
     sig.dataset.valid = String(ok);
     const status = await api(`/v1/shared-copies/${payload.share_id}/status`, { headers: { authorization: "Bearer " + token } });
     const st = $("status");
-    st.textContent = status.document_status === "valid" ? t("doc_valid") : t("doc_revoked");
+    const verdicts = { valid: "doc_valid", suspended: "doc_suspended" };
+    st.textContent = t(verdicts[status.document_status] || "doc_revoked");
     st.className = "badge " + (status.document_status === "valid" ? "ok" : "bad");
     st.dataset.status = status.document_status;
     const dl = $("fields");

@@ -179,6 +179,7 @@ pub async fn seed(
             notified_soon_at: None,
             notified_over_at: None,
             credited_tiyn: 0,
+            held_by: None,
         };
         match store.fine_insert(&row, None, &Default::default()).await {
             Ok(_) | Err(crate::store::StoreError::Conflict) => {}

@@ -96,7 +96,10 @@ async fn the_lost_national_id_shows_as_revoked_and_a_vaccination_in_progress_is_
     let id = of_kind(&docs, "national_id")[0];
     assert_eq!(id["status"], "revoked");
     assert_eq!(id["revoked_reason"], "lost");
-    assert_eq!(of_kind(&docs, "driving_licence")[0]["status"], "valid");
+    // "In case a document was lost or stolen, you cannot use digital documents" (egov.kz).
+    let licence = of_kind(&docs, "driving_licence")[0];
+    assert_eq!(licence["status"], "suspended");
+    assert_eq!(licence["suspended_reason"], "national-id-lost");
 
     let token = access(&server, CITIZEN_2.0).await;
     let docs = documents(&server, &token).await;

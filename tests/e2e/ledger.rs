@@ -131,8 +131,12 @@ async fn ledger(place: &DataPlace, fine: &str) -> Ledger {
         .unwrap()
         .get::<String, _>("status")
         == "paid";
+    // Unfinished: a payment still moving, or a charge the acquirer approved that has neither a receipt
+    // nor a refund yet (the reconciler's next pass settles it).
     l.unfinished = sqlx::query(
-        "SELECT COUNT(*) AS n FROM payments WHERE fine_id = $1 AND status IN ('pending', 'held', 'unknown', 'awaiting', 'refund_due')",
+        "SELECT COUNT(*) AS n FROM payments p WHERE p.fine_id = $1 AND (p.status IN ('pending', 'held', 'unknown', 'awaiting', 'refund_due')
+            OR EXISTS (SELECT 1 FROM sim_acquirer a WHERE a.payment_id = p.id AND a.outcome = 'approved' AND a.refunded_tiyn = 0
+                       AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.payment_id = p.id)))",
     )
     .bind(fine)
     .fetch_one(&db)
@@ -234,12 +238,13 @@ async fn run(rounds: usize) {
 
         // Every key is retried until its payment has an outcome; waiting QRs are paid at the bank.
         for (key, body) in &round_spec.keys {
-            let mut last = None;
+            let (mut last, mut seen) = (None, Value::Null);
             for attempt in 0..120 {
                 let Some((status, b)) = pay(&server.base, &token, &round_spec.fine, key, body).await else {
                     panic!("round {round}: the server did not answer a retry");
                 };
                 assert!(status < 500, "round {round}: a server error {status}: {b}");
+                seen = b.clone();
                 match (status, b["status"].as_str()) {
                     (202, Some("pending")) => {
                         pay_qr_at_bank(&server.base, b["payment_id"].as_str().unwrap(), rng.below(3)).await
@@ -251,7 +256,26 @@ async fn run(rounds: usize) {
                     }
                 }
             }
-            let (status, b) = last.unwrap_or_else(|| panic!("round {round}: key {key} never settled"));
+            let Some((status, b)) = last else {
+                let db = place.sql().await;
+                let rows = sqlx::query("SELECT id, status, method FROM payments WHERE fine_id = $1")
+                    .bind(&round_spec.fine)
+                    .fetch_all(&db)
+                    .await
+                    .unwrap();
+                let states: Vec<String> = rows
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} {} {}",
+                            r.get::<String, _>("id"),
+                            r.get::<String, _>("status"),
+                            r.get::<String, _>("method")
+                        )
+                    })
+                    .collect();
+                panic!("round {round}: key {key} ({body}) never settled; last answer {seen}; payments {states:?}");
+            };
             assert!(matches!(status, 201 | 402 | 409), "round {round}: key {key} ended {status}: {b}");
             if b["type"] == "/problems/payment-refunded" {
                 refunds_answered += 1;

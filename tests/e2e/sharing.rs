@@ -607,3 +607,53 @@ async fn an_organisation_token_issued_before_tokens_carried_its_name_still_redee
     let viewed = history(&server, &owner).await.into_iter().find(|e| e["kind"] == "share_viewed").unwrap();
     assert_eq!(viewed["detail"]["viewer"], "Demo Bank verification desk", "the name from the register");
 }
+
+/// The citizen whose national ID was reported lost could still share a valid driving licence. While the
+/// newest national ID is lost or stolen every document shows suspended, none can be shared, a code given
+/// before releases nothing, and a copy given before reports the status.
+#[tokio::test]
+async fn a_lost_national_id_suspends_every_document_for_sharing_redeeming_and_copies_already_given() {
+    let server = Server::start().await;
+    let owner = access(&server, CITIZEN_1.0).await;
+    let verifier = org_token(&server, "demo-verifier", "demo-verifier-secret").await;
+    let licence = document_id(&server, &owner, "driving_licence").await;
+    // One copy given before the report, and one code handed out but not yet used.
+    let given = share(&server, &owner, &licence, json!({})).await;
+    let r = redeem(&server, &verifier, json!({"qr_url": given["qr_url"]})).await;
+    assert_eq!(r.status(), 200);
+    let pending = share(&server, &owner, &licence, json!({})).await;
+
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let url = format!("/v1/agency/documents/{}/revoke", CITIZEN_1.1);
+    let r = post_auth(&server, &url, &police, json!({"kind": "national_id", "reason": "stolen"})).await;
+    assert_eq!(r.status(), 200);
+
+    let list = body_json(get_auth(&server, "/v1/documents", &owner).await).await;
+    for d in list["documents"].as_array().unwrap() {
+        if d["kind"] == "national_id" {
+            assert_eq!(d["status"], "revoked");
+        } else {
+            assert_eq!(
+                (d["status"].as_str(), d["suspended_reason"].as_str()),
+                (Some("suspended"), Some("national-id-stolen")),
+                "{d}"
+            );
+            assert!(d["suspended_detail"].as_str().unwrap().contains("new one is issued"));
+        }
+    }
+    let r = post_auth(&server, &format!("/v1/documents/{licence}/shares"), &owner, json!({})).await;
+    let p = expect_problem(r, 409, "documents-suspended").await;
+    assert_eq!(p["reason"], "national-id-stolen");
+    let before = history(&server, &owner).await.len();
+    let r = redeem(&server, &verifier, json!({"qr_url": pending["qr_url"]})).await;
+    expect_problem(r, 410, "documents-suspended").await;
+    assert_eq!(history(&server, &owner).await.len(), before, "nothing was released, nothing recorded as viewed");
+    let status = client()
+        .get(server.url(&format!("/v1/shared-copies/{}/status", given["share_id"].as_str().unwrap())))
+        .bearer_auth(&verifier)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), 200);
+    assert_eq!(body_json(status).await["document_status"], "suspended");
+}

@@ -229,6 +229,61 @@ pub enum DocumentStatus {
     Expired,
     /// Reported lost or stolen (or otherwise withdrawn): never valid again, never shareable.
     Revoked,
+    /// Valid in itself, but unusable while the citizen's national ID is reported lost or stolen
+    /// ("in case a document was lost or stolen, you cannot use digital documents", egov.kz); usable
+    /// again once a new national ID is issued.
+    Suspended,
+}
+
+/// Why all of a citizen's digital documents are suspended: the newest national ID issued to them is
+/// reported lost or stolen. `reason` is that ID's revocation reason (`None` while it is valid). A national
+/// ID withdrawn for another reason (replaced, expired) suspends nothing.
+pub fn suspension(newest_national_id_revoked_reason: Option<&str>) -> Option<Suspension> {
+    match newest_national_id_revoked_reason {
+        Some("lost") => Some(Suspension::NationalIdLost),
+        Some("stolen") => Some(Suspension::NationalIdStolen),
+        _ => None,
+    }
+}
+
+/// The reason a citizen's documents are suspended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Suspension {
+    NationalIdLost,
+    NationalIdStolen,
+}
+
+impl Suspension {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suspension::NationalIdLost => "national-id-lost",
+            Suspension::NationalIdStolen => "national-id-stolen",
+        }
+    }
+
+    /// What the citizen and a verifier are told.
+    pub fn detail(self) -> &'static str {
+        match self {
+            Suspension::NationalIdLost => {
+                "the national ID is reported lost: digital documents cannot be used until a new one is issued"
+            }
+            Suspension::NationalIdStolen => {
+                "the national ID is reported stolen: digital documents cannot be used until a new one is issued"
+            }
+        }
+    }
+}
+
+impl DocumentStatus {
+    /// The status once the citizen's suspension (if any) is applied: a revoked document stays revoked,
+    /// any other becomes suspended.
+    pub fn under(self, suspension: Option<Suspension>) -> DocumentStatus {
+        match (self, suspension) {
+            (DocumentStatus::Revoked, _) | (_, None) => self,
+            (_, Some(_)) => DocumentStatus::Suspended,
+        }
+    }
 }
 
 /// The status of a document on `today` (Asia/Almaty calendar date).
@@ -336,5 +391,18 @@ mod tests {
         assert_eq!(status(Some(d("2026-11-22")), false, today), DocumentStatus::Expired);
         assert_eq!(status(Some(d("2026-11-22")), true, today), DocumentStatus::Revoked);
         assert_eq!(status(None, false, today), DocumentStatus::Valid);
+    }
+
+    #[test]
+    fn a_lost_or_stolen_national_id_suspends_every_other_document_until_a_new_one_is_issued() {
+        assert_eq!(suspension(Some("lost")), Some(Suspension::NationalIdLost));
+        assert_eq!(suspension(Some("stolen")), Some(Suspension::NationalIdStolen));
+        assert_eq!(suspension(Some("withdrawn")), None, "a replaced ID suspends nothing");
+        assert_eq!(suspension(None), None, "the newest ID is valid");
+        let lost = suspension(Some("lost"));
+        assert_eq!(DocumentStatus::Valid.under(lost), DocumentStatus::Suspended);
+        assert_eq!(DocumentStatus::Expired.under(lost), DocumentStatus::Suspended);
+        assert_eq!(DocumentStatus::Revoked.under(lost), DocumentStatus::Revoked);
+        assert_eq!(DocumentStatus::Valid.under(None), DocumentStatus::Valid);
     }
 }

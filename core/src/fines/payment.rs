@@ -65,7 +65,8 @@ pub enum Transition {
     Decline,
     /// A bank QR expired unpaid, or a bank payment paid the fine first: the hold is given up.
     Abandon,
-    /// The acquirer approved a payment that no longer holds its fine: the money must go back.
+    /// The acquirer approved a payment that no longer holds its fine (cancelled, declined, or its fine
+    /// taken by a bank payment): the money must go back.
     ApproveLate,
     /// The refund went through.
     Refund,
@@ -81,7 +82,9 @@ impl Transition {
             Transition::Await => &[Held, Unknown],
             Transition::Approve | Transition::Decline => &[Held, Unknown, Awaiting],
             Transition::Abandon => &[Held, Unknown, Awaiting],
-            Transition::ApproveLate => &[Cancelled, Declined],
+            // From a holder too, when the fine is no longer held by it (a bank payment recorded between
+            // its hold and its approval took the fine): the store adds that condition.
+            Transition::ApproveLate => &[Cancelled, Declined, Held, Unknown, Awaiting],
             Transition::Refund => &[RefundDue],
         }
     }
@@ -228,6 +231,7 @@ mod tests {
         assert!(!Cancelled.may_charge());
         let leaving: Vec<_> = Transition::ALL.into_iter().filter(|t| t.from().contains(&Cancelled)).collect();
         assert_eq!(leaving, vec![Transition::ApproveLate]);
+        assert!(Transition::ApproveLate.from().iter().all(|s| *s != Approved && *s != Refunded));
         assert_eq!(Transition::ApproveLate.to(), RefundDue);
         assert_eq!(Cancelled.on_approval(), OnApproval::Refund);
     }

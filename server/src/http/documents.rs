@@ -48,6 +48,10 @@ pub struct DocumentSummary {
     #[schema(value_type = String, example = "valid")]
     pub status: DocumentStatus,
     pub revoked_reason: Option<String>,
+    /// Set while `status` is `suspended`: `national-id-lost` or `national-id-stolen`.
+    pub suspended_reason: Option<&'static str>,
+    /// Why, in words, while suspended.
+    pub suspended_detail: Option<&'static str>,
     pub issued_on: String,
     pub expires_on: Option<String>,
     /// The agency it comes from, and its name in the asked language.
@@ -110,7 +114,14 @@ pub struct DocumentDetail {
     pub photo_url: String,
 }
 
-fn summary(app: &crate::App, d: &DocumentRow, lang: Lang) -> Result<DocumentSummary, ApiError> {
+fn summary(
+    app: &crate::App,
+    d: &DocumentRow,
+    suspended: Option<egov_core::documents::Suspension>,
+    lang: Lang,
+) -> Result<DocumentSummary, ApiError> {
+    let status = documents::status_of(app, d, suspended);
+    let why = suspended.filter(|_| status == egov_core::documents::DocumentStatus::Suspended);
     let kind = DocumentKind::parse(&d.kind).ok_or_else(ApiError::internal)?;
     let source = Source::parse(&d.source).ok_or_else(ApiError::internal)?;
     Ok(DocumentSummary {
@@ -119,8 +130,10 @@ fn summary(app: &crate::App, d: &DocumentRow, lang: Lang) -> Result<DocumentSumm
         title: kind.title().get(lang).to_string(),
         titles: kind.title(),
         number: d.number.clone(),
-        status: documents::status_of(app, d),
+        status,
         revoked_reason: d.revoked_reason.clone(),
+        suspended_reason: why.map(|s| s.as_str()),
+        suspended_detail: why.map(|s| s.detail()),
         issued_on: d.issued_on.clone(),
         expires_on: d.expires_on.clone(),
         source: d.source.clone(),
@@ -152,7 +165,8 @@ async fn list(
     AskedLang(lang): AskedLang,
 ) -> Result<Json<DocumentList>, ApiError> {
     let (_, docs, syncs) = documents::list(&app, &who.citizen_id).await?;
-    let documents = docs.iter().map(|d| summary(&app, d, lang)).collect::<Result<_, _>>()?;
+    let suspended = documents::suspension_in(&docs);
+    let documents = docs.iter().map(|d| summary(&app, d, suspended, lang)).collect::<Result<_, _>>()?;
     Ok(Json(DocumentList { documents, sources: source_states(syncs) }))
 }
 
@@ -165,7 +179,7 @@ async fn detail(
     AskedLang(lang): AskedLang,
     Path(id): Path<String>,
 ) -> Result<Json<DocumentDetail>, ApiError> {
-    let (c, d) = documents::get(&app, &who.citizen_id, &id).await?;
+    let (c, d, suspended) = documents::get(&app, &who.citizen_id, &id).await?;
     let fields: serde_json::Value = serde_json::from_str(&d.fields).unwrap_or_default();
     let mut labels = BTreeMap::new();
     let common =
@@ -174,7 +188,13 @@ async fn detail(
         labels.insert(f.to_string(), field_label(f, lang).to_string());
     }
     let photo_url = format!("{}/v1/documents/{}/photo", app.public_url, d.id);
-    Ok(Json(DocumentDetail { summary: summary(&app, &d, lang)?, holder: c.into(), fields, labels, photo_url }))
+    Ok(Json(DocumentDetail {
+        summary: summary(&app, &d, suspended, lang)?,
+        holder: c.into(),
+        fields,
+        labels,
+        photo_url,
+    }))
 }
 
 /// The photo shown with a document (JPEG): the interior ministry's for a driving licence, the state
@@ -224,11 +244,12 @@ async fn refresh(
             .with("sources", &sources));
     }
     let (_, docs, _) = documents::list(&app, &who.citizen_id).await?;
+    let suspended = documents::suspension_in(&docs);
     Ok(Json(RefreshReport {
         complete: sources.iter().all(|s| s.status == "ok"),
         added: sources.iter().map(|s| s.added).sum(),
         updated: sources.iter().map(|s| s.updated).sum(),
-        documents: docs.iter().map(|d| summary(&app, d, lang)).collect::<Result<_, _>>()?,
+        documents: docs.iter().map(|d| summary(&app, d, suspended, lang)).collect::<Result<_, _>>()?,
         sources,
     }))
 }

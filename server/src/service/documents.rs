@@ -11,7 +11,8 @@ use crate::store::sharing::Outcome;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use egov_core::documents::{
-    DocumentBody, DocumentKind, DocumentStatus, NotAvailable, Source, documents_available, status,
+    DocumentBody, DocumentKind, DocumentStatus, NotAvailable, Source, Suspension, documents_available, status,
+    suspension,
 };
 use egov_core::time::almaty_date;
 use serde::Serialize;
@@ -182,22 +183,37 @@ pub async fn refresh(app: &App, citizen_id: &str) -> Result<Vec<SourceOutcome>, 
     Ok(outcomes)
 }
 
-/// One of the citizen's documents, or 404 (also for anyone else's id).
-pub async fn get(app: &App, citizen_id: &str, id: &str) -> Result<(CitizenRow, DocumentRow), ApiError> {
+/// One of the citizen's documents, or 404 (also for anyone else's id), with the citizen's suspension.
+pub async fn get(
+    app: &App,
+    citizen_id: &str,
+    id: &str,
+) -> Result<(CitizenRow, DocumentRow, Option<Suspension>), ApiError> {
     let (c, docs, _) = list(app, citizen_id).await?;
+    let suspended = suspension_in(&docs);
     let doc = docs.into_iter().find(|d| d.id == id).ok_or_else(|| ApiError::not_found("document"))?;
-    Ok((c, doc))
+    Ok((c, doc, suspended))
 }
 
-/// The status of a stored document today.
-pub fn status_of(app: &App, d: &DocumentRow) -> DocumentStatus {
+/// Whether a citizen's documents (all of them, as listed) are suspended: their newest national ID is
+/// reported lost or stolen.
+pub fn suspension_in(docs: &[DocumentRow]) -> Option<Suspension> {
+    let newest = docs
+        .iter()
+        .filter(|d| d.kind == DocumentKind::NationalId.as_str())
+        .max_by(|a, b| (&a.issued_on, &a.id).cmp(&(&b.issued_on, &b.id)));
+    suspension(newest.and_then(|d| d.revoked_reason.as_deref()))
+}
+
+/// The status of a stored document today, under the citizen's suspension.
+pub fn status_of(app: &App, d: &DocumentRow, suspended: Option<Suspension>) -> DocumentStatus {
     let expires = d.expires_on.as_deref().and_then(|e| NaiveDate::parse_from_str(e, "%Y-%m-%d").ok());
-    status(expires, d.revoked_at.is_some(), today(app))
+    status(expires, d.revoked_at.is_some(), today(app)).under(suspended)
 }
 
 /// The photo shown with a document: (JPEG bytes, etag).
 pub async fn photo(app: &App, citizen_id: &str, id: &str) -> Result<(Vec<u8>, String), ApiError> {
-    let (c, doc) = get(app, citizen_id, id).await?;
+    let (c, doc, _) = get(app, citizen_id, id).await?;
     let kind = DocumentKind::parse(&doc.kind).ok_or_else(ApiError::internal)?;
     app.store.photo_get(&c.id, kind.photo_source().as_str()).await?.ok_or_else(|| ApiError::not_found("photo"))
 }

@@ -234,6 +234,7 @@ pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineVie
         notified_soon_at: None,
         notified_over_at: None,
         credited_tiyn: 0,
+        held_by: None,
     };
     if facts(&row)?.purgeable(today) {
         return Err(ApiError::validation(
@@ -586,6 +587,12 @@ async fn charge(app: &App, p: &PaymentRow, method: &Method) -> Result<(), ApiErr
     if !state(&fresh)?.may_charge() {
         return Ok(());
     }
+    // Only the payment the fine names may charge: a bank payment recorded since its hold took the fine.
+    let fine = app.store.fine(&p.fine_id).await?;
+    if fine.and_then(|f| f.held_by).as_deref() != Some(p.id.as_str()) {
+        app.store.payment_release(&fresh, Transition::Abandon, None).await?;
+        return Ok(());
+    }
     settle(app, &fresh, app.payments.charge(&p.id, p.amount_tiyn, method).await).await
 }
 
@@ -613,6 +620,13 @@ async fn replay(app: &App, p: PaymentRow, hash: &str, method: &Method) -> Result
             Ok(None) => charge(app, &p, method).await?,
             Err(_) => {}
         },
+        // It gave up its fine after taking it: the acquirer may have approved its charge since (a
+        // process stopped between the two). Refunded now rather than at the reconciler's next pass.
+        PaymentStatus::Cancelled if p.held_at.is_some() => {
+            if let Ok(Some(Outcome::Approved { reference })) = app.payments.status(&p.id).await {
+                approved(app, &p, &reference).await?;
+            }
+        }
         _ => {}
     }
     let p = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
@@ -658,6 +672,11 @@ async fn approved(app: &App, p: &PaymentRow, reference: &str) -> Result<(), ApiE
             OnApproval::PayTheFine => {
                 if approve(app, &fresh, reference).await? {
                     return Ok(());
+                }
+                // Its fine was taken by a bank payment between its hold and this approval.
+                if app.store.payment_move(&p.id, Transition::ApproveLate, None, None).await? {
+                    let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+                    return refund(app, &fresh).await;
                 }
             }
             OnApproval::Refund => {

@@ -164,7 +164,7 @@ pub async fn create(
     if !valid_ttl(ttl) {
         return Err(ApiError::validation("ttl_seconds", "must be from 60 to 1800"));
     }
-    let (c, d) = documents::get(app, owner_id, document_id).await?;
+    let (c, d, suspended) = documents::get(app, owner_id, document_id).await?;
     let (holder, doc) = holder_and_doc(&c, &d)?;
     if !preset.applies_to(doc.kind) {
         return Err(ApiError::validation(
@@ -172,9 +172,12 @@ pub async fn create(
             "the vehicle preset applies to a vehicle registration certificate only",
         ));
     }
-    match documents::status_of(app, &d) {
-        DocumentStatus::Valid => {}
-        other => {
+    match (documents::status_of(app, &d, suspended), suspended) {
+        (DocumentStatus::Valid, _) => {}
+        (DocumentStatus::Suspended, Some(s)) => {
+            return Err(ApiError::conflict("documents-suspended", s.detail()).with("reason", s.as_str()));
+        }
+        (other, _) => {
             return Err(ApiError::conflict(
                 "document-not-shareable",
                 format!(
@@ -342,6 +345,10 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
     // Everything the copy needs is read and decided before the claim, so the claim only writes.
     let prepare = |ctx: &ShareContext| -> Result<(Outcome, (serde_json::Value, serde_json::Value)), ApiError> {
         let (owner, share) = (&ctx.owner, &ctx.share);
+        // A valid code of a citizen whose national ID is lost or stolen releases nothing.
+        if let Some(s) = egov_core::documents::suspension(ctx.national_id_revoked.as_deref()) {
+            return Err(ApiError::new(StatusCode::GONE, "documents-suspended", s.detail()).with("reason", s.as_str()));
+        }
         let (holder, data) = holder_and_doc(owner, &ctx.document)?;
         let preset = Preset::parse(&share.preset).unwrap_or_default();
         let disclosed = disclose(preset, &data, &holder, almaty_date(now));
@@ -442,7 +449,8 @@ pub fn sign_jws(app: &App, typ: &str, payload_json: &str) -> Result<String, ApiE
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CopyStatus {
     pub share_id: String,
-    /// `valid`, `expired` or `revoked`: the shared document's status now.
+    /// `valid`, `expired`, `revoked`, or `suspended` (the owner's national ID is reported lost or
+    /// stolen): the shared document's status now.
     pub document_status: String,
     pub revoked_at: Option<DateTime<Utc>>,
     /// When the registry last confirmed the document.
@@ -458,7 +466,8 @@ pub async fn copy_status(app: &App, share_id: &str) -> Result<CopyStatus, ApiErr
         .filter(|s| s.redeemed_at.is_some())
         .ok_or_else(|| ApiError::not_found("shared copy"))?;
     let doc = app.store.document_of(&share.owner_id, &share.document_id).await?.ok_or_else(ApiError::internal)?;
-    let status = documents::status_of(app, &doc);
+    let national_id = app.store.national_id_revoked(&share.owner_id).await?;
+    let status = documents::status_of(app, &doc, egov_core::documents::suspension(national_id.as_deref()));
     Ok(CopyStatus {
         share_id: share.id,
         document_status: serde_json::to_value(status)

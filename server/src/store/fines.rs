@@ -36,11 +36,13 @@ pub struct FineRow {
     pub notified_over_at: Option<i64>,
     /// What bank payments of less than was due have credited so far (the rest is still due).
     pub credited_tiyn: i64,
+    /// The payment that holds the fine now, if any.
+    pub held_by: Option<String>,
 }
 
 const FINE_COLUMNS: &str = "id, protocol_number, offender_iin, article, description, amount_mci, mci_tenge, amount_tiyn, case_opened_on, recorded_by, notice_date, delivered_on, vehicle_plate, city, discount_excluded, status, paid_at, paid_amount_tiyn, paid_via, agency, created_at, notified_soon_at, notified_over_at";
 /// What a read returns: the inserted columns and what payments write later.
-const FINE_SELECT: &str = "id, protocol_number, offender_iin, article, description, amount_mci, mci_tenge, amount_tiyn, case_opened_on, recorded_by, notice_date, delivered_on, vehicle_plate, city, discount_excluded, status, paid_at, paid_amount_tiyn, paid_via, agency, created_at, notified_soon_at, notified_over_at, credited_tiyn";
+const FINE_SELECT: &str = "id, protocol_number, offender_iin, article, description, amount_mci, mci_tenge, amount_tiyn, case_opened_on, recorded_by, notice_date, delivered_on, vehicle_plate, city, discount_excluded, status, paid_at, paid_amount_tiyn, paid_via, agency, created_at, notified_soon_at, notified_over_at, credited_tiyn, held_by";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PaymentRow {
@@ -531,7 +533,18 @@ async fn hold_fine(tx: &mut sqlx::AnyConnection, p: &PaymentRow, condition: &str
 /// (parameters from `$2`).
 fn transition_sql(t: Transition, set: &str) -> String {
     let set = if set.is_empty() { String::new() } else { format!(", {set}") };
-    format!("UPDATE payments SET status = '{}'{set} WHERE id = $1 AND status IN ({})", t.to().as_str(), t.from_sql())
+    // A late approval never takes a payment that still holds its fine: that one pays it.
+    let extra = match t {
+        Transition::ApproveLate => {
+            " AND NOT EXISTS (SELECT 1 FROM fines f WHERE f.id = payments.fine_id AND f.held_by = payments.id)"
+        }
+        _ => "",
+    };
+    format!(
+        "UPDATE payments SET status = '{}'{set} WHERE id = $1 AND status IN ({}){extra}",
+        t.to().as_str(),
+        t.from_sql()
+    )
 }
 
 /// Commits `tx` when `done` says the transaction did its work, rolls it back otherwise.
@@ -592,9 +605,9 @@ async fn approve_in(
         .await?
     };
     if paid.rows_affected() != 1 {
-        // A holder's status and the fine's `held_by` are written together, so this means the two
-        // disagree: refuse rather than pay a fine another payment holds.
-        tracing::error!(payment = %p.id, "an approved payment's fine is not held by it");
+        // The fine is no longer this payment's: a bank payment recorded between its hold and its
+        // approval took it. The caller rolls back and refunds (`ApproveLate`).
+        tracing::info!(payment = %p.id, "an approved payment's fine is no longer held by it");
         return Ok(None);
     }
     let protocol: String = sqlx::query_scalar("SELECT protocol_number FROM fines WHERE id = $1")

@@ -75,6 +75,8 @@ pub struct ShareContext {
     pub owner: CitizenRow,
     pub document: DocumentRow,
     pub photo: Option<Vec<u8>>,
+    /// The revocation reason of the owner's newest national ID (`None` while it is valid).
+    pub national_id_revoked: Option<String>,
 }
 
 /// One row of the redemption read: the share's columns under their own names, the owner's and the
@@ -103,6 +105,7 @@ struct ContextRow {
     revoked_reason: Option<String>,
     checked_at: i64,
     photo: Option<Vec<u8>>,
+    national_id_revoked: Option<String>,
 }
 
 impl ContextRow {
@@ -133,7 +136,13 @@ impl ContextRow {
             revoked_reason: self.revoked_reason,
             checked_at: self.checked_at,
         };
-        ShareContext { share: self.share, owner, document, photo: self.photo }
+        ShareContext {
+            share: self.share,
+            owner,
+            document,
+            photo: self.photo,
+            national_id_revoked: self.national_id_revoked,
+        }
     }
 }
 
@@ -415,6 +424,13 @@ impl Store {
         Ok(sqlx::query_as::<_, ShareRow>(&sql).bind(owner_id).bind(id).fetch_optional(self.pool()).await?)
     }
 
+    /// The revocation reason of a citizen's newest national ID (`None` while it is valid or none is held).
+    pub async fn national_id_revoked(&self, citizen_id: &str) -> StoreResult<Option<String>> {
+        let r: Option<Option<String>> =
+            sqlx::query_scalar(NEWEST_NATIONAL_ID_REVOKED).bind(citizen_id).fetch_optional(self.pool()).await?;
+        Ok(r.flatten())
+    }
+
     pub async fn share_by_id(&self, id: &str) -> StoreResult<Option<ShareRow>> {
         let sql = format!("SELECT {COLUMNS} FROM shares WHERE id = $1");
         Ok(sqlx::query_as::<_, ShareRow>(&sql).bind(id).fetch_optional(self.pool()).await?)
@@ -576,12 +592,13 @@ fn context_sql(by: By) -> &'static str {
             "SELECT {share_columns}, c.iin, c.phone, c.surname, c.given_name, c.patronymic, c.surname_lat,
                     c.given_name_lat, c.birth_date, c.sex, d.kind, d.source, d.external_id, d.number, d.issued_on,
                     d.expires_on, d.fields, d.revoked_at AS document_revoked_at, d.revoked_reason, d.checked_at,
-                    p.bytes AS photo
+                    p.bytes AS photo, ({newest_id}) AS national_id_revoked
              FROM (SELECT {COLUMNS} FROM shares WHERE {col} = $1 ORDER BY created_at DESC LIMIT 1) s
              JOIN citizens c ON c.id = s.owner_id
              JOIN documents d ON d.id = s.document_id
              LEFT JOIN document_photos p ON p.citizen_id = s.owner_id AND p.source = CASE d.kind{arms} END",
             share_columns = prefixed("s", COLUMNS),
+            newest_id = NEWEST_NATIONAL_ID_REVOKED.replace("$1", "s.owner_id"),
             col = by.column(),
         )
     }
@@ -592,6 +609,10 @@ fn context_sql(by: By) -> &'static str {
         By::ShortCode => &BY_SHORT_CODE,
     }
 }
+
+/// The revocation reason of a citizen's (`$1`) newest national ID: NULL while it is valid or when none
+/// is held. One query for the redemption (as a subquery) and the documents' status.
+pub(super) const NEWEST_NATIONAL_ID_REVOKED: &str = "SELECT n.revoked_reason FROM documents n WHERE n.citizen_id = $1 AND n.kind = 'national_id' ORDER BY n.issued_on DESC, n.id DESC LIMIT 1";
 
 /// `columns` (comma-separated) qualified by `table`.
 fn prefixed(table: &str, columns: &str) -> String {
