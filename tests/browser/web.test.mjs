@@ -132,7 +132,7 @@ test("the signing page gets the phone's signature and verifies it in the browser
 });
 
 test("the verifier page redeems a fresh short code and shows the verified document", async () => {
-  const owner = await phoneLogin("+77010000004");
+  const owner = await phoneLogin("+77010000001");
   const docs = await api("/v1/documents", { headers: { authorization: "Bearer " + owner } });
   const licence = docs.documents.find((d) => d.kind === "driving_licence");
   const share = await api(`/v1/documents/${licence.id}/shares`, json("POST", {}, owner));
@@ -149,7 +149,7 @@ test("the verifier page redeems a fresh short code and shows the verified docume
   await page.waitForSelector("#result:not([hidden])", { timeout: 5000 });
   assert.equal(await page.getAttribute("#signature", "data-valid"), "true", "the copy's ES256 signature verifies against the JWKS");
   assert.equal(await page.getAttribute("#status", "data-status"), "valid");
-  assert.equal(await page.textContent('dd[data-field="iin"]'), "950712407894");
+  assert.equal(await page.textContent('dd[data-field="iin"]'), "871008401427");
   assert.equal(await page.textContent('dt[data-label="iin"]'), "ИИН", "field labels in the chosen language");
   assert.ok(await page.isVisible("#photo"));
   await page.screenshot({ path: join(ARTIFACTS, "verify-document.png"), fullPage: true });
