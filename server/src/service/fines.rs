@@ -939,7 +939,7 @@ pub async fn external_payment(
     let paid_at_ms = paid_on.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis() - 5 * 3_600_000);
     let receipt =
         NewReceipt { id: &receipt_id, jws: &jws, paid_at_ms: paid_at_ms.unwrap_or(now.timestamp_millis()), outcome };
-    match app.store.payment_record_external(&p, &record, &receipt, now.timestamp_millis()).await {
+    match app.store.payment_record_external(&p, &record, &reference, &receipt, now.timestamp_millis()).await {
         Ok(Some(published)) => notify::publish(app, published),
         Ok(None) => return Err(ApiError::conflict("fine-paid", "this fine is already paid")),
         // The same receipt recorded by a concurrent call: answer as a repeat does.

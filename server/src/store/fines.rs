@@ -400,6 +400,7 @@ impl Store {
         &self,
         p: &PaymentRow,
         bank: &BankPayment<'_>,
+        reference: &str,
         receipt: &NewReceipt<'_>,
         now_ms: i64,
     ) -> StoreResult<Option<Option<(String, String)>>> {
@@ -429,7 +430,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let approved = match hold_fine(&mut tx, p, "status <> 'paid'").await? {
-            true => approve_in(&mut tx, p, reference_of(bank).as_str(), receipt, bank.settles, now_ms).await?,
+            true => approve_in(&mut tx, p, reference, receipt, bank.settles, now_ms).await?,
             false => None,
         };
         commit_if(tx, approved).await
@@ -516,11 +517,6 @@ impl Store {
             .fetch_optional(self.pool())
             .await?)
     }
-}
-
-/// The acquirer reference a bank payment is recorded under.
-fn reference_of(bank: &BankPayment<'_>) -> String {
-    format!("{}:{}", bank.bank, bank.receipt_number)
 }
 
 /// The fine of `p` becomes held by `p`, if the fine matches `condition`.
