@@ -176,8 +176,8 @@ pub async fn seed(
             paid_via: paid.then(|| "bank".to_string()),
             agency: "demo-police".into(),
             created_at: now_ms,
-            notified_soon_at: None,
-            notified_over_at: None,
+            notified_last_day_at: None,
+            notified_deadline_at: None,
             credited_tiyn: 0,
             held_by: None,
         };

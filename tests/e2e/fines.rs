@@ -488,14 +488,92 @@ async fn wait_for_notification(server: &Server, token: &str, kind: &str) -> bool
     false
 }
 
+/// The text of every SMS to `phone` that names `protocol`.
+async fn sms_naming(server: &Server, phone: &str, protocol: &str) -> Vec<String> {
+    outbox(server, phone)
+        .await
+        .iter()
+        .filter_map(|m| m["text"].as_str().filter(|t| t.contains(protocol)).map(String::from))
+        .collect()
+}
+
+/// Waits (up to 5 s) for an SMS to `phone` naming `protocol`, and returns its text.
+async fn sms_about(server: &Server, phone: &str, protocol: &str) -> String {
+    for _ in 0..100 {
+        if let Some(t) = sms_naming(server, phone, protocol).await.pop() {
+            return t;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no SMS naming {protocol} within 5 s")
+}
+
+fn amount(v: &Value) -> String {
+    egov_core::fines::Tiyn(v["tiyn"].as_i64().unwrap()).display()
+}
+
+fn ddmmyyyy(v: &Value) -> String {
+    v.as_str().unwrap().parse::<chrono::NaiveDate>().unwrap().format("%d.%m.%Y").to_string()
+}
+
+/// The fine's SMS promised the 50% discount to everyone, excluded and long-expired fines too, and gave no
+/// protocol number, amount or deadline. It names the fine, the amount due now, the discount's amount and
+/// last day only while the law grants it, and the deadline; the notification says the same in kk, ru, en.
 #[tokio::test]
-async fn citizens_hear_of_a_new_fine_the_eve_of_the_discounts_end_and_its_end_and_old_fines_are_purged() {
+async fn a_fines_notice_names_it_and_promises_the_discount_only_when_the_law_grants_it() {
+    let server = Server::start().await;
+    let police = org_token(&server, "demo-police", "demo-police-secret").await;
+    let fine = register(&server, &police, fine_feed("P-SMS-0001", CITIZEN_2.1, &today().to_string())).await;
+    let sms = sms_about(&server, CITIZEN_2.0, "P-SMS-0001").await;
+    for needle in [
+        "592-1".to_string(),
+        amount(&fine["amount_due"]),
+        ddmmyyyy(&fine["discount"]["last_day"]),
+        ddmmyyyy(&fine["payment_deadline"]),
+        "50%".to_string(),
+    ] {
+        assert!(sms.contains(&needle), "the SMS lacks {needle}: {sms}");
+    }
+    assert_eq!(sms.matches("50%").count(), 3, "the discount in each language once: {sms}");
+    let token = access(&server, CITIZEN_2.0).await;
+    assert!(wait_for_notification(&server, &token, "fine_new").await);
+    let notes = body_json(get_auth(&server, "/v1/notifications", &token).await).await;
+    let note = notes.as_array().unwrap().iter().find(|n| n["body"]["fine_id"] == fine["id"]).unwrap().clone();
+    for lang in ["kk", "ru", "en"] {
+        let text = note["body"]["text"][lang].as_str().unwrap_or_default();
+        assert!(text.contains("P-SMS-0001") && text.contains(&amount(&fine["amount_due"])), "{lang}: {note}");
+        assert!(sms.contains(text), "the SMS says what the notification says ({lang})");
+    }
+
+    // Excluded from the discount by law: the full amount, no 50%.
+    let mut feed = fine_feed("P-SMS-0002", CITIZEN_2.1, &today().to_string());
+    feed["discount_excluded"] = json!("other_penalty");
+    let excluded = register(&server, &police, feed).await;
+    let sms = sms_about(&server, CITIZEN_2.0, "P-SMS-0002").await;
+    assert!(!sms.contains("50%"), "{sms}");
+    assert!(sms.contains(&amount(&excluded["amount"])), "{sms}");
+
+    // Noticed 35 days ago: the discount ended long ago, so only the full amount and the deadline.
+    let old = (today() - chrono::Days::new(35)).to_string();
+    let late = register(&server, &police, fine_feed("P-SMS-0003", CITIZEN_2.1, &old)).await;
+    let sms = sms_about(&server, CITIZEN_2.0, "P-SMS-0003").await;
+    assert!(!sms.contains("50%"), "{sms}");
+    assert!(sms.contains(&amount(&late["amount"])) && sms.contains(&ddmmyyyy(&late["payment_deadline"])), "{sms}");
+}
+
+/// Reminders: on the last day of the discount (only for a fine that has it) and in the last days before
+/// the payment deadline, by notification and SMS, each once; never for a paid fine.
+#[tokio::test]
+async fn citizens_are_reminded_on_the_discounts_last_day_and_before_the_deadline_and_old_fines_are_purged() {
     let place = harness::DataPlace::fresh().await;
     let server =
         Server::start_on(&place, harness::Options::default().env("EGOV_HOUSEKEEPING_SECONDS", "1")).await.unwrap();
     let police = org_token(&server, "demo-police", "demo-police-secret").await;
     let fine = register(&server, &police, fine_feed("P-NOTE-001", CITIZEN_2.1, &today().to_string())).await;
     let paid = register(&server, &police, fine_feed("P-NOTE-002", CITIZEN_2.1, &today().to_string())).await;
+    let mut feed = fine_feed("P-NOTE-003", CITIZEN_2.1, &today().to_string());
+    feed["discount_excluded"] = json!("immunity");
+    let excluded = register(&server, &police, feed).await;
     let token = access(&server, CITIZEN_2.0).await;
     assert!(wait_for_notification(&server, &token, "fine_new").await);
     let r = pay(
@@ -507,22 +585,68 @@ async fn citizens_hear_of_a_new_fine_the_eve_of_the_discounts_end_and_its_end_an
     )
     .await;
     assert_eq!(r.status(), 201);
+    let told = |token: String, kind: &'static str| {
+        let server = &server;
+        async move {
+            let token = &token;
+            let notes = body_json(get_auth(server, "/v1/notifications", token).await).await;
+            notes
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| x["kind"] == kind)
+                .map(|x| x["body"]["fine_id"].clone())
+                .collect::<Vec<_>>()
+        }
+    };
 
     let last: chrono::NaiveDate = fine["discount"]["last_day"].as_str().unwrap().parse().unwrap();
-    advance_days(&server, (last - today()).num_days() - 1).await;
+    advance_days(&server, (last - today()).num_days()).await;
     let token = access(&server, CITIZEN_2.0).await;
-    assert!(wait_for_notification(&server, &token, "fine_discount_ends_tomorrow").await, "told the day before");
+    assert!(wait_for_notification(&server, &token, "fine_discount_last_day").await, "told on the last day");
     // Housekeeping runs every second; the notice is marked sent with it, so later runs do not repeat it.
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    let notes = body_json(get_auth(&server, "/v1/notifications", &token).await).await;
-    let eve = notes.as_array().unwrap().iter().filter(|x| x["kind"] == "fine_discount_ends_tomorrow").count();
-    assert_eq!(eve, 1, "told once: {notes}");
-    advance_days(&server, 2).await;
-    let token = access(&server, CITIZEN_2.0).await;
-    assert!(wait_for_notification(&server, &token, "fine_discount_over").await, "told when it is over");
+    assert_eq!(
+        told(token.clone(), "fine_discount_last_day").await,
+        vec![fine["id"].clone()],
+        "once, and only for the fine with the discount"
+    );
+    let sms = sms_naming(&server, CITIZEN_2.0, "P-NOTE-001").await;
+    assert_eq!(sms.len(), 2, "the notice and the last-day reminder: {sms:?}");
+    assert!(sms[0].contains("50%") && sms[0].contains(&amount(&fine["discount"]["amount"])), "{}", sms[0]);
 
-    // A year after the payment deadline (40 days after the notice) the fines go; the receipt stays.
-    advance_days(&server, 40 + 366).await;
+    let deadline: chrono::NaiveDate = fine["payment_deadline"].as_str().unwrap().parse().unwrap();
+    advance_days(&server, (deadline - last).num_days() - 3).await;
+    let token = access(&server, CITIZEN_2.0).await;
+    let mut soon = Vec::new();
+    for _ in 0..60 {
+        soon = told(token.clone(), "fine_deadline_soon").await;
+        if soon.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let mut soon_now = told(token.clone(), "fine_deadline_soon").await;
+    soon_now.sort_by_key(|v| v.to_string());
+    let mut expected = vec![fine["id"].clone(), excluded["id"].clone()];
+    expected.sort_by_key(|v| v.to_string());
+    assert_eq!(soon_now, expected, "both unpaid fines, once each, never the paid one (first look: {soon:?})");
+    let sms = sms_naming(&server, CITIZEN_2.0, "P-NOTE-003").await;
+    assert_eq!(sms.len(), 2, "the excluded fine: its notice and the deadline reminder, no discount reminder: {sms:?}");
+    assert!(sms.iter().all(|t| !t.contains("50%")), "{sms:?}");
+    assert!(
+        sms.iter()
+            .any(|t| t.contains(&ddmmyyyy(&excluded["payment_deadline"])) && t.contains(&amount(&excluded["amount"])))
+    );
+    assert_eq!(
+        sms_naming(&server, CITIZEN_2.0, "P-NOTE-002").await.len(),
+        1,
+        "a paid fine gets nothing after its notice"
+    );
+
+    // A year after the payment deadline the fines go; the receipt stays.
+    advance_days(&server, 3 + 366).await;
     let token = access(&server, CITIZEN_2.0).await;
     let mut gone = false;
     for _ in 0..60 {

@@ -6,6 +6,7 @@ mod cities;
 mod discount;
 mod licence;
 mod money;
+mod notice;
 mod payment;
 mod reference;
 
@@ -14,6 +15,7 @@ pub use cities::{CITIES, City, city_named};
 pub use discount::*;
 pub use licence::LicenceCategory;
 pub use money::Tiyn;
+pub use notice::*;
 pub use payment::*;
 pub use reference::*;
 

@@ -6,14 +6,14 @@ use crate::App;
 use crate::adapters::payments::{Method, Outcome, PaymentError, decline_message};
 use crate::http::problem::ApiError;
 use crate::service::{notify, sharing};
-use crate::store::fines::{BankPayment, FineRow, NewReceipt, PaymentRow};
+use crate::store::fines::{BankPayment, FineRow, NewReceipt, PaymentRow, Reminder};
 use crate::store::from_millis;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use egov_core::fines::{
-    BANK_QR_LIFETIME, CITIES, City, Discount, Exclusion, FineFacts, LicenceCategory, OnApproval, PaymentStatus,
-    RECEIPT_TYP, RETENTION_AFTER_DEADLINE_DAYS, RecordedBy, Tiyn, Transition, UNSENT_HOLD_LIFETIME, city_named,
-    known_article, mci_on, normalize_plate,
+    BANK_QR_LIFETIME, CITIES, City, Discount, Exclusion, FineFacts, FineNotice, LicenceCategory, NoticeKind,
+    OfferedDiscount, OnApproval, PaymentStatus, RECEIPT_TYP, RETENTION_AFTER_DEADLINE_DAYS, RecordedBy, Tiyn,
+    Transition, UNSENT_HOLD_LIFETIME, city_named, deadline_reminder_due, known_article, mci_on, normalize_plate,
 };
 use egov_core::identity::Iin;
 use egov_core::time::almaty_date;
@@ -149,7 +149,24 @@ fn known_city(name: &str) -> Result<&'static City, ApiError> {
 /// The length of a payment's `Idempotency-Key`, in visible ASCII characters.
 pub const IDEMPOTENCY_KEY_LEN: std::ops::RangeInclusive<usize> = 8..=128;
 
-const FINE_SMS: &str = "eGov: сізге айыппұл / вам назначен штраф / you have a traffic fine. eGov Mobile → Айыппұлдар / Штрафы / Fines. 7 жұмыс күні ішінде 50% жеңілдік / скидка 50% в течение 7 рабочих дней / 50% off within 7 working days.";
+/// What a notice of `kind` says about the fine `f`, as it stands now (`v` is its view): the discount only
+/// while the law grants it.
+fn notice_of<'a>(f: &'a FineRow, v: &FineView, kind: NoticeKind) -> FineNotice<'a> {
+    FineNotice {
+        kind,
+        protocol_number: &f.protocol_number,
+        article: &f.article,
+        amount_due: v.amount_due,
+        full_amount_due: Tiyn((f.amount_tiyn - f.credited_tiyn).max(0)),
+        discount: v.discount.eligible.then_some(OfferedDiscount { last_day: v.discount.last_day }),
+        payment_deadline: v.payment_deadline.as_deref().and_then(|d| d.parse().ok()),
+    }
+}
+
+/// The notification of a fine's notice: which fine, and the notice in kk, ru and en.
+fn notice_body(f: &FineRow, n: &FineNotice<'_>) -> Value {
+    json!({"fine_id": f.id, "protocol_number": f.protocol_number, "article": f.article, "amount_due": n.amount_due, "text": n.texts()})
+}
 
 /// Registers a fine from a state body. A camera fine's payment notice is delivered by SMS to the
 /// offender's registered phone (and to their eGov account), which starts its discount period.
@@ -231,8 +248,8 @@ pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineVie
         paid_via: None,
         agency: agency.to_string(),
         created_at: now,
-        notified_soon_at: None,
-        notified_over_at: None,
+        notified_last_day_at: None,
+        notified_deadline_at: None,
         credited_tiyn: 0,
         held_by: None,
     };
@@ -244,17 +261,12 @@ pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineVie
             ),
         ));
     }
-    let sms = phone.as_ref().filter(|_| citizen.is_some()).map(|phone| crate::store::sms::NewSms {
-        phone,
-        sender: egov_core::auth::otp::SMS_SENDER,
-        text: FINE_SMS,
-        kind: "notice",
-        expires_at_ms: None,
-    });
-    let body = json!({"fine_id": row.id, "protocol_number": row.protocol_number, "article": row.article});
+    let told = notice_of(&row, &view(app, &row)?, NoticeKind::New);
+    let text = told.sms();
+    let sms = phone.as_ref().filter(|_| citizen.is_some()).map(|phone| notice_sms(phone, &text));
     let outcome = crate::store::sharing::Outcome {
         history: Vec::new(),
-        notification: citizen.as_ref().map(|c| notify::notification(&c.id, "fine_new", body)),
+        notification: citizen.as_ref().map(|c| notify::notification(&c.id, "fine_new", notice_body(&row, &told))),
     };
     match app.store.fine_insert(&row, sms.as_ref(), &outcome).await {
         Ok(published) => {
@@ -269,6 +281,17 @@ pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineVie
         Err(e) => return Err(e.into()),
     }
     view(app, &row)
+}
+
+/// A fine's notice by SMS (never expires: it is no code).
+fn notice_sms<'a>(phone: &'a str, text: &'a str) -> crate::store::sms::NewSms<'a> {
+    crate::store::sms::NewSms {
+        phone,
+        sender: egov_core::auth::otp::SMS_SENDER,
+        text,
+        kind: "notice",
+        expires_at_ms: None,
+    }
 }
 
 async fn citizen(app: &App, citizen_id: &str) -> Result<crate::store::citizens::CitizenRow, ApiError> {
@@ -988,8 +1011,9 @@ pub async fn eligibility(
     }))
 }
 
-/// The daily job: tells citizens the day before their discount ends and when it has ended, purges fines
-/// a year past their deadline (receipts stay), and settles payments whose answer was lost.
+/// The daily job: reminds citizens on the last day of their discount and in the days before the payment
+/// deadline (never for a paid fine, and the discount only where the law grants it), purges fines a year
+/// past their deadline (receipts stay), and settles payments whose answer was lost.
 pub async fn daily(app: &App) -> Result<(), ApiError> {
     let now = app.clock.now();
     let today = almaty_date(now);
@@ -1002,25 +1026,33 @@ pub async fn daily(app: &App) -> Result<(), ApiError> {
         if f.status == "paid" {
             continue;
         }
+        let v = view(app, &f)?;
+        let last_day = (v.discount.eligible && v.discount.last_day == Some(today) && f.notified_last_day_at.is_none())
+            .then_some((Reminder::DiscountLastDay, NoticeKind::DiscountLastDay));
+        let deadline = facts
+            .payment_deadline()
+            .filter(|d| deadline_reminder_due(*d, today) && f.notified_deadline_at.is_none())
+            .map(|_| (Reminder::Deadline, NoticeKind::DeadlineSoon));
+        let due: Vec<_> = last_day.into_iter().chain(deadline).collect();
+        if due.is_empty() {
+            continue;
+        }
         let Some(citizen) = app.store.citizen_by_iin(&f.offender_iin).await? else { continue };
-        let Ok(d) = facts.discount(&app.calendar) else { continue };
-        let Some(last) = d.last_day else { continue };
-        // Each notice is marked sent in the transaction that writes it: never twice, never lost.
-        let notice = |column: &'static str, kind: &'static str, body: serde_json::Value| {
+        for (reminder, kind) in due {
+            // Each reminder is marked sent in the transaction that writes it: never twice, never lost.
+            let told = notice_of(&f, &v, kind);
+            let text = told.sms();
+            let sms = citizen.phone.as_deref().map(|phone| notice_sms(phone, &text));
             let outcome = crate::store::sharing::Outcome {
                 history: Vec::new(),
-                notification: Some(notify::notification(&citizen.id, kind, body)),
+                notification: Some(notify::notification(&citizen.id, kind.as_str(), notice_body(&f, &told))),
             };
-            let f = &f;
-            async move { app.store.fine_mark(&f.id, column, now.timestamp_millis(), &outcome).await }
-        };
-        if today.succ_opt() == Some(last) {
-            let body = json!({"fine_id": f.id, "last_day": last, "amount": d.amount});
-            notify::publish(app, notice("notified_soon_at", "fine_discount_ends_tomorrow", body).await?.flatten());
-        }
-        if today > last {
-            let body = json!({"fine_id": f.id, "amount_due": Tiyn(f.amount_tiyn)});
-            notify::publish(app, notice("notified_over_at", "fine_discount_over", body).await?.flatten());
+            let written =
+                app.store.fine_remind(&f.id, reminder, sms.as_ref(), now.timestamp_millis(), &outcome).await?;
+            if written.is_some() && sms.is_some() {
+                app.sms_wake.notify_one();
+            }
+            notify::publish(app, written.flatten());
         }
     }
     reconcile(app).await

@@ -32,17 +32,35 @@ pub struct FineRow {
     pub paid_via: Option<String>,
     pub agency: String,
     pub created_at: i64,
-    pub notified_soon_at: Option<i64>,
-    pub notified_over_at: Option<i64>,
+    pub notified_last_day_at: Option<i64>,
+    pub notified_deadline_at: Option<i64>,
     /// What bank payments of less than was due have credited so far (the rest is still due).
     pub credited_tiyn: i64,
     /// The payment that holds the fine now, if any.
     pub held_by: Option<String>,
 }
 
-const FINE_COLUMNS: &str = "id, protocol_number, offender_iin, article, description, amount_mci, mci_tenge, amount_tiyn, case_opened_on, recorded_by, notice_date, delivered_on, vehicle_plate, city, discount_excluded, status, paid_at, paid_amount_tiyn, paid_via, agency, created_at, notified_soon_at, notified_over_at";
+/// The reminders a fine gets, each once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reminder {
+    /// On the last day of the 50% discount.
+    DiscountLastDay,
+    /// In the days before the payment deadline.
+    Deadline,
+}
+
+impl Reminder {
+    fn column(self) -> &'static str {
+        match self {
+            Reminder::DiscountLastDay => "notified_last_day_at",
+            Reminder::Deadline => "notified_deadline_at",
+        }
+    }
+}
+
+const FINE_COLUMNS: &str = "id, protocol_number, offender_iin, article, description, amount_mci, mci_tenge, amount_tiyn, case_opened_on, recorded_by, notice_date, delivered_on, vehicle_plate, city, discount_excluded, status, paid_at, paid_amount_tiyn, paid_via, agency, created_at, notified_last_day_at, notified_deadline_at";
 /// What a read returns: the inserted columns and what payments write later.
-const FINE_SELECT: &str = "id, protocol_number, offender_iin, article, description, amount_mci, mci_tenge, amount_tiyn, case_opened_on, recorded_by, notice_date, delivered_on, vehicle_plate, city, discount_excluded, status, paid_at, paid_amount_tiyn, paid_via, agency, created_at, notified_soon_at, notified_over_at, credited_tiyn, held_by";
+const FINE_SELECT: &str = "id, protocol_number, offender_iin, article, description, amount_mci, mci_tenge, amount_tiyn, case_opened_on, recorded_by, notice_date, delivered_on, vehicle_plate, city, discount_excluded, status, paid_at, paid_amount_tiyn, paid_via, agency, created_at, notified_last_day_at, notified_deadline_at, credited_tiyn, held_by";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PaymentRow {
@@ -138,8 +156,8 @@ impl Store {
             .bind(f.paid_via.as_deref())
             .bind(&f.agency)
             .bind(f.created_at)
-            .bind(f.notified_soon_at)
-            .bind(f.notified_over_at)
+            .bind(f.notified_last_day_at)
+            .bind(f.notified_deadline_at)
             .execute(&mut *tx)
             .await
             .map_err(super::sessions::conflict_or)?;
@@ -190,21 +208,30 @@ impl Store {
         .await?)
     }
 
-    /// Marks that the notice `column` stands for was sent, with its `outcome` (the notification), in one
+    /// Marks that `reminder` was sent, with what tells it (the SMS, the notification), in one
     /// transaction; `None` when it was already marked (nothing written), else the notification to publish.
-    pub async fn fine_mark(
+    pub async fn fine_remind(
         &self,
         id: &str,
-        column: &str,
+        reminder: Reminder,
+        sms: Option<&NewSms<'_>>,
         now_ms: i64,
         outcome: &Outcome,
     ) -> StoreResult<Option<Option<(String, String)>>> {
-        let column = match column {
-            "notified_soon_at" | "notified_over_at" => column,
-            _ => return Ok(None),
-        };
-        let sql = format!("UPDATE fines SET {column} = $2 WHERE id = $1 AND {column} IS NULL");
-        self.change_with(sqlx::query(&sql).bind(id).bind(now_ms), outcome, now_ms).await
+        let column = reminder.column();
+        let mut tx = self.pool().begin().await?;
+        let sql = format!("UPDATE fines SET {column} = $2 WHERE id = $1 AND {column} IS NULL AND status <> 'paid'");
+        if sqlx::query(&sql).bind(id).bind(now_ms).execute(&mut *tx).await?.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        if let Some(sms) = sms {
+            enqueue_sms(&mut tx, sms, now_ms).await?;
+        }
+        let published = to_publish(outcome);
+        write_outcome(&mut tx, outcome, published.as_ref(), now_ms).await?;
+        tx.commit().await?;
+        Ok(Some(published))
     }
 
     pub async fn fine_delete(&self, id: &str) -> StoreResult<()> {
