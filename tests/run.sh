@@ -129,7 +129,7 @@ DEV_PID=
 trap 'kill $DEV_PID 2>/dev/null || true; psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true; rm -rf "$LOGDIR"' EXIT
 start_dev_server "$ROOT/target/debug/egov-server" "$KT" || die "the dev server for the Kotlin tests did not become ready"
 status=0
-EGOV_URL="$DEV_URL" EGOV_CALENDAR_DIR="$ROOT/server/calendars" java -Djna.library.path="$ROOT/target/debug" \
+EGOV_URL="$DEV_URL" EGOV_CALENDAR_DIR="$ROOT/core/calendars" java -Djna.library.path="$ROOT/target/debug" \
   -cp "$KT/tests.jar:/usr/share/java/jna.jar:$KOTLIN/lib/kotlin-stdlib.jar" CheckKt >"$LOGDIR/kotlin.log" 2>&1 || status=$?
 kill $DEV_PID 2>/dev/null || true
 cat "$LOGDIR/kotlin.log"

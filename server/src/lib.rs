@@ -180,19 +180,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     Ok(())
 }
 
-/// The shipped calendar years, then any `kz-*.json` in `--calendar-dir` (an operator's new decree),
-/// each checked against the rules.
-const CALENDAR_FILES: [&str; 6] = [
-    include_str!("../calendars/kz-2022.json"),
-    include_str!("../calendars/kz-2023.json"),
-    include_str!("../calendars/kz-2024.json"),
-    include_str!("../calendars/kz-2025.json"),
-    include_str!("../calendars/kz-2026.json"),
-    include_str!("../calendars/kz-2027.json"),
-];
-
+/// The shipped calendar years, then any `kz-*.json` in `--calendar-dir` (an operator's new decree, which
+/// replaces a shipped year), each checked against the rules; a provisional year is warned of.
 fn load_calendar(config: &Config) -> Result<egov_core::fines::Calendar, StartError> {
-    let mut texts: Vec<String> = CALENDAR_FILES.iter().map(|s| s.to_string()).collect();
+    let mut texts: Vec<String> = egov_core::fines::SHIPPED_CALENDARS.iter().map(|s| s.to_string()).collect();
     if let Some(dir) = &config.calendar_dir {
         let entries =
             std::fs::read_dir(dir).map_err(|e| StartError::Config(format!("calendar dir {}: {e}", dir.display())))?;
@@ -209,6 +200,13 @@ fn load_calendar(config: &Config) -> Result<egov_core::fines::Calendar, StartErr
     let calendar = egov_core::fines::Calendar::load(texts.iter().map(String::as_str))
         .map_err(|e| StartError::Config(e.to_string()))?;
     tracing::info!(years = ?calendar.years(), "working-day calendar loaded");
+    for (year, why) in calendar.provisional() {
+        tracing::warn!(
+            year,
+            why,
+            "the working-day calendar of this year is provisional: deadlines in it may move a day once the decree is out"
+        );
+    }
     Ok(calendar)
 }
 

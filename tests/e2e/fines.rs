@@ -6,15 +6,6 @@
 use harness::flows::*;
 use harness::{Server, Value, body_json, client, expect_problem, get_auth, json, post_auth};
 
-const CALENDARS: [&str; 6] = [
-    include_str!("../../server/calendars/kz-2022.json"),
-    include_str!("../../server/calendars/kz-2023.json"),
-    include_str!("../../server/calendars/kz-2024.json"),
-    include_str!("../../server/calendars/kz-2025.json"),
-    include_str!("../../server/calendars/kz-2026.json"),
-    include_str!("../../server/calendars/kz-2027.json"),
-];
-
 fn today() -> chrono::NaiveDate {
     egov_core::time::almaty_date(chrono::Utc::now())
 }
@@ -53,7 +44,7 @@ async fn a_registered_fine_shows_the_right_last_discount_day_and_amount() {
     // 5 MCI of the year the case was opened, in tiyn.
     let mci = if notice.format("%Y").to_string() == "2026" { 4325 } else { fine["mci"].as_i64().unwrap() };
     assert_eq!(fine["amount"], json!({"tiyn": 5 * mci * 100, "currency": "KZT"}));
-    let calendar = egov_core::fines::Calendar::load(CALENDARS).unwrap();
+    let calendar = egov_core::fines::Calendar::load(egov_core::fines::SHIPPED_CALENDARS).unwrap();
     let last = calendar.nth_working_day_after(notice, 7).unwrap();
     assert_eq!(fine["discount"]["eligible"], true);
     assert_eq!(fine["discount"]["last_day"], last.to_string());
@@ -371,7 +362,7 @@ async fn eligibility_is_refused_while_a_fine_is_overdue_and_flips_when_it_is_pai
 async fn a_bank_payment_of_half_on_the_sixth_working_day_pays_the_fine_with_the_banks_date_and_amount() {
     let server = Server::start().await;
     let police = org_token(&server, "demo-police", "demo-police-secret").await;
-    let calendar = egov_core::fines::Calendar::load(CALENDARS).unwrap();
+    let calendar = egov_core::fines::Calendar::load(egov_core::fines::SHIPPED_CALENDARS).unwrap();
     let notice = today() - chrono::Days::new(20);
     let sixth = calendar.nth_working_day_after(notice, 6).unwrap();
     let mut feed = fine_feed("P-BANK-001", CITIZEN_2.1, &notice.to_string());
@@ -769,4 +760,26 @@ async fn eligibility_names_the_minimum_age_of_the_category_and_every_overdue_fin
     let codes: Vec<&str> = check["reasons"].as_array().unwrap().iter().filter_map(|r| r["code"].as_str()).collect();
     assert_eq!(codes, vec!["overdue_fines"]);
     assert!(check["reasons"][0]["fines"][0]["fine_id"].as_str().is_some());
+}
+
+/// 2027's Kurban Ait is not decreed yet: the server warns at every start until an operator confirms the
+/// year by putting its decreed file in the calendar directory (which replaces the shipped one).
+#[tokio::test]
+async fn a_provisional_calendar_year_is_warned_of_at_start_until_an_operator_confirms_it() {
+    let place = harness::DataPlace::fresh().await;
+    let server = Server::start_on(&place, harness::Options::default()).await.unwrap();
+    let log = server.log();
+    let warning = log.lines().find(|l| l.contains("provisional")).unwrap_or_else(|| panic!("no warning in:\n{log}"));
+    assert!(warning.contains("WARN") && warning.contains("2027") && warning.contains("Kurban Ait"), "{warning}");
+    server.stop().await;
+
+    let dir = place.dir.join("calendars");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut confirmed: Value = serde_json::from_str(egov_core::fines::SHIPPED_CALENDARS[5]).unwrap();
+    confirmed.as_object_mut().unwrap().remove("provisional");
+    std::fs::write(dir.join("kz-2027.json"), confirmed.to_string()).unwrap();
+    let server = Server::start_on(&place, harness::Options::default().arg("--calendar-dir").arg(dir.to_str().unwrap()))
+        .await
+        .unwrap();
+    assert!(!server.log().contains("provisional"), "confirmed: {}", server.log());
 }

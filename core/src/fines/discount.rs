@@ -145,17 +145,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const FILES: [&str; 6] = [
-        include_str!("../../../server/calendars/kz-2022.json"),
-        include_str!("../../../server/calendars/kz-2023.json"),
-        include_str!("../../../server/calendars/kz-2024.json"),
-        include_str!("../../../server/calendars/kz-2025.json"),
-        include_str!("../../../server/calendars/kz-2026.json"),
-        include_str!("../../../server/calendars/kz-2027.json"),
-    ];
-
     fn cal() -> Calendar {
-        Calendar::load(FILES).expect("the shipped calendars are valid")
+        Calendar::load(super::super::SHIPPED_CALENDARS).expect("the shipped calendars are valid")
     }
 
     fn d(s: &str) -> NaiveDate {

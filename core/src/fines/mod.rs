@@ -10,7 +10,7 @@ mod notice;
 mod payment;
 mod reference;
 
-pub use calendar::{Calendar, CalendarError};
+pub use calendar::{Calendar, CalendarError, SHIPPED as SHIPPED_CALENDARS};
 pub use cities::{CITIES, City, city_named};
 pub use discount::*;
 pub use licence::LicenceCategory;

@@ -4,18 +4,27 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-/// The MCI in tenge from a date on (a data table; the operator extends it).
+/// The MCI in tenge from a date on (a data table; the operator extends it), with the law that set it.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MciPeriod {
     pub from: NaiveDate,
     pub tenge: i64,
+    pub source: String,
 }
 
-/// The MCI values in force, as shipped (design 3.7; 2022 had a mid-year rise).
+/// The MCI values in force for fines, as shipped, each with its law (design 3.7). The index changed
+/// mid-year in 2020. In 2022 a second value, 3 180 tenge from 1 June, applied to benefits and social
+/// payments only: fines, taxes and other payments kept 3 063 tenge, so it is not in this table.
 pub const MCI_TABLE_JSON: &str = r#"[
-  {"from": "2022-01-01", "tenge": 3063}, {"from": "2022-06-01", "tenge": 3180},
-  {"from": "2023-01-01", "tenge": 3450}, {"from": "2024-01-01", "tenge": 3692},
-  {"from": "2025-01-01", "tenge": 3932}, {"from": "2026-01-01", "tenge": 4325}
+  {"from": "2020-01-01", "tenge": 2651, "source": "Law on the republican budget for 2020-2022 (December 2019)"},
+  {"from": "2020-04-01", "tenge": 2778, "source": "The 2020 republican budget as amended under the state of emergency (April 2020)"},
+  {"from": "2021-01-01", "tenge": 2917, "source": "Law on the republican budget for 2021-2023 (December 2020)"},
+  {"from": "2022-01-01", "tenge": 3063, "source": "Law on the republican budget for 2022-2024 (December 2021); the 3 180 of 1 June 2022 applied to social payments only"},
+  {"from": "2023-01-01", "tenge": 3450, "source": "Law on the republican budget for 2023-2025 (November 2022)"},
+  {"from": "2024-01-01", "tenge": 3692, "source": "Law on the republican budget for 2024-2026 (December 2023)"},
+  {"from": "2025-01-01", "tenge": 3932, "source": "Law on the republican budget for 2025-2027 (December 2024)"},
+  {"from": "2026-01-01", "tenge": 4325, "source": "Law on the republican budget for 2026-2028 (December 2025)"}
 ]"#;
 
 /// The MCI in force on `date`, from `table` (periods in any order); None before the first period.
@@ -85,12 +94,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_mci_of_the_day_the_case_was_opened_applies() {
+    fn the_mci_for_fines_of_the_day_the_case_was_opened_applies_with_its_law() {
         let table: Vec<MciPeriod> = serde_json::from_str(MCI_TABLE_JSON).unwrap();
         assert_eq!(mci_on(&table, "2026-11-20".parse().unwrap()), Some(4325));
         assert_eq!(mci_on(&table, "2025-12-31".parse().unwrap()), Some(3932));
-        assert_eq!(mci_on(&table, "2022-06-01".parse().unwrap()), Some(3180));
-        assert_eq!(mci_on(&table, "2021-12-31".parse().unwrap()), None);
+        assert_eq!(mci_on(&table, "2022-06-01".parse().unwrap()), Some(3063), "3 180 was for social payments");
+        assert_eq!(mci_on(&table, "2021-12-31".parse().unwrap()), Some(2917));
+        assert_eq!(mci_on(&table, "2020-03-31".parse().unwrap()), Some(2651));
+        assert_eq!(mci_on(&table, "2020-04-01".parse().unwrap()), Some(2778), "the mid-year change of 2020");
+        assert_eq!(mci_on(&table, "2019-12-31".parse().unwrap()), None);
+        assert!(table.iter().all(|p| !p.source.trim().is_empty()), "every period names its law");
     }
 
     #[test]
