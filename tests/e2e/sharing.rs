@@ -140,6 +140,16 @@ async fn a_used_expired_or_revoked_code_is_410_and_each_refusal_reaches_the_owne
     advance_clock(&server, 301).await;
     expect_problem(redeem(&server, &verifier, json!({"qr_url": expired["qr_url"]})).await, 410, "share-expired").await;
 
+    // Only a live share counts down: a used, revoked or expired one shows no seconds left.
+    for (s, state) in [(&used, "used"), (&revoked, "revoked"), (&expired, "expired")] {
+        let seen =
+            body_json(get_auth(&server, &format!("/v1/shares/{}", s["share_id"].as_str().unwrap()), &owner).await)
+                .await;
+        assert_eq!(seen["state"], state, "{seen}");
+        assert_eq!(seen["seconds_left"], 0, "{seen}");
+        assert_eq!(seen["document_status"], "valid", "{seen}");
+    }
+
     let refused: Vec<Value> =
         history(&server, &owner).await.into_iter().filter(|e| e["kind"] == "share_refused").collect();
     let reasons: Vec<&str> = refused.iter().map(|e| e["detail"]["reason"].as_str().unwrap()).collect();
@@ -280,6 +290,24 @@ async fn a_revoked_document_cannot_be_shared_and_a_copy_holder_learns_it_was_rev
     assert_eq!(status["document_status"], "revoked");
     assert!(status["revoked_at"].is_string());
     expect_problem(redeem(&server, &verifier, json!({"qr_url": pending["qr_url"]})).await, 410, "document-revoked")
+        .await;
+    // The owner's pending share showed `active` with seconds left: it says its document is revoked, and it
+    // can no longer be extended or shown as a QR.
+    let pending_id = pending["share_id"].as_str().unwrap();
+    let seen = body_json(get_auth(&server, &format!("/v1/shares/{pending_id}"), &owner).await).await;
+    assert_eq!(
+        (seen["state"].as_str(), seen["document_status"].as_str()),
+        (Some("blocked"), Some("revoked")),
+        "{seen}"
+    );
+    assert_eq!(seen["seconds_left"], 0, "{seen}");
+    expect_problem(
+        post_auth(&server, &format!("/v1/shares/{pending_id}/extend"), &owner, json!({"ttl_seconds": 600})).await,
+        410,
+        "share-inactive",
+    )
+    .await;
+    expect_problem(get_auth(&server, &format!("/v1/shares/{pending_id}/qr.svg"), &owner).await, 410, "share-inactive")
         .await;
     expect_problem(
         post_auth(&server, &format!("/v1/documents/{licence}/shares"), &owner, json!({})).await,

@@ -88,44 +88,74 @@ pub struct ShareView {
     /// Twelve digits in three groups of four.
     pub short_code: String,
     pub preset: String,
-    /// `active`, `used`, `expired` or `revoked`.
+    /// `active`, `used`, `expired`, `revoked` (by the owner), or `blocked` (still open, but its document
+    /// cannot be shared now: see `document_status`).
     pub state: &'static str,
+    /// The shared document's status now: `valid`, `expired`, `revoked` or `suspended`.
+    #[schema(value_type = String, example = "valid")]
+    pub document_status: DocumentStatus,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     /// No extension can go past this instant (30 minutes after creation).
     pub max_expires_at: DateTime<Utc>,
+    /// Seconds until the code expires while `state` is `active`; 0 otherwise.
     pub seconds_left: i64,
     /// Who viewed it, once used.
     pub viewed_by: Option<String>,
     pub viewed_at: Option<DateTime<Utc>>,
 }
 
-fn state(s: &ShareRow, now_ms: i64) -> &'static str {
+/// A share's state for its owner: its own story first, then whether its document can still be shared.
+fn state(s: &ShareRow, now_ms: i64, document: DocumentStatus) -> &'static str {
     match (s.redeemed_at, s.revoked_at) {
         (Some(_), _) => "used",
         (_, Some(_)) => "revoked",
         _ if s.expires_at <= now_ms => "expired",
+        _ if document != DocumentStatus::Valid => "blocked",
         _ => "active",
     }
 }
 
-fn view(app: &App, s: &ShareRow) -> ShareView {
+fn view(app: &App, s: &ShareRow, document: DocumentStatus) -> ShareView {
     let now = app.clock.now_ms();
     let secrets = secrets(app, &s.id);
+    let state = state(s, now, document);
     ShareView {
         share_id: s.id.clone(),
         document_id: s.document_id.clone(),
         qr_url: format!("{}/s/{}", app.public_url, secrets.token),
         short_code: format_short_code(&secrets.code),
         preset: s.preset.clone(),
-        state: state(s, now),
+        state,
+        document_status: document,
         created_at: from_millis(s.created_at),
         expires_at: from_millis(s.expires_at),
         max_expires_at: from_millis(s.created_at) + egov_core::sharing::SHARE_MAX_LIFETIME,
-        seconds_left: egov_core::sharing::seconds_left(from_millis(s.expires_at), from_millis(now)),
+        seconds_left: if state == "active" {
+            egov_core::sharing::seconds_left(from_millis(s.expires_at), from_millis(now))
+        } else {
+            0
+        },
         viewed_by: s.redeemer_name.clone(),
         viewed_at: s.redeemed_at.map(from_millis),
     }
+}
+
+/// One of the owner's shares, with the status of its document now.
+async fn share_of(app: &App, owner_id: &str, share_id: &str) -> Result<(ShareRow, DocumentStatus), ApiError> {
+    let s = app.store.share_of(owner_id, share_id).await?.ok_or_else(|| ApiError::not_found("share"))?;
+    let (_, d, suspended) = documents::get(app, owner_id, &s.document_id).await?;
+    let status = documents::status_of(app, &d, suspended);
+    Ok((s, status))
+}
+
+/// A share that is no longer open, or whose document can no longer be shared.
+fn inactive(document: DocumentStatus) -> ApiError {
+    let detail = match document {
+        DocumentStatus::Valid => "this share is used, revoked or expired",
+        _ => "this share's document can no longer be shared (revoked, expired or suspended)",
+    };
+    ApiError::new(StatusCode::GONE, "share-inactive", detail)
 }
 
 fn holder_and_doc(
@@ -226,33 +256,34 @@ pub async fn create(
         redeemer_name: None,
         revoked_at: None,
     };
-    Ok(view(app, &row))
+    Ok(view(app, &row, DocumentStatus::Valid))
 }
 
 pub async fn get(app: &App, owner_id: &str, share_id: &str) -> Result<ShareView, ApiError> {
-    let s = app.store.share_of(owner_id, share_id).await?.ok_or_else(|| ApiError::not_found("share"))?;
-    Ok(view(app, &s))
+    let (s, document) = share_of(app, owner_id, share_id).await?;
+    Ok(view(app, &s, document))
 }
 
 /// The QR URL of one of the owner's active shares.
 pub async fn active_qr_url(app: &App, owner_id: &str, share_id: &str) -> Result<String, ApiError> {
-    let s = app.store.share_of(owner_id, share_id).await?.ok_or_else(|| ApiError::not_found("share"))?;
-    if state(&s, app.clock.now_ms()) != "active" {
-        return Err(ApiError::new(StatusCode::GONE, "share-inactive", "this share is no longer active"));
+    let (s, document) = share_of(app, owner_id, share_id).await?;
+    if state(&s, app.clock.now_ms(), document) != "active" {
+        return Err(inactive(document));
     }
     Ok(qr_url(app, &s.id))
 }
 
 /// Extends an active share by `ttl` from now, capped 30 minutes after its creation.
 pub async fn extend(app: &App, owner_id: &str, share_id: &str, ttl: Duration) -> Result<(ShareView, bool), ApiError> {
-    let s = app.store.share_of(owner_id, share_id).await?.ok_or_else(|| ApiError::not_found("share"))?;
+    let (s, document) = share_of(app, owner_id, share_id).await?;
+    if document != DocumentStatus::Valid {
+        return Err(inactive(document));
+    }
     let now = app.clock.now();
     let active = s.redeemed_at.is_none() && s.revoked_at.is_none();
     let (new, capped) = extended_expiry(from_millis(s.created_at), from_millis(s.expires_at), active, ttl, now)
         .map_err(|e| match e {
-            ExtendError::NotActive => {
-                ApiError::new(StatusCode::GONE, "share-inactive", "this share is used, revoked or expired")
-            }
+            ExtendError::NotActive => inactive(document),
             ExtendError::AtCeiling => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "share-max-lifetime",
@@ -263,10 +294,10 @@ pub async fn extend(app: &App, owner_id: &str, share_id: &str, ttl: Duration) ->
     let detail = json!({"share_id": share_id, "expires_at": new, "capped": capped});
     let entry = Entry { citizen_id: owner_id, kind: "share_extended", detail: &detail };
     if !app.store.share_extend(owner_id, share_id, new.timestamp_millis(), now.timestamp_millis(), entry).await? {
-        return Err(ApiError::new(StatusCode::GONE, "share-inactive", "this share is used, revoked or expired"));
+        return Err(inactive(document));
     }
     let row = app.store.share_of(owner_id, share_id).await?.ok_or_else(ApiError::internal)?;
-    Ok((view(app, &row), capped))
+    Ok((view(app, &row, document), capped))
 }
 
 pub async fn revoke(app: &App, owner_id: &str, share_id: &str) -> Result<(), ApiError> {
@@ -409,7 +440,7 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
         }
         Redemption::Refused(share) => {
             let latest = app.store.share_by_id(&share.id).await?.unwrap_or(share);
-            let (kind, detail) = match state(&latest, now_ms) {
+            let (kind, detail) = match state(&latest, now_ms, DocumentStatus::Valid) {
                 "used" => ("share-used", "this code was already used"),
                 "revoked" => ("share-revoked", "the owner revoked this code"),
                 "expired" => ("share-expired", "this code has expired"),
