@@ -20,12 +20,8 @@ command -v openssl >/dev/null || { apt-get install -y -qq openssl >/dev/null 2>&
 command -v openssl >/dev/null || { echo "conformance: openssl is needed for the device key and could not be installed" >&2; exit 1; }
 command -v schemathesis >/dev/null || pip install -q schemathesis >/dev/null 2>&1 \
   || { echo "pip could not install schemathesis" >&2; exit 1; }
-[ -x target/debug/egov-server ] || cargo build -q -p egov-server
-WORK=$(mktemp -d)
 source tests/dev-server.sh
-DEV_PID=
-trap 'kill $DEV_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-start_dev_server target/debug/egov-server "$WORK"
+with_dev_server
 URL=$DEV_URL
 
 # field NAME: the top-level field NAME of the JSON object on stdin.

@@ -17,3 +17,13 @@ start_dev_server() {
   echo "the dev server ($bin) did not become ready" >&2
   return 1
 }
+
+# with_dev_server: for a suite script run from the repository's root: builds the server if it is not built,
+# starts it in a fresh temporary WORK directory, and stops it and removes WORK when the script exits.
+with_dev_server() {
+  [ -x target/debug/egov-server ] || cargo build -q -p egov-server
+  WORK=$(mktemp -d)
+  DEV_PID=
+  trap 'kill $DEV_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+  start_dev_server target/debug/egov-server "$WORK"
+}

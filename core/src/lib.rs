@@ -30,3 +30,19 @@ pub mod secret;
 pub mod sharing;
 pub mod time;
 pub mod weblogin;
+
+/// A stored value this build does not know (a status, a preset, an exclusion). It fails closed: the
+/// caller refuses what it was about to do, and never reads the value as a default that could grant
+/// something (the whole document, a discount, a payable fine).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown stored {what} {value:?}")]
+pub struct UnknownValue {
+    pub what: &'static str,
+    pub value: String,
+}
+
+impl UnknownValue {
+    pub fn new(what: &'static str, value: &str) -> UnknownValue {
+        UnknownValue { what, value: value.to_string() }
+    }
+}

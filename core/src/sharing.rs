@@ -112,6 +112,12 @@ pub enum Preset {
 impl Preset {
     pub const ALL: [Preset; 4] = [Preset::Full, Preset::Identity, Preset::AgeOver18, Preset::Vehicle];
 
+    /// A stored preset; an unknown one is an error, never the default (which discloses the whole
+    /// document).
+    pub fn stored(s: &str) -> Result<Preset, crate::UnknownValue> {
+        Preset::parse(s).ok_or_else(|| crate::UnknownValue::new("preset", s))
+    }
+
     pub fn parse(s: &str) -> Option<Preset> {
         match s {
             "full" => Some(Preset::Full),
@@ -326,5 +332,15 @@ mod tests {
             assert!(d.values.contains_key(f), "{f}");
         }
         assert!(d.photo);
+    }
+
+    #[test]
+    fn an_unknown_stored_preset_is_refused_not_read_as_the_whole_document() {
+        for p in Preset::ALL {
+            assert_eq!(Preset::stored(p.as_str()), Ok(p));
+        }
+        assert_eq!(Preset::default(), Preset::Full, "the default discloses everything, so it never stands in");
+        assert!(Preset::stored("age_over18").is_err());
+        assert!(Preset::stored("").is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! The 50% discount and the deadlines of a fine (Administrative Offences Code; design 3.7).
 
 use super::{Calendar, CalendarError, Tiyn};
+use crate::UnknownValue;
 use crate::time::almaty_date;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,58 @@ pub enum Exclusion {
     Immunity,
     /// The case is heard by the financial-market regulator or the National Bank.
     FinancialRegulator,
+}
+
+impl RecordedBy {
+    /// A stored value; an unknown one is an error.
+    pub fn stored(s: &str) -> Result<RecordedBy, UnknownValue> {
+        match s {
+            "officer" => Ok(RecordedBy::Officer),
+            "camera" => Ok(RecordedBy::Camera),
+            _ => Err(UnknownValue::new("recorded_by", s)),
+        }
+    }
+}
+
+impl Exclusion {
+    pub const ALL: [Exclusion; 3] = [Exclusion::OtherPenalty, Exclusion::Immunity, Exclusion::FinancialRegulator];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exclusion::OtherPenalty => "other_penalty",
+            Exclusion::Immunity => "immunity",
+            Exclusion::FinancialRegulator => "financial_regulator",
+        }
+    }
+
+    /// A stored exclusion (`None`: there is none). An unknown value is an error, never "no exclusion",
+    /// which would grant the discount.
+    pub fn stored(s: Option<&str>) -> Result<Option<Exclusion>, UnknownValue> {
+        s.map(|s| Exclusion::ALL.into_iter().find(|e| e.as_str() == s).ok_or_else(|| UnknownValue::new("exclusion", s)))
+            .transpose()
+    }
+}
+
+/// Where a fine stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FineStatus {
+    Unpaid,
+    /// A payment holds it.
+    Processing,
+    Paid,
+}
+
+impl FineStatus {
+    /// A stored status; an unknown one is an error, never "unpaid" (which would let it be paid again).
+    pub fn stored(s: &str) -> Result<FineStatus, UnknownValue> {
+        match s {
+            "unpaid" => Ok(FineStatus::Unpaid),
+            "processing" => Ok(FineStatus::Processing),
+            "paid" => Ok(FineStatus::Paid),
+            _ => Err(UnknownValue::new("fine status", s)),
+        }
+    }
 }
 
 /// What the rules need to know about a fine.
@@ -275,5 +328,21 @@ mod tests {
             let after = f.amount_due(&c, crate::time::almaty_end_of(last)).unwrap();
             prop_assert_eq!(after, f.amount);
         }
+    }
+
+    #[test]
+    fn an_unknown_stored_status_exclusion_or_recording_is_refused_not_granted() {
+        assert_eq!(Exclusion::stored(None), Ok(None));
+        for e in Exclusion::ALL {
+            assert_eq!(Exclusion::stored(Some(e.as_str())), Ok(Some(e)));
+            assert_eq!(serde_json::to_value(e).unwrap(), e.as_str(), "the wire and the store agree");
+        }
+        // Read as "no exclusion", a typo would grant the discount.
+        assert!(Exclusion::stored(Some("Immunity")).is_err());
+        assert!(Exclusion::stored(Some("")).is_err());
+        // Read as "unpaid", an unknown status would let the fine be paid a second time.
+        assert_eq!(FineStatus::stored("paid"), Ok(FineStatus::Paid));
+        assert!(FineStatus::stored("settled").is_err());
+        assert!(RecordedBy::stored("satellite").is_err());
     }
 }

@@ -20,6 +20,7 @@
 //!  refund_due ──refund──▶ refunded     approved | declined
 //! ```
 
+use crate::UnknownValue;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -129,11 +130,6 @@ pub enum OnApproval {
     Nothing,
 }
 
-/// Why a stored status was not understood. Fails closed: a payment in an unknown state is never charged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown payment status {0:?}")]
-pub struct UnknownStatus(pub String);
-
 impl PaymentStatus {
     pub const ALL: [PaymentStatus; 9] = [
         PaymentStatus::Pending,
@@ -161,8 +157,9 @@ impl PaymentStatus {
         }
     }
 
-    pub fn parse(s: &str) -> Result<Self, UnknownStatus> {
-        Self::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| UnknownStatus(s.to_string()))
+    /// A stored status; an unknown one is an error (a payment in an unknown state is never charged).
+    pub fn parse(s: &str) -> Result<Self, UnknownValue> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| UnknownValue::new("payment status", s))
     }
 
     /// Whether a payment in this status holds its fine (and so may be charged, or is being).

@@ -39,7 +39,7 @@ pub struct RevokedDocument {
 }
 
 /// Reports a citizen's document lost or stolen (scope `agency:documents`). It is invalid at once.
-#[utoipa::path(post, path = "/v1/agency/documents/{iin}/revoke", tag = "agency", params(("iin" = String, Path)), request_body = RevokeBody,
+#[utoipa::path(post, path = "/v1/agency/documents/{iin}/revoke", operation_id = "revoke_document", tag = "agency", params(("iin" = String, Path)), request_body = RevokeBody,
     responses((status = 200, body = Revoked), (status = 403, description = "missing scope"), (status = 404), (status = 422)))]
 async fn revoke(
     State(app): State<AppState>,

@@ -153,7 +153,7 @@ pub struct RefreshBody {
 }
 
 /// Trades the refresh token for new tokens (the old one is spent; presenting it again ends the session).
-#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshBody,
+#[utoipa::path(post, path = "/v1/auth/refresh", operation_id = "refresh_session", tag = "auth", request_body = RefreshBody,
     responses((status = 200, body = Tokens), (status = 401, description = "unknown, replayed or expired")))]
 async fn refresh(State(app): State<AppState>, Json(body): Json<RefreshBody>) -> Result<Json<Tokens>, ApiError> {
     Ok(Json(session::refresh(&app, &body.refresh_token).await?))

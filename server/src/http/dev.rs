@@ -67,6 +67,7 @@ async fn advance_clock(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     /// The phone whose messages to show.
     phone: String,

@@ -158,7 +158,7 @@ fn source_states(syncs: Vec<SyncRow>) -> Vec<SourceState> {
 }
 
 /// The citizen's documents. 403 `documents-not-available` under 16 or without a national ID.
-#[utoipa::path(get, path = "/v1/documents", tag = "documents", responses((status = 200, body = DocumentList), (status = 403, description = "under 16 or no national ID")))]
+#[utoipa::path(get, path = "/v1/documents", operation_id = "list_documents", tag = "documents", responses((status = 200, body = DocumentList), (status = 403, description = "under 16 or no national ID")))]
 async fn list(
     State(app): State<AppState>,
     CanViewDocuments(who): CanViewDocuments,
@@ -231,7 +231,7 @@ pub struct RefreshReport {
 
 /// "Update": asks every registry again. A source that is down is reported and its documents kept; when
 /// every source is down the answer is 503.
-#[utoipa::path(post, path = "/v1/documents/refresh", tag = "documents",
+#[utoipa::path(post, path = "/v1/documents/refresh", operation_id = "refresh_documents", tag = "documents",
     responses((status = 200, body = RefreshReport), (status = 503, description = "every registry is unavailable")))]
 async fn refresh(
     State(app): State<AppState>,

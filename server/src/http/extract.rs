@@ -369,6 +369,13 @@ impl FromRequestParts<AppState> for RedeemerAuth {
     }
 }
 
+/// A place for one more event stream of `owner` from `ip` on this replica, or 429 `too-many-streams`.
+pub fn stream_slot(app: &AppState, owner: &str, ip: &str) -> Result<crate::events::StreamSlot, ApiError> {
+    app.streams.take(owner, ip).ok_or_else(|| {
+        ApiError::too_many("too-many-streams", "too many open event streams; close another one first", 5)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,11 +412,4 @@ mod tests {
         assert_eq!(ClientIp::key(ip("::ffff:192.0.2.1")), "192.0.2.1");
         assert_eq!(ClientIp::key(ip("192.0.2.1")), "192.0.2.1");
     }
-}
-
-/// A place for one more event stream of `owner` from `ip` on this replica, or 429 `too-many-streams`.
-pub fn stream_slot(app: &AppState, owner: &str, ip: &str) -> Result<crate::events::StreamSlot, ApiError> {
-    app.streams.take(owner, ip).ok_or_else(|| {
-        ApiError::too_many("too-many-streams", "too many open event streams; close another one first", 5)
-    })
 }

@@ -35,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `unpaid`, `processing` or `paid`.
@@ -42,7 +43,7 @@ pub struct ListQuery {
 }
 
 /// The citizen's own fines with the amount due now and the discount.
-#[utoipa::path(get, path = "/v1/fines", tag = "fines", params(ListQuery), responses((status = 200, body = Vec<FineView>)))]
+#[utoipa::path(get, path = "/v1/fines", operation_id = "list_fines", tag = "fines", params(ListQuery), responses((status = 200, body = Vec<FineView>)))]
 async fn list(
     State(app): State<AppState>,
     CanViewFines(who): CanViewFines,
@@ -163,6 +164,7 @@ async fn receipt_qr(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LicenceQuery {
     /// The licence category asked for (`A1`, `B1`, `A`, `B`, `C`, `BE`, `CE`, `C1`, `C1E`, `D`, `DE`,

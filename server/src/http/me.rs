@@ -276,6 +276,7 @@ async fn device_revoke(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// At most this many entries (1-200, default 50).

@@ -272,6 +272,14 @@ impl From<egov_core::secret::RandomError> for ApiError {
     }
 }
 
+/// A stored value this build does not know: the request is refused (fails closed) and the row logged.
+impl From<egov_core::UnknownValue> for ApiError {
+    fn from(e: egov_core::UnknownValue) -> Self {
+        tracing::error!(what = e.what, value = %e.value, "refused: a stored value is not one this build knows");
+        ApiError::internal()
+    }
+}
+
 /// Form body extractor whose rejections are problem documents.
 #[derive(Debug, FromRequest)]
 #[from_request(via(axum::Form), rejection(ApiError))]

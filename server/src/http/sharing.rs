@@ -62,7 +62,7 @@ pub enum PresetName {
 }
 
 /// "Open access": a one-time QR code and short code for one of the citizen's valid documents.
-#[utoipa::path(post, path = "/v1/documents/{id}/shares", tag = "sharing", params(("id" = String, Path)), request_body = CreateShare,
+#[utoipa::path(post, path = "/v1/documents/{id}/shares", operation_id = "create_share", tag = "sharing", params(("id" = String, Path)), request_body = CreateShare,
     responses((status = 201, body = ShareView, headers(("Location" = String, description = "the share: /v1/shares/{share_id}"))), (status = 404), (status = 409, description = "document revoked or expired"), (status = 422)))]
 async fn create(
     State(app): State<AppState>,
@@ -95,7 +95,7 @@ async fn get_share(
 }
 
 /// Revokes an active share.
-#[utoipa::path(delete, path = "/v1/shares/{id}", tag = "sharing", params(("id" = String, Path)), responses((status = 204), (status = 404), (status = 410)))]
+#[utoipa::path(delete, path = "/v1/shares/{id}", operation_id = "revoke_share", tag = "sharing", params(("id" = String, Path)), responses((status = 204), (status = 404), (status = 410)))]
 async fn revoke(
     State(app): State<AppState>,
     CanViewDocuments(who): CanViewDocuments,
@@ -262,6 +262,7 @@ impl From<crate::store::sharing::NotificationRow> for Notification {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NotificationsQuery {
     /// At most this many (1-200, default 50).
     limit: Option<u32>,

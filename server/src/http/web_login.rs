@@ -98,7 +98,7 @@ pub struct LoginCreated {
 /// name) or this service's own login page (same origin). Sets the browser's poll secret (HttpOnly cookie
 /// `egov_wl_poll`, also in the `X-Poll-Secret` header). The QR in the answer is valid for 60 s; the event
 /// stream sends the next one.
-#[utoipa::path(post, path = "/v1/web-login/requests", tag = "web-login",
+#[utoipa::path(post, path = "/v1/web-login/requests", operation_id = "create_web_login_request", tag = "web-login",
     responses((status = 201, body = LoginCreated), (status = 401, description = "website-not-registered"), (status = 429)))]
 async fn create(
     State(app): State<AppState>,
@@ -121,6 +121,7 @@ async fn create(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Long-poll instead of SSE: wait up to this many seconds (1-25) for a change, answer JSON.
     wait: Option<u64>,

@@ -11,9 +11,9 @@ use crate::store::from_millis;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use egov_core::fines::{
-    BANK_QR_LIFETIME, CITIES, City, Discount, Exclusion, FineFacts, FineNotice, LicenceCategory, NoticeKind,
-    OfferedDiscount, OnApproval, PaymentStatus, RECEIPT_TYP, RETENTION_AFTER_DEADLINE_DAYS, RecordedBy, Tiyn,
-    Transition, UNSENT_HOLD_LIFETIME, city_named, deadline_reminder_due, known_article, mci_on, normalize_plate,
+    BANK_QR_LIFETIME, CITIES, City, Discount, Exclusion, FineFacts, FineNotice, FineStatus, LicenceCategory,
+    NoticeKind, OfferedDiscount, OnApproval, PaymentStatus, RECEIPT_TYP, RETENTION_AFTER_DEADLINE_DAYS, RecordedBy,
+    Tiyn, Transition, UNSENT_HOLD_LIFETIME, city_named, deadline_reminder_due, known_article, mci_on, normalize_plate,
 };
 use egov_core::identity::Iin;
 use egov_core::time::almaty_date;
@@ -60,13 +60,19 @@ fn date(s: &str) -> Result<NaiveDate, ApiError> {
 
 fn facts(f: &FineRow) -> Result<FineFacts, ApiError> {
     Ok(FineFacts {
-        recorded_by: if f.recorded_by == "camera" { RecordedBy::Camera } else { RecordedBy::Officer },
+        recorded_by: RecordedBy::stored(&f.recorded_by)?,
         notice_date: date(&f.notice_date)?,
         delivered_on: f.delivered_on.as_deref().map(date).transpose()?,
-        excluded: f.discount_excluded.as_deref().and_then(|e| serde_json::from_value(json!(e)).ok()),
+        excluded: Exclusion::stored(f.discount_excluded.as_deref())?,
         appealed: false,
         amount: Tiyn(f.amount_tiyn),
     })
+}
+
+/// Whether the fine is paid; an unknown stored status refuses (never read as unpaid, which would let it
+/// be paid again).
+fn paid(f: &FineRow) -> Result<bool, ApiError> {
+    Ok(FineStatus::stored(&f.status)? == FineStatus::Paid)
 }
 
 pub fn view(app: &App, f: &FineRow) -> Result<FineView, ApiError> {
@@ -79,7 +85,7 @@ pub fn view(app: &App, f: &FineRow) -> Result<FineView, ApiError> {
             (Discount { eligible: false, last_day: None, amount: facts.amount.half() }, facts.amount)
         }
     };
-    let paid = f.status == "paid";
+    let paid = paid(f)?;
     Ok(FineView {
         id: f.id.clone(),
         status: f.status.clone(),
@@ -319,6 +325,7 @@ pub async fn own_one(app: &App, citizen_id: &str, id: &str) -> Result<(FineRow, 
 
 /// How a citizen searches their fines.
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     #[param(format = "kz-iin")]
     pub iin: Option<String>,
@@ -469,7 +476,7 @@ async fn answer(app: &App, p: &PaymentRow) -> Result<PayAnswer, ApiError> {
                 "detail": "pay the QR in your bank's app; the fine shows as paid once the bank confirms"}),
         }),
         PaymentStatus::Cancelled => {
-            let paid = app.store.fine(&p.fine_id).await?.is_some_and(|f| f.status == "paid");
+            let paid = app.store.fine(&p.fine_id).await?.map(|f| paid(&f)).transpose()?.unwrap_or(false);
             Err(if paid {
                 ApiError::conflict("fine-paid", "this fine is already paid")
             } else {
@@ -547,7 +554,7 @@ pub async fn pay(
     if let Some(existing) = app.store.payment_by_key(citizen_id, key).await? {
         return replay(app, existing, &request_hash, &method).await;
     }
-    if fine.status == "paid" {
+    if paid(&fine)? {
         return Err(ApiError::conflict("fine-paid", "this fine is already paid"));
     }
     let now = app.clock.now();
@@ -576,7 +583,7 @@ pub async fn pay(
     }
     let p = app.store.payment(&payment_id).await?.ok_or_else(ApiError::internal)?;
     if !take_hold(app, &p).await? {
-        let paid = app.store.fine(fine_id).await?.is_some_and(|f| f.status == "paid");
+        let paid = app.store.fine(fine_id).await?.map(|f| paid(&f)).transpose()?.unwrap_or(false);
         return Err(if paid {
             ApiError::conflict("fine-paid", "this fine is already paid")
         } else {
@@ -631,11 +638,7 @@ async fn replay(app: &App, p: PaymentRow, hash: &str, method: &Method) -> Result
         ));
     }
     match state(&p)? {
-        PaymentStatus::Pending => {
-            if take_hold(app, &p).await? {
-                charge(app, &p, method).await?;
-            }
-        }
+        PaymentStatus::Pending if take_hold(app, &p).await? => charge(app, &p, method).await?,
         s if s.may_charge() => match app.payments.status(&p.id).await {
             Ok(Some(o)) => settle(app, &p, Ok(o)).await?,
             // The acquirer never saw this payment: the process that took the hold stopped before
@@ -910,7 +913,7 @@ pub async fn external_payment(
             ))
         };
     }
-    if fine.status == "paid" {
+    if paid(&fine)? {
         return Err(ApiError::conflict("fine-paid", "this fine is already paid"));
     }
     let opened = date(&fine.case_opened_on)?;
@@ -1023,7 +1026,7 @@ pub async fn daily(app: &App) -> Result<(), ApiError> {
             app.store.fine_delete(&f.id).await?;
             continue;
         }
-        if f.status == "paid" {
+        if paid(&f)? {
             continue;
         }
         let v = view(app, &f)?;

@@ -381,7 +381,7 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
             return Err(ApiError::new(StatusCode::GONE, "documents-suspended", s.detail()).with("reason", s.as_str()));
         }
         let (holder, data) = holder_and_doc(owner, &ctx.document)?;
-        let preset = Preset::parse(&share.preset).unwrap_or_default();
+        let preset = Preset::stored(&share.preset)?;
         let disclosed = disclose(preset, &data, &holder, almaty_date(now));
         let owner_entry = json!({"share_id": share.id, "kind": data.kind, "viewer": who.name, "viewer_kind": who.kind, "fields": disclosed.names});
         let mut success = Outcome::default();

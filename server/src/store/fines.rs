@@ -81,7 +81,7 @@ pub struct PaymentRow {
 
 impl PaymentRow {
     /// The payment's status; an unknown one is an error, so such a payment is never charged.
-    pub fn state(&self) -> Result<egov_core::fines::PaymentStatus, egov_core::fines::UnknownStatus> {
+    pub fn state(&self) -> Result<egov_core::fines::PaymentStatus, egov_core::UnknownValue> {
         egov_core::fines::PaymentStatus::parse(&self.status)
     }
 }
