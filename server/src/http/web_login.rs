@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use egov_core::auth::clients::has_deceptive_chars;
 use egov_core::documents::Multilingual;
 use egov_core::qr::{Scanned, parse_scanned, render_svg};
-use egov_core::weblogin::{QR_TTL, SIGN_REQUEST_MAX_TTL, is_check_code, normalize_digest};
+use egov_core::weblogin::{LOGIN_REQUEST_TTL, QR_TTL, SIGN_REQUEST_MAX_TTL, is_check_code, normalize_digest};
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -117,7 +117,7 @@ async fn create(
         expires_at: c.expires_at,
     };
     let response = (StatusCode::CREATED, Json(out)).into_response();
-    Ok(with_poll_secret(response, &app, LOGIN_COOKIE, "/v1/web-login", &c.poll_secret, 300))
+    Ok(with_poll_secret(response, &app, LOGIN_COOKIE, "/v1/web-login", &c.poll_secret, LOGIN_REQUEST_TTL.num_seconds()))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -409,13 +409,8 @@ impl Store {
 
     /// Whether a live share already has this short-code hash (a new share then draws another code).
     pub async fn share_code_live(&self, code_hash: &[u8], now_ms: i64) -> StoreResult<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM shares WHERE code_hash = $1 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $2",
-        )
-        .bind(code_hash)
-        .bind(now_ms)
-        .fetch_one(self.pool())
-        .await?;
+        let sql = format!("SELECT COUNT(*) FROM shares WHERE code_hash = $1 AND {}", live("$2"));
+        let n: i64 = sqlx::query_scalar(&sql).bind(code_hash).bind(now_ms).fetch_one(self.pool()).await?;
         Ok(n > 0)
     }
 
@@ -445,25 +440,15 @@ impl Store {
         now_ms: i64,
         entry: Entry<'_>,
     ) -> StoreResult<bool> {
-        let change = sqlx::query(
-            "UPDATE shares SET expires_at = $3
-             WHERE owner_id = $1 AND id = $2 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $4",
-        )
-        .bind(owner_id)
-        .bind(id)
-        .bind(new_expires_ms)
-        .bind(now_ms);
+        let sql = format!("UPDATE shares SET expires_at = $3 WHERE owner_id = $1 AND id = $2 AND {}", live("$4"));
+        let change = sqlx::query(&sql).bind(owner_id).bind(id).bind(new_expires_ms).bind(now_ms);
         self.change_recorded(change, entry, now_ms).await
     }
 
     /// Revokes a live share and records it; false (and nothing written) when it is no longer live.
     pub async fn share_revoke(&self, owner_id: &str, id: &str, now_ms: i64, entry: Entry<'_>) -> StoreResult<bool> {
-        let change = sqlx::query(
-            "UPDATE shares SET revoked_at = $3 WHERE owner_id = $1 AND id = $2 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $3",
-        )
-        .bind(owner_id)
-        .bind(id)
-        .bind(now_ms);
+        let sql = format!("UPDATE shares SET revoked_at = $3 WHERE owner_id = $1 AND id = $2 AND {}", live("$3"));
+        let change = sqlx::query(&sql).bind(owner_id).bind(id).bind(now_ms);
         self.change_recorded(change, entry, now_ms).await
     }
 
@@ -554,11 +539,18 @@ impl Store {
 fn claim_sql(by: By, hash: &str, now: &str, kind: &str, id: &str, name: &str) -> String {
     format!(
         "UPDATE shares SET redeemed_at = {now}, redeemer_kind = {kind}, redeemer_id = {id}, redeemer_name = {name}
-         WHERE {col} = {hash} AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > {now}
+         WHERE {col} = {hash} AND {live}
            AND EXISTS (SELECT 1 FROM documents d WHERE d.id = shares.document_id AND d.revoked_at IS NULL)
          RETURNING {COLUMNS}",
-        col = by.column()
+        col = by.column(),
+        live = live(now)
     )
+}
+
+/// The condition of a live share: unused, unrevoked and unexpired at `now` (a placeholder). The one
+/// place it is written in SQL; every statement that must touch only a live share uses it.
+fn live(now: &str) -> String {
+    format!("redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > {now}")
 }
 
 /// SQLite's claim, on its transaction.
