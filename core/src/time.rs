@@ -31,9 +31,36 @@ pub fn almaty_end_of(date: NaiveDate) -> DateTime<Utc> {
     if on_old_clock < switch_to_utc5() { on_old_clock } else { next - Duration::hours(5) }
 }
 
+/// A wait in words for a person ("45 seconds", "15 minutes", "1 hour 5 minutes"), rounded up to the
+/// minute from a minute on, so the wait is never shorter than said. English; the problem's
+/// `retry_after` member carries the seconds for an app to show in its own language.
+pub fn wait_in_words(seconds: u64) -> String {
+    let unit = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    if seconds < 60 {
+        return unit(seconds.max(1), "second", "seconds");
+    }
+    let minutes = seconds.div_ceil(60);
+    match (minutes / 60, minutes % 60) {
+        (0, m) => unit(m, "minute", "minutes"),
+        (h, 0) => unit(h, "hour", "hours"),
+        (h, m) => format!("{} {}", unit(h, "hour", "hours"), unit(m, "minute", "minutes")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wait_reads_as_words_never_shorter_than_it_is() {
+        assert_eq!(wait_in_words(0), "1 second");
+        assert_eq!(wait_in_words(45), "45 seconds");
+        assert_eq!(wait_in_words(61), "2 minutes");
+        assert_eq!(wait_in_words(900), "15 minutes");
+        assert_eq!(wait_in_words(3599), "1 hour");
+        assert_eq!(wait_in_words(3600 + 300), "1 hour 5 minutes");
+        assert_eq!(wait_in_words(2 * 86_400), "48 hours");
+    }
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

@@ -341,7 +341,8 @@ async fn ten_wrong_short_codes_lock_that_redeemer_out_for_an_hour() {
     let r = redeem(&server, &verifier, json!({"short_code": s["short_code"]})).await;
     let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry > 3500, "an hour: {retry}");
-    expect_problem(r, 429, "short-code-locked").await;
+    let p = expect_problem(r, 429, "short-code-locked").await;
+    assert_eq!(p["detail"], "too many wrong short codes; try again in 1 hour or scan the QR code", "not \"3599 s\"");
     // The QR code still works for that redeemer, and another redeemer is not locked.
     let citizen = access(&server, CITIZEN_2.0).await;
     assert_eq!(redeem(&server, &citizen, json!({"short_code": s["short_code"]})).await.status(), 200);

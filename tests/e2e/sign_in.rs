@@ -78,6 +78,13 @@ async fn the_sixth_try_of_a_code_finds_it_burned_even_when_right() {
         let r = post(&server, "/v1/auth/otp/verify", json!({"flow_id": started["flow_id"], "code": wrong})).await;
         let p = expect_problem(r, 401, "otp-wrong").await;
         assert_eq!(p["tries_left"], left);
+        // "1 tries left" read as a machine's words.
+        let said = match left {
+            0 => "wrong code; request a new one".to_string(),
+            1 => "wrong code; 1 try left".to_string(),
+            n => format!("wrong code; {n} tries left"),
+        };
+        assert_eq!(p["detail"], said.as_str());
     }
     let r = post(&server, "/v1/auth/otp/verify", json!({"flow_id": started["flow_id"], "code": code})).await;
     expect_problem(r, 401, "otp-burned").await;
@@ -108,7 +115,8 @@ async fn ten_consecutive_failures_lock_the_phone_and_the_eleventh_doubles_the_lo
     // The 11th consecutive failure locks for 60 s.
     let r = post(&server, "/v1/auth/otp/verify", json!({"flow_id": flow3["flow_id"], "code": wrong(&code3)})).await;
     assert_eq!(retry_after(&r), 60);
-    expect_problem(r, 429, "otp-locked").await;
+    let p = expect_problem(r, 429, "otp-locked").await;
+    assert_eq!(p["detail"], "too many wrong codes: sign-in by SMS is locked for 1 minute", "words, not \"60 s\"");
     // While locked even the right code is refused, and the refusal costs no try.
     let r = post(&server, "/v1/auth/otp/verify", json!({"flow_id": flow3["flow_id"], "code": code3})).await;
     expect_problem(r, 429, "otp-locked").await;

@@ -115,7 +115,8 @@ pub async fn start(
         }
         Err(refused) => {
             let secs = refused.retry_after().num_seconds().max(1) as u64;
-            Err(ApiError::too_many("otp-send-limit", format!("a new code can be sent in {secs} s"), secs))
+            let wait = egov_core::time::wait_in_words(secs);
+            Err(ApiError::too_many("otp-send-limit", format!("a new code can be sent in {wait}"), secs))
         }
     }
 }
@@ -140,7 +141,7 @@ pub async fn check(app: &App, flow_id: &str, code: &str, purpose: OtpPurpose, ip
         let secs = ((until - now.timestamp_millis()) / 1000).max(1) as u64;
         return Err(ApiError::too_many(
             "otp-locked",
-            format!("too many wrong codes: sign-in by SMS is locked for {secs} s"),
+            format!("too many wrong codes: sign-in by SMS is locked for {}", egov_core::time::wait_in_words(secs)),
             secs,
         ));
     }
@@ -175,13 +176,16 @@ pub async fn check(app: &App, flow_id: &str, code: &str, purpose: OtpPurpose, ip
         let secs = lock.num_seconds() as u64;
         return Err(ApiError::too_many(
             "otp-locked",
-            format!("too many wrong codes: sign-in by SMS is locked for {secs} s"),
+            format!("too many wrong codes: sign-in by SMS is locked for {}", egov_core::time::wait_in_words(secs)),
             secs,
         ));
     }
     let left = OTP_MAX_TRIES_PER_CODE as i64 - attempt.tries;
-    let detail =
-        if left > 0 { format!("wrong code; {left} tries left") } else { "wrong code; request a new one".to_string() };
+    let detail = match left {
+        1 => "wrong code; 1 try left".to_string(),
+        2.. => format!("wrong code; {left} tries left"),
+        _ => "wrong code; request a new one".to_string(),
+    };
     Err(otp_error("otp-wrong", &detail).with("tries_left", left.max(0)))
 }
 

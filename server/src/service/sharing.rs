@@ -192,7 +192,11 @@ pub async fn create(
 ) -> Result<ShareView, ApiError> {
     let ttl = ttl.unwrap_or(SHARE_DEFAULT_TTL);
     if !valid_ttl(ttl) {
-        return Err(ApiError::validation("ttl_seconds", "must be from 60 to 1800"));
+        let (min, max) = (egov_core::sharing::SHARE_MIN_TTL, egov_core::sharing::SHARE_MAX_LIFETIME);
+        return Err(ApiError::validation(
+            "ttl_seconds",
+            format!("must be from {} to {} seconds", min.num_seconds(), max.num_seconds()),
+        ));
     }
     let (c, d, suspended) = documents::get(app, owner_id, document_id).await?;
     let (holder, doc) = holder_and_doc(&c, &d)?;
@@ -365,7 +369,10 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
                 let secs = ((until - now_ms) / 1000).max(1) as u64;
                 return Err(ApiError::too_many(
                     "short-code-locked",
-                    format!("too many wrong short codes; try again in {secs} s or scan the QR code"),
+                    format!(
+                        "too many wrong short codes; try again in {} or scan the QR code",
+                        egov_core::time::wait_in_words(secs)
+                    ),
                     secs,
                 ));
             }
