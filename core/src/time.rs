@@ -31,6 +31,11 @@ pub fn almaty_end_of(date: NaiveDate) -> DateTime<Utc> {
     if on_old_clock < switch_to_utc5() { on_old_clock } else { next - Duration::hours(5) }
 }
 
+/// A date as people in Kazakhstan write it: `10.08.2022`.
+pub fn day_month_year(d: NaiveDate) -> String {
+    d.format("%d.%m.%Y").to_string()
+}
+
 /// A wait in words for a person ("45 seconds", "15 minutes", "1 hour 5 minutes"), rounded up to the
 /// minute from a minute on, so the wait is never shorter than said. English; the problem's
 /// `retry_after` member carries the seconds for an app to show in its own language.

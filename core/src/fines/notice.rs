@@ -3,8 +3,9 @@
 //! it, and the payment deadline. The same words go to the SMS and to the notification, so the two never
 //! disagree, and nothing promises a discount an excluded, appealed or expired fine does not have.
 
-use super::Tiyn;
+use super::{DISCOUNT_WORKING_DAYS, Tiyn};
 use crate::documents::{Lang, Multilingual};
+use crate::time::day_month_year;
 use chrono::{Days, NaiveDate};
 
 /// The deadline reminder goes out this many days before the last day of voluntary payment (and on each
@@ -55,10 +56,6 @@ pub struct FineNotice<'a> {
     pub payment_deadline: Option<NaiveDate>,
 }
 
-fn day(d: NaiveDate) -> String {
-    d.format("%d.%m.%Y").to_string()
-}
-
 /// Whether the deadline reminder is due on `today` for a fine whose voluntary payment ends on `deadline`.
 pub fn deadline_reminder_due(deadline: NaiveDate, today: NaiveDate) -> bool {
     deadline.checked_sub_days(Days::new(DEADLINE_REMINDER_DAYS)).is_some_and(|from| from <= today) && today <= deadline
@@ -74,7 +71,7 @@ impl FineNotice<'_> {
             Lang::En => format!("Traffic fine No. {p} (art. {a} of the Code of Administrative Offences)."),
         }];
         let full = self.full_amount_due.display();
-        parts.push(match (self.kind, self.discount.map(|d| d.last_day.map(day)), lang) {
+        parts.push(match (self.kind, self.discount.map(|d| d.last_day.map(day_month_year)), lang) {
             (NoticeKind::DiscountLastDay, _, Lang::Kk) => {
                 format!("Бүгін 50% жеңілдіктің соңғы күні: {due}. Ертеңнен бастап: {full}.")
             }
@@ -91,20 +88,20 @@ impl FineNotice<'_> {
             }
             (_, Some(None), Lang::Kk) => {
                 format!(
-                    "Хабарлама жеткізілгеннен кейін 7 жұмыс күні ішінде 50% жеңілдікпен: {due} (толық сомасы {full})."
+                    "Хабарлама жеткізілгеннен кейін {DISCOUNT_WORKING_DAYS} жұмыс күні ішінде 50% жеңілдікпен: {due} (толық сомасы {full})."
                 )
             }
             (_, Some(None), Lang::Ru) => {
-                format!("Со скидкой 50% в течение 7 рабочих дней после вручения: {due} (полная сумма {full}).")
+                format!("Со скидкой 50% в течение {DISCOUNT_WORKING_DAYS} рабочих дней после вручения: {due} (полная сумма {full}).")
             }
             (_, Some(None), Lang::En) => {
-                format!("With the 50% discount within 7 working days of delivery: {due} (in full {full}).")
+                format!("With the 50% discount within {DISCOUNT_WORKING_DAYS} working days of delivery: {due} (in full {full}).")
             }
             (_, None, Lang::Kk) => format!("Төлеуге: {due}."),
             (_, None, Lang::Ru) => format!("К оплате: {due}."),
             (_, None, Lang::En) => format!("Due now: {due}."),
         });
-        if let Some(deadline) = self.payment_deadline.map(day) {
+        if let Some(deadline) = self.payment_deadline.map(day_month_year) {
             parts.push(match (lang, self.kind) {
                 (Lang::Kk, NoticeKind::DeadlineSoon) => {
                     format!("Ерікті төлеу мерзімі {deadline} аяқталады; кейін айыппұл мәжбүрлеп өндіріледі.")

@@ -75,6 +75,11 @@ fn paid(f: &FineRow) -> Result<bool, ApiError> {
     Ok(FineStatus::stored(&f.status)? == FineStatus::Paid)
 }
 
+/// Whether the fine `id` is paid now (false when it is gone).
+async fn fine_paid(app: &App, id: &str) -> Result<bool, ApiError> {
+    app.store.fine(id).await?.map_or(Ok(false), |f| paid(&f))
+}
+
 pub fn view(app: &App, f: &FineRow) -> Result<FineView, ApiError> {
     let facts = facts(f)?;
     let now = app.clock.now();
@@ -267,7 +272,8 @@ pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineVie
             ),
         ));
     }
-    let told = notice_of(&row, &view(app, &row)?, NoticeKind::New);
+    let fine = view(app, &row)?;
+    let told = notice_of(&row, &fine, NoticeKind::New);
     let text = told.sms();
     let sms = phone.as_ref().filter(|_| citizen.is_some()).map(|phone| notice_sms(phone, &text));
     let outcome = crate::store::sharing::Outcome {
@@ -286,7 +292,7 @@ pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineVie
         }
         Err(e) => return Err(e.into()),
     }
-    view(app, &row)
+    Ok(fine)
 }
 
 /// A fine's notice by SMS (never expires: it is no code).
@@ -476,7 +482,7 @@ async fn answer(app: &App, p: &PaymentRow) -> Result<PayAnswer, ApiError> {
                 "detail": "pay the QR in your bank's app; the fine shows as paid once the bank confirms"}),
         }),
         PaymentStatus::Cancelled => {
-            let paid = app.store.fine(&p.fine_id).await?.map(|f| paid(&f)).transpose()?.unwrap_or(false);
+            let paid = fine_paid(app, &p.fine_id).await?;
             Err(if paid {
                 ApiError::conflict("fine-paid", "this fine is already paid")
             } else {
@@ -583,7 +589,7 @@ pub async fn pay(
     }
     let p = app.store.payment(&payment_id).await?.ok_or_else(ApiError::internal)?;
     if !take_hold(app, &p).await? {
-        let paid = app.store.fine(fine_id).await?.map(|f| paid(&f)).transpose()?.unwrap_or(false);
+        let paid = fine_paid(app, fine_id).await?;
         return Err(if paid {
             ApiError::conflict("fine-paid", "this fine is already paid")
         } else {
@@ -931,7 +937,7 @@ pub async fn external_payment(
                 "{} tiyn is more than the {} tiyn due on {}",
                 report.amount_tiyn,
                 due.0,
-                paid_on.format("%d.%m.%Y")
+                egov_core::time::day_month_year(paid_on)
             ),
         )
         .with("due_tiyn", due.0));
@@ -1003,7 +1009,7 @@ pub async fn eligibility(
         if almaty_date(app.clock.now()) < from {
             reasons.push(json!({"code": "under_minimum_age", "category": category.as_str(), "minimum_age": category.minimum_age(),
                 "eligible_from": from,
-                "detail": format!("a category {} licence needs the age of {} (road traffic law, article 73); you can apply from {}", category.as_str(), category.minimum_age(), from.format("%d.%m.%Y"))}));
+                "detail": format!("a category {} licence needs the age of {} (road traffic law, article 73); you can apply from {}", category.as_str(), category.minimum_age(), egov_core::time::day_month_year(from))}));
         }
     }
     Ok(json!({

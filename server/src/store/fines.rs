@@ -219,19 +219,8 @@ impl Store {
         outcome: &Outcome,
     ) -> StoreResult<Option<Option<(String, String)>>> {
         let column = reminder.column();
-        let mut tx = self.pool().begin().await?;
         let sql = format!("UPDATE fines SET {column} = $2 WHERE id = $1 AND {column} IS NULL AND status <> 'paid'");
-        if sqlx::query(&sql).bind(id).bind(now_ms).execute(&mut *tx).await?.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        if let Some(sms) = sms {
-            enqueue_sms(&mut tx, sms, now_ms).await?;
-        }
-        let published = to_publish(outcome);
-        write_outcome(&mut tx, outcome, published.as_ref(), now_ms).await?;
-        tx.commit().await?;
-        Ok(Some(published))
+        self.change_with(sqlx::query(&sql).bind(id).bind(now_ms), sms, outcome, now_ms).await
     }
 
     pub async fn fine_delete(&self, id: &str) -> StoreResult<()> {

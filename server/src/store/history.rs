@@ -2,6 +2,7 @@
 //! devices, masked phones, fields), never secrets or document values.
 
 use super::sharing::{Outcome, to_publish, write_outcome};
+use super::sms::{NewSms, enqueue_sms};
 use super::{Store, StoreResult};
 use sqlx::AnyConnection;
 
@@ -51,15 +52,16 @@ impl Store {
             history: vec![(entry.citizen_id.to_string(), entry.kind, entry.detail.clone())],
             notification: None,
         };
-        Ok(self.change_with(change, &outcome, now_ms).await?.is_some())
+        Ok(self.change_with(change, None, &outcome, now_ms).await?.is_some())
     }
 
-    /// Runs `change` and, when it touched a row, writes `outcome` (history entries, a notification), in
-    /// one transaction. `None` when the change matched nothing (and nothing was written); otherwise the
-    /// notification's (topic, id) to publish once committed, if there is one.
+    /// Runs `change` and, when it touched a row, queues `sms` and writes `outcome` (history entries, a
+    /// notification), in one transaction. `None` when the change matched nothing (and nothing was
+    /// written); otherwise the notification's (topic, id) to publish once committed, if there is one.
     pub async fn change_with(
         &self,
         change: Change<'_>,
+        sms: Option<&NewSms<'_>>,
         outcome: &Outcome,
         now_ms: i64,
     ) -> StoreResult<Option<Option<(String, String)>>> {
@@ -67,6 +69,9 @@ impl Store {
         if change.execute(&mut *tx).await?.rows_affected() == 0 {
             tx.rollback().await?;
             return Ok(None);
+        }
+        if let Some(sms) = sms {
+            enqueue_sms(&mut tx, sms, now_ms).await?;
         }
         let published = to_publish(outcome);
         write_outcome(&mut tx, outcome, published.as_ref(), now_ms).await?;
