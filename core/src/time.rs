@@ -36,19 +36,39 @@ pub fn day_month_year(d: NaiveDate) -> String {
     d.format("%d.%m.%Y").to_string()
 }
 
-/// A wait in words for a person ("45 seconds", "15 minutes", "1 hour 5 minutes"), rounded up to the
-/// minute from a minute on, so the wait is never shorter than said. English; the problem's
-/// `retry_after` member carries the seconds for an app to show in its own language.
+/// A wait as people say it: seconds under a minute, then minutes rounded up, then hours and minutes, so
+/// the wait is never shorter than said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    Seconds(u64),
+    Minutes(u64),
+    Hours(u64),
+    HoursMinutes(u64, u64),
+}
+
+impl Wait {
+    pub fn of(seconds: u64) -> Wait {
+        if seconds < 60 {
+            return Wait::Seconds(seconds.max(1));
+        }
+        let minutes = seconds.div_ceil(60);
+        match (minutes / 60, minutes % 60) {
+            (0, m) => Wait::Minutes(m),
+            (h, 0) => Wait::Hours(h),
+            (h, m) => Wait::HoursMinutes(h, m),
+        }
+    }
+}
+
+/// A wait in English words ("45 seconds", "15 minutes", "1 hour 5 minutes"; see [`Wait`]). The server
+/// words it in Kazakh and Russian too; the problem's `retry_after` member carries the seconds.
 pub fn wait_in_words(seconds: u64) -> String {
     let unit = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    if seconds < 60 {
-        return unit(seconds.max(1), "second", "seconds");
-    }
-    let minutes = seconds.div_ceil(60);
-    match (minutes / 60, minutes % 60) {
-        (0, m) => unit(m, "minute", "minutes"),
-        (h, 0) => unit(h, "hour", "hours"),
-        (h, m) => format!("{} {}", unit(h, "hour", "hours"), unit(m, "minute", "minutes")),
+    match Wait::of(seconds) {
+        Wait::Seconds(s) => unit(s, "second", "seconds"),
+        Wait::Minutes(m) => unit(m, "minute", "minutes"),
+        Wait::Hours(h) => unit(h, "hour", "hours"),
+        Wait::HoursMinutes(h, m) => format!("{} {}", unit(h, "hour", "hours"), unit(m, "minute", "minutes")),
     }
 }
 

@@ -675,7 +675,7 @@ async fn a_lost_national_id_suspends_every_document_for_sharing_redeeming_and_co
     assert_eq!(p["reason"], "national-id-stolen");
     let before = history(&server, &owner).await.len();
     let r = redeem(&server, &verifier, json!({"qr_url": pending["qr_url"]})).await;
-    expect_problem(r, 410, "documents-suspended").await;
+    expect_problem(r, 410, "holder-documents-suspended").await;
     assert_eq!(history(&server, &owner).await.len(), before, "nothing was released, nothing recorded as viewed");
     let status = client()
         .get(server.url(&format!("/v1/shared-copies/{}/status", given["share_id"].as_str().unwrap())))

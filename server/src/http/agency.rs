@@ -4,7 +4,9 @@ use crate::AppState;
 use crate::http::auth::iin_field;
 use crate::http::extract::{AgencyDocuments, Scoped};
 use crate::http::problem::{ApiError, Json, Path};
+use crate::http::wording::invalid;
 use crate::service::documents;
+use crate::service::error::Rule;
 use axum::extract::State;
 use egov_core::documents::DocumentKind;
 use serde::{Deserialize, Serialize};
@@ -48,9 +50,9 @@ async fn revoke(
     Json(body): Json<RevokeBody>,
 ) -> Result<Json<Revoked>, ApiError> {
     let iin = iin_field("iin", &iin)?;
-    let kind = DocumentKind::parse(&body.kind).ok_or_else(|| ApiError::validation("kind", "not a document kind"))?;
+    let kind = DocumentKind::parse(&body.kind).ok_or_else(|| invalid("kind", Rule::DocumentKind))?;
     if !matches!(body.reason.as_str(), "lost" | "stolen" | "withdrawn") {
-        return Err(ApiError::validation("reason", "must be lost, stolen or withdrawn"));
+        return Err(invalid("reason", Rule::OneOf(vec!["lost", "stolen", "withdrawn"])));
     }
     let number = body.number.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let revoked = documents::revoke(&app, &org.client_id, &iin.as_string(), kind, number, &body.reason).await?;

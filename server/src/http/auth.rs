@@ -3,6 +3,8 @@
 use crate::AppState;
 use crate::http::extract::{CitizenAuth, ClientIp, UserAgent};
 use crate::http::problem::{ApiError, Json};
+use crate::http::wording::invalid;
+use crate::service::error::Rule;
 use crate::service::session::{Opening, Tokens};
 use crate::service::{eds, otp, session};
 use axum::extract::State;
@@ -26,13 +28,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Parses a phone field into the E.164 form or a 422 naming the field.
-pub fn phone_field(field: &str, value: &str) -> Result<Phone, ApiError> {
-    Phone::parse(value).map_err(|e| ApiError::validation(field, e))
+pub fn phone_field(field: &'static str, value: &str) -> Result<Phone, ApiError> {
+    Phone::parse(value).map_err(|e| invalid(field, Rule::Phone(e)))
 }
 
 /// Parses an IIN field or a 422 naming the field.
-pub fn iin_field(field: &str, value: &str) -> Result<Iin, ApiError> {
-    Iin::parse(value).map_err(|e| ApiError::validation(field, e))
+pub fn iin_field(field: &'static str, value: &str) -> Result<Iin, ApiError> {
+    Iin::parse(value).map_err(|e| invalid(field, Rule::Iin(e)))
 }
 
 #[derive(Deserialize, ToSchema)]

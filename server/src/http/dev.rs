@@ -3,6 +3,8 @@
 use crate::AppState;
 use crate::http::auth::phone_field;
 use crate::http::problem::{ApiError, Json, Query};
+use crate::http::wording::invalid;
+use crate::service::error::Rule;
 use crate::store::from_millis;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -58,7 +60,7 @@ async fn advance_clock(
     Json(body): Json<AdvanceClock>,
 ) -> Result<Json<ClockNow>, ApiError> {
     if !(1..=MAX_ADVANCE_SECONDS).contains(&body.seconds) {
-        return Err(ApiError::validation("seconds", format!("must be from 1 to {MAX_ADVANCE_SECONDS}")));
+        return Err(invalid("seconds", Rule::Between { min: 1, max: MAX_ADVANCE_SECONDS }));
     }
     app.clock.advance(chrono::Duration::seconds(body.seconds));
     // Waiters sleep until the next instant that matters to them; time jumped past it, so they look now.

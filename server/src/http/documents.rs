@@ -2,6 +2,7 @@
 
 use crate::AppState;
 use crate::http::extract::CanViewDocuments;
+use crate::http::problem::tr;
 use crate::http::problem::{ApiError, Json, Path};
 use crate::service::documents::{self, SourceOutcome};
 use crate::store::citizens::CitizenRow;
@@ -12,6 +13,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use egov_api::ProblemKind;
 use egov_core::documents::{DocumentKind, DocumentStatus, Lang, Multilingual, Source, field_label};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -240,8 +242,15 @@ async fn refresh(
 ) -> Result<Json<RefreshReport>, ApiError> {
     let sources = documents::refresh(&app, &who.citizen_id).await?;
     if sources.iter().all(|s| s.status != "ok") {
-        return Err(ApiError::unavailable("no registry could be reached; your documents are as last confirmed")
-            .with("sources", &sources));
+        return Err(ApiError::new(
+            ProblemKind::Unavailable,
+            tr(
+                "бірде-бір тізілімге қосылу мүмкін болмады; құжаттарыңыз соңғы расталған күйінде",
+                "не удалось связаться ни с одним реестром; ваши документы — в последнем подтверждённом виде",
+                "no registry could be reached; your documents are as last confirmed",
+            ),
+        )
+        .with("sources", &sources));
     }
     let (_, docs, _) = documents::list(&app, &who.citizen_id).await?;
     let suspended = documents::suspension_in(&docs);

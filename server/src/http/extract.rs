@@ -4,33 +4,62 @@
 use crate::AppState;
 use crate::config::Cidr;
 use crate::http::problem::ApiError;
+use crate::http::problem::Tr;
+use crate::http::problem::tr;
 use crate::service::session::usable;
 use crate::tokens::{self, TokenError};
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::StatusCode;
 use axum::http::header::{self, AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
+use egov_api::ProblemKind;
 use egov_core::auth::session::{Acr, Action};
 use std::net::{IpAddr, SocketAddr};
 
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let value = parts
-        .headers
-        .get(AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("sign in first: send Authorization: Bearer <access token>"))?;
-    let value = value.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is not valid"))?;
+    let value = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+        unauthorized(tr(
+            "алдымен кіріңіз: Authorization: Bearer <access token> тақырыбын жіберіңіз",
+            "сначала войдите: отправьте заголовок Authorization: Bearer <access token>",
+            "sign in first: send Authorization: Bearer <access token>",
+        ))
+    })?;
+    let value = value.to_str().map_err(|_| bad_authorization())?;
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
-        _ => Err(ApiError::unauthorized("the Authorization header must be: Bearer <access token>")),
+        _ => Err(bad_authorization()),
     }
+}
+
+fn unauthorized(detail: Tr) -> ApiError {
+    ApiError::new(ProblemKind::Unauthorized, detail)
+}
+
+fn bad_authorization() -> ApiError {
+    unauthorized(tr(
+        "Authorization тақырыбы мынадай болуы керек: Bearer <access token>",
+        "заголовок Authorization должен быть таким: Bearer <access token>",
+        "the Authorization header must be: Bearer <access token>",
+    ))
 }
 
 fn token_problem(e: TokenError) -> ApiError {
     match e {
-        TokenError::Expired => {
-            ApiError::new(StatusCode::UNAUTHORIZED, "token-expired", "the access token has expired; refresh it")
-        }
-        _ => ApiError::new(StatusCode::UNAUTHORIZED, "token-invalid", "the access token is not valid"),
+        TokenError::Expired => ApiError::new(
+            ProblemKind::TokenExpired,
+            tr(
+                "кіру токенінің мерзімі өтті; оны жаңартыңыз",
+                "срок действия токена доступа истёк; обновите его",
+                "the access token has expired; refresh it",
+            ),
+        ),
+        _ => ApiError::new(
+            ProblemKind::TokenInvalid,
+            tr(
+                "кіру токені жарамсыз; қайта кіріңіз",
+                "токен доступа недействителен; войдите снова",
+                "the access token is not valid",
+            ),
+        ),
     }
 }
 
@@ -49,10 +78,18 @@ impl CitizenAuth {
             return Ok(());
         }
         let detail = match self.acr {
-            Acr::Web => "a website session cannot do this; use the eGov Mobile app",
-            Acr::Otp | Acr::Eds => "this needs a digital-signature sign-in; sign in with your device key",
+            Acr::Web => tr(
+                "сайттағы сеанс мұны істей алмайды; eGov Mobile қосымшасын пайдаланыңыз",
+                "сеанс на сайте не может этого сделать; воспользуйтесь приложением eGov Mobile",
+                "a website session cannot do this; use the eGov Mobile app",
+            ),
+            Acr::Otp | Acr::Eds => tr(
+                "бұл үшін цифрлық қолтаңбамен кіру қажет; құрылғы кілтімен кіріңіз",
+                "для этого нужен вход с ЭЦП; войдите с ключом устройства",
+                "this needs a digital-signature sign-in; sign in with your device key",
+            ),
         };
-        Err(ApiError::new(StatusCode::FORBIDDEN, "level-required", detail)
+        Err(ApiError::new(ProblemKind::LevelRequired, detail)
             .with("required_acr", action.levels_str())
             .with("acr", self.acr.as_str()))
     }
@@ -68,11 +105,7 @@ impl FromRequestParts<AppState> for CitizenAuth {
         match session {
             Some(s) if s.citizen_id == claims.base.sub && s.acr == claims.acr.as_str() && usable(app, &s) => {}
             _ => {
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "session-ended",
-                    "this session has ended; sign in again",
-                ));
+                return Err(crate::service::session::SessionError::Ended.into());
             }
         }
         Ok(CitizenAuth { citizen_id: claims.base.sub, session_id: claims.sid, acr: claims.acr })
@@ -145,8 +178,15 @@ impl PartnerAuth {
         if self.scopes.iter().any(|s| s == scope) {
             Ok(())
         } else {
-            Err(ApiError::new(StatusCode::FORBIDDEN, "insufficient-scope", format!("this needs the scope {scope}"))
-                .with("required_scope", scope))
+            Err(ApiError::new(
+                ProblemKind::InsufficientScope,
+                tr(
+                    format!("бұл үшін {scope} рұқсаты қажет"),
+                    format!("для этого нужна область {scope}"),
+                    format!("this needs the scope {scope}"),
+                ),
+            )
+            .with("required_scope", scope))
         }
     }
 }
@@ -208,7 +248,7 @@ async fn org_name(app: &AppState, org: &PartnerAuth) -> Result<String, ApiError>
             .store
             .org_client(&org.client_id)
             .await?
-            .ok_or_else(|| ApiError::unauthorized("unknown organisation"))?
+            .ok_or_else(|| unauthorized(tr("белгісіз ұйым", "неизвестная организация", "unknown organisation")))?
             .name),
     }
 }
@@ -243,9 +283,12 @@ impl<S: Scope + Send + Sync> FromRequestParts<AppState> for Website<S> {
             return Ok(website(OPERATOR_SITE_ID.into(), app.site_name.clone()));
         }
         Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "website-not-registered",
-            format!("only a website registered with the operator (a token with scope {}) may ask", S::NAME),
+            ProblemKind::WebsiteNotRegistered,
+            tr(
+                format!("тек операторда тіркелген сайт сұрай алады ({} рұқсаты бар токен)", S::NAME),
+                format!("запрашивать может только сайт, зарегистрированный у оператора (токен с областью {})", S::NAME),
+                format!("only a website registered with the operator (a token with scope {}) may ask", S::NAME),
+            ),
         )
         .with("required_scope", S::NAME))
     }
@@ -363,7 +406,7 @@ impl FromRequestParts<AppState> for RedeemerAuth {
             .store
             .citizen_by_id(&citizen.citizen_id)
             .await?
-            .ok_or_else(|| ApiError::unauthorized("unknown citizen"))?;
+            .ok_or_else(|| unauthorized(tr("белгісіз азамат", "неизвестный гражданин", "unknown citizen")))?;
         let name = format!("{} {}", row.surname, row.given_name);
         Ok(RedeemerAuth(Redeemer { kind: "citizen", id: row.id, name, desk: None }))
     }
@@ -372,7 +415,15 @@ impl FromRequestParts<AppState> for RedeemerAuth {
 /// A place for one more event stream of `owner` from `ip` on this replica, or 429 `too-many-streams`.
 pub fn stream_slot(app: &AppState, owner: &str, ip: &str) -> Result<crate::events::StreamSlot, ApiError> {
     app.streams.take(owner, ip).ok_or_else(|| {
-        ApiError::too_many("too-many-streams", "too many open event streams; close another one first", 5)
+        ApiError::too_many(
+            ProblemKind::TooManyStreams,
+            tr(
+                "ашық оқиға ағындары тым көп; алдымен басқасын жабыңыз",
+                "слишком много открытых потоков событий; сначала закройте другой",
+                "too many open event streams; close another one first",
+            ),
+            5,
+        )
     })
 }
 

@@ -3,13 +3,20 @@
 
 use crate::AppState;
 use crate::http::extract::{AgencyFines, CanPayFine, CanViewFines, Scoped};
+use crate::http::problem::tr;
 use crate::http::problem::{ApiError, Created, Json, Path, Query};
+use crate::http::wording::invalid;
+use crate::http::wording::not_found;
+use crate::service::error::Rule;
+use crate::service::error::Thing;
+use crate::service::fines::Answered;
 use crate::service::fines::{
     self, AcquirerHook, FeedFine, FineView, PayRequest, ReceiptView, SearchQuery, receipt_view,
 };
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use egov_api::ProblemKind;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -49,8 +56,8 @@ async fn list(
     CanViewFines(who): CanViewFines,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<FineView>>, ApiError> {
-    if let Some(s) = q.status.as_deref().filter(|s| !matches!(*s, "unpaid" | "processing" | "paid")) {
-        return Err(ApiError::validation("status", format!("{s:?} is not unpaid, processing or paid")));
+    if q.status.as_deref().is_some_and(|s| !matches!(s, "unpaid" | "processing" | "paid")) {
+        return Err(invalid("status", Rule::OneOf(vec!["unpaid", "processing", "paid"])));
     }
     Ok(Json(fines::own(&app, &who.citizen_id, q.status.as_deref()).await?))
 }
@@ -108,12 +115,21 @@ async fn pay(
     Json(body): Json<PayRequest>,
 ) -> Result<Response, ApiError> {
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).ok_or_else(|| {
-        ApiError::bad_request(
-            "send an Idempotency-Key header (a fresh random value per payment, the same on every retry)",
+        ApiError::new(
+            ProblemKind::BadRequest,
+            tr(
+                "Idempotency-Key тақырыбын жіберіңіз (әр төлемге жаңа кездейсоқ мән, әр қайталауда сол мән)",
+                "отправьте заголовок Idempotency-Key (новое случайное значение на каждый платёж, то же при каждом повторе)",
+                "send an Idempotency-Key header (a fresh random value per payment, the same on every retry)",
+            ),
         )
     })?;
     let answer = fines::pay(&app, &who.citizen_id, &id, key, &body).await?;
-    Ok((answer.status, Json(answer.body)).into_response())
+    let status = match answer.answered {
+        Answered::Paid => axum::http::StatusCode::CREATED,
+        Answered::Processing => axum::http::StatusCode::ACCEPTED,
+    };
+    Ok((status, Json(answer.body)).into_response())
 }
 
 /// The acquirer's confirmations (bank QR), signed with HMAC-SHA256 over the raw body in
@@ -146,7 +162,7 @@ async fn receipt(
     CanViewFines(who): CanViewFines,
     Path(id): Path<String>,
 ) -> Result<Json<ReceiptView>, ApiError> {
-    let r = app.store.receipt_of(&who.citizen_id, &id).await?.ok_or_else(|| ApiError::not_found("receipt"))?;
+    let r = app.store.receipt_of(&who.citizen_id, &id).await?.ok_or_else(|| not_found(Thing::Receipt))?;
     Ok(Json(receipt_view(&app, &r)))
 }
 
@@ -158,7 +174,7 @@ async fn receipt_qr(
     CanViewFines(who): CanViewFines,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let r = app.store.receipt_of(&who.citizen_id, &id).await?.ok_or_else(|| ApiError::not_found("receipt"))?;
+    let r = app.store.receipt_of(&who.citizen_id, &id).await?.ok_or_else(|| not_found(Thing::Receipt))?;
     let svg = egov_core::qr::render_svg(&receipt_view(&app, &r).qr_url).map_err(|_| ApiError::internal())?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
@@ -185,7 +201,12 @@ async fn licence_eligibility(
     let category = match q.category.as_deref() {
         None => egov_core::fines::LicenceCategory::B,
         Some(c) => egov_core::fines::LicenceCategory::parse(c).ok_or_else(|| {
-            ApiError::validation("category", "must be one of A1, B1, A, B, C, BE, CE, C1, C1E, D, DE, D1, D1E, Tb, Tm")
+            invalid(
+                "category",
+                Rule::OneOf(vec![
+                    "A1", "B1", "A", "B", "C", "BE", "CE", "C1", "C1E", "D", "DE", "D1", "D1E", "Tb", "Tm",
+                ]),
+            )
         })?,
     };
     Ok(Json(fines::eligibility(&app, &who.citizen_id, "driving-licence", Some(category)).await?))

@@ -8,6 +8,10 @@ use crate::http::extract::{
 };
 use crate::http::problem::{ApiError, Json, Path, Query};
 use crate::http::registration::CompleteBody;
+use crate::http::wording::invalid;
+use crate::http::wording::not_found;
+use crate::service::error::Rule;
+use crate::service::error::Thing;
 use crate::service::registration::{DeviceProof, DeviceView, Enrolled, Enrolment};
 use crate::service::{phone, registration, session};
 use crate::store::from_millis;
@@ -50,7 +54,7 @@ pub struct Profile {
 /// The citizen's profile.
 #[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, body = Profile), (status = 401)))]
 async fn me(State(app): State<AppState>, CanViewProfile(who): CanViewProfile) -> Result<Json<Profile>, ApiError> {
-    let c = app.store.citizen_by_id(&who.citizen_id).await?.ok_or_else(|| ApiError::not_found("citizen"))?;
+    let c = app.store.citizen_by_id(&who.citizen_id).await?.ok_or_else(|| not_found(Thing::Citizen))?;
     Ok(Json(Profile {
         citizen_id: c.id.clone(),
         phone: c.phone.clone(),
@@ -194,7 +198,7 @@ async fn device_enrolment(
 ) -> Result<Json<Enrolment>, ApiError> {
     let proof = match body.method {
         DeviceProofMethod::Approval if body.evidence.is_some() => {
-            return Err(ApiError::validation("evidence", "is sent with the identity method only"));
+            return Err(invalid("evidence", Rule::OnlyWith("identity")));
         }
         DeviceProofMethod::Approval => DeviceProof::Approval,
         DeviceProofMethod::Identity => {
@@ -255,7 +259,7 @@ async fn device_approve(
 ) -> Result<Json<DeviceView>, ApiError> {
     // A pairing code has the shape of an SMS code (six digits, from the same generator).
     if !egov_core::auth::otp::is_well_formed(&body.pairing_code) {
-        return Err(ApiError::validation("pairing_code", "must be the six digits the new device shows"));
+        return Err(invalid("pairing_code", Rule::Digits(6)));
     }
     Ok(Json(registration::approve_device(&app, &who.citizen_id, &id, &body.pairing_code).await?))
 }
@@ -302,7 +306,7 @@ async fn history(
 ) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::validation("limit", "must be from 1 to 200"));
+        return Err(invalid("limit", Rule::Between { min: 1, max: 200 }));
     }
     let rows = app.store.history_list(&who.citizen_id, limit, q.before.map(|b| b.timestamp_millis())).await?;
     Ok(Json(

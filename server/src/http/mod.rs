@@ -8,6 +8,7 @@ pub mod dev;
 pub mod documents;
 pub mod extract;
 pub mod fines;
+pub mod lang;
 pub mod me;
 pub mod oauth;
 pub mod ops;
@@ -16,6 +17,7 @@ pub mod problem;
 pub mod registration;
 pub mod sharing;
 pub mod web_login;
+pub mod wording;
 
 use crate::AppState;
 use crate::config::Mode;
@@ -91,6 +93,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetRequestIdLayer::new(x_request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(PropagateRequestIdLayer::new(x_request_id))
+                // Outside every layer that writes a problem document, so each is in the asked language.
+                .layer(middleware::from_fn(lang::negotiate))
                 .layer(middleware::map_response(problem_for_bare_errors))
                 .layer(middleware::map_response_with_state(state.clone(), security_headers))
                 // Outside the panic catcher and the timeout, so a panic's 500 and a 408 are counted too.

@@ -2,11 +2,13 @@
 
 use crate::AppState;
 use crate::http::extract::ClientIp;
+use crate::http::problem::tr;
 use crate::http::problem::{ApiError, Form, Json};
 use crate::service::org::{self, OrgToken};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use base64::Engine;
+use egov_api::ProblemKind;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -52,16 +54,29 @@ async fn token(
     Form(form): Form<TokenForm>,
 ) -> Result<Json<OrgToken>, ApiError> {
     if form.grant_type != "client_credentials" {
-        return Err(
-            ApiError::bad_request("grant_type must be client_credentials").with("error", "unsupported_grant_type")
-        );
+        return Err(ApiError::new(
+            ProblemKind::BadRequest,
+            tr(
+                "grant_type мәні client_credentials болуы керек",
+                "grant_type должен быть client_credentials",
+                "grant_type must be client_credentials",
+            ),
+        )
+        .with("error", "unsupported_grant_type"));
     }
     let (id, secret) = match (basic(&headers), form.client_id, form.client_secret) {
         (Some(pair), _, _) => pair,
         (None, Some(id), Some(secret)) => (id, secret),
         _ => {
-            return Err(ApiError::bad_request("send client_id and client_secret, or HTTP Basic")
-                .with("error", "invalid_request"));
+            return Err(ApiError::new(
+                ProblemKind::BadRequest,
+                tr(
+                    "client_id мен client_secret жіберіңіз немесе HTTP Basic қолданыңыз",
+                    "отправьте client_id и client_secret или используйте HTTP Basic",
+                    "send client_id and client_secret, or HTTP Basic",
+                ),
+            )
+            .with("error", "invalid_request"));
         }
     };
     Ok(Json(org::token(&app, &id, &secret, form.scope.as_deref(), &ip).await?))

@@ -2,11 +2,13 @@
 
 use crate::AppState;
 use crate::http::problem::ApiError;
+use crate::http::problem::tr;
 use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use egov_api::ProblemKind;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -50,7 +52,14 @@ async fn readyz(State(app): State<AppState>) -> Result<impl IntoResponse, ApiErr
         Ok(()) => Ok(axum::Json(Readiness { status: "ready", database: app.store.backend().name() })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            Err(ApiError::unavailable("the database is unreachable or its schema is not current"))
+            Err(ApiError::new(
+                ProblemKind::Unavailable,
+                tr(
+                    "дерекқорға қол жетімсіз немесе оның сұлбасы ескі",
+                    "база данных недоступна или её схема устарела",
+                    "the database is unreachable or its schema is not current",
+                ),
+            ))
         }
     }
 }

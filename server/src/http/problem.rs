@@ -8,81 +8,51 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use egov_api::{Lang, ProblemKind};
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+pub use super::lang::{Tr, tr};
 
 /// The media type of problem documents.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// An error answer. `kind` is the stable, machine-readable part (the `type` is `/problems/{kind}`);
-/// `detail` is for people and never contains personal data.
+/// An error answer. `kind` is the stable, machine-readable part (the `type` is `/problems/{kind}`, the
+/// status is the kind's); `detail` is for people, in the three languages (the answer carries the one the
+/// request's `Accept-Language` asks for) and never contains personal data.
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub kind: &'static str,
-    pub detail: String,
+    pub kind: ProblemKind,
+    pub detail: Tr,
     pub extra: Map<String, Value>,
     pub retry_after: Option<u64>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Self {
-        ApiError { status, kind, detail: detail.into(), extra: Map::new(), retry_after: None }
+    pub fn new(kind: ProblemKind, detail: Tr) -> Self {
+        ApiError { kind, detail, extra: Map::new(), retry_after: None }
     }
 
-    /// A field-level validation failure (422).
-    pub fn validation(field: &str, detail: impl std::fmt::Display) -> Self {
-        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", format!("{field}: {detail}"));
-        e.extra.insert("field".into(), Value::String(field.into()));
-        e
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// A number of seconds within `range`, or a 422 naming the field (never a panic on a huge value).
-    pub fn seconds_field(
-        field: &str,
-        value: i64,
-        range: std::ops::RangeInclusive<i64>,
-    ) -> Result<chrono::Duration, ApiError> {
-        if range.contains(&value) {
-            chrono::Duration::try_seconds(value).ok_or_else(ApiError::internal)
-        } else {
-            Err(Self::validation(field, format!("must be from {} to {} seconds", range.start(), range.end())))
-        }
-    }
-
-    pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad-request", detail)
-    }
-
-    pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", format!("{what} not found"))
-    }
-
-    pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
-    }
-
-    pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
-    }
-
-    pub fn conflict(kind: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, kind, detail)
-    }
-
-    pub fn too_many(kind: &'static str, detail: impl Into<String>, retry_after_secs: u64) -> Self {
-        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, kind, detail);
+    pub fn too_many(kind: ProblemKind, detail: Tr, retry_after_secs: u64) -> Self {
+        let mut e = Self::new(kind, detail);
         e.retry_after = Some(retry_after_secs.max(1));
         e
     }
 
     /// A failure of ours. The cause goes to the log (by the caller), never to the client.
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred; it has been logged")
-    }
-
-    pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
+        Self::new(
+            ProblemKind::Internal,
+            tr(
+                "ішкі қате болды; ол тіркелді, кейінірек қайталап көріңіз",
+                "произошла внутренняя ошибка; она записана, повторите позже",
+                "an internal error occurred; it has been logged",
+            ),
+        )
     }
 
     /// Adds a member to the problem document (e.g. `decline_code`).
@@ -92,30 +62,34 @@ impl ApiError {
         }
         self
     }
+
+    /// The problem document in `lang`.
+    pub fn body(&self, lang: Lang) -> Value {
+        let mut body = Map::new();
+        body.insert("type".into(), Value::String(self.kind.type_uri()));
+        body.insert("title".into(), Value::String(self.kind.title(lang).into()));
+        body.insert("status".into(), Value::from(self.kind.status()));
+        body.insert("detail".into(), Value::String(self.detail.get(lang).into()));
+        body.extend(self.extra.clone());
+        Value::Object(body)
+    }
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.kind, self.detail)
+        write!(f, "{} {}: {}", self.kind.status(), self.kind, self.detail.get(Lang::En))
     }
-}
-
-fn title_of(status: StatusCode) -> &'static str {
-    status.canonical_reason().unwrap_or("Error")
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = Map::new();
-        body.insert("type".into(), Value::String(format!("/problems/{}", self.kind)));
-        body.insert("title".into(), Value::String(title_of(self.status).into()));
-        body.insert("status".into(), Value::from(self.status.as_u16()));
-        body.insert("detail".into(), Value::String(self.detail));
-        body.extend(self.extra);
-        let mut response = (self.status, axum::Json(Value::Object(body))).into_response();
+        let lang = super::lang::current();
+        let status = self.status();
+        let mut response = (status, axum::Json(self.body(lang))).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if self.status == StatusCode::UNAUTHORIZED {
+        headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.as_str()));
+        if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if let Some(secs) = self.retry_after {
@@ -127,38 +101,144 @@ impl IntoResponse for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
-        let (kind, detail) = match &r {
-            JsonRejection::JsonDataError(e) => ("validation", body_error_detail(&e.body_text())),
-            JsonRejection::JsonSyntaxError(_) => ("malformed-json", "the body is not valid JSON".to_string()),
-            JsonRejection::MissingJsonContentType(_) => {
-                ("unsupported-media-type", "send the body as Content-Type: application/json".to_string())
-            }
-            JsonRejection::BytesRejection(_) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ("payload-too-large", format!("the body is larger than {} bytes", super::BODY_LIMIT_BYTES))
-            }
-            _ => ("bad-request", "the body could not be read".to_string()),
-        };
-        ApiError::new(r.status(), kind, detail)
+        match &r {
+            JsonRejection::JsonDataError(e) => shape_error(&e.body_text()),
+            JsonRejection::JsonSyntaxError(_) => malformed_json(),
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                ProblemKind::UnsupportedMediaType,
+                tr(
+                    "денені Content-Type: application/json ретінде жіберіңіз",
+                    "отправьте тело с Content-Type: application/json",
+                    "send the body as Content-Type: application/json",
+                ),
+            ),
+            JsonRejection::BytesRejection(_) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+            _ => ApiError::new(
+                ProblemKind::BadRequest,
+                tr(
+                    "сұрау денесін оқу мүмкін болмады",
+                    "не удалось прочитать тело запроса",
+                    "the body could not be read",
+                ),
+            ),
+        }
     }
 }
 
-/// serde's message after axum's prefix ("Failed to deserialize the JSON body into the target type: ").
-fn body_error_detail(text: &str) -> String {
-    let msg = text.split_once(": ").map(|(_, m)| m).unwrap_or(text);
-    format!("the body does not match the expected shape: {msg}")
+fn malformed_json() -> ApiError {
+    ApiError::new(
+        ProblemKind::MalformedJson,
+        tr("сұрау денесі жарамды JSON емес", "тело запроса не является корректным JSON", "the body is not valid JSON"),
+    )
+}
+
+fn too_large() -> ApiError {
+    let n = super::BODY_LIMIT_BYTES;
+    ApiError::new(
+        ProblemKind::PayloadTooLarge,
+        tr(
+            format!("сұрау денесі {n} байттан үлкен"),
+            format!("тело запроса больше {n} байт"),
+            format!("the body is larger than {n} bytes"),
+        ),
+    )
+}
+
+/// A body of the wrong shape, in plain words: which field, and whether it is missing, unknown, of the
+/// wrong type or not one of the accepted values. serde's own message (types like `i64`, line and column)
+/// never reaches the client; `field` names the field when there is one.
+pub fn shape_error(text: &str) -> ApiError {
+    let text = text.strip_prefix("Failed to deserialize the JSON body into the target type: ").unwrap_or(text);
+    let text = text.rsplit_once(" at line ").map_or(text, |(msg, _)| msg);
+    let (path, msg) = match text.split_once(": ") {
+        Some((path, msg)) if !path.contains(' ') => (Some(path.trim_start_matches('.')), msg),
+        _ => (None, text),
+    };
+    let quoted = |s: &str| s.split('`').nth(1).map(str::to_string);
+    let (field, words) = if let Some(rest) = msg.strip_prefix("missing field ") {
+        (quoted(rest), tr("міндетті өріс жоқ", "обязательное поле отсутствует", "is required"))
+    } else if let Some(rest) = msg.strip_prefix("unknown field ") {
+        (
+            quoted(rest),
+            tr("бұл сұрауда мұндай өріс жоқ", "в этом запросе нет такого поля", "is not a field of this request"),
+        )
+    } else if let Some(rest) = msg.strip_prefix("unknown variant ") {
+        let accepted: Vec<&str> =
+            rest.split_once("expected ").map_or(vec![], |(_, e)| e.split('`').skip(1).step_by(2).collect());
+        let list = accepted.join(", ");
+        (
+            None,
+            tr(
+                format!("мыналардың бірі болуы керек: {list}"),
+                format!("должно быть одним из: {list}"),
+                format!("must be one of: {list}"),
+            ),
+        )
+    } else if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        let expected = rest.rsplit_once("expected ").map_or("", |(_, e)| e);
+        let [kk, ru, en] = match expected.trim_start_matches("a ").trim_start_matches("an ") {
+            e if e.starts_with('i') || e.starts_with('u') || e.contains("integer") => {
+                ["бүтін сан", "целое число", "a whole number"]
+            }
+            e if e.contains("string") || e.contains("str") => ["мәтін", "строка", "text"],
+            e if e.contains("bool") => ["true немесе false", "true или false", "true or false"],
+            e if e.contains("sequence") => ["тізім", "список", "a list"],
+            e if e.starts_with('f') => ["сан", "число", "a number"],
+            _ => ["нысан", "объект", "an object"],
+        };
+        (
+            None,
+            tr(
+                format!("түрі қате: {kk} күтілді"),
+                format!("неверный тип: ожидается {ru}"),
+                format!("has the wrong type: expected {en}"),
+            ),
+        )
+    } else if msg.starts_with("invalid value") || msg.starts_with("invalid length") {
+        (None, tr("мәні рұқсат етілмеген", "недопустимое значение", "has a value that is not allowed"))
+    } else {
+        (
+            None,
+            tr(
+                "сұрау денесі күтілген пішінге сәйкес емес; /openapi.json қараңыз",
+                "тело запроса не соответствует ожидаемой форме; см. /openapi.json",
+                "the body does not match the expected shape; see /openapi.json",
+            ),
+        )
+    };
+    let field = field.or_else(|| path.filter(|p| !p.is_empty()).map(str::to_string));
+    match field {
+        Some(f) => {
+            let at = |l| format!("{f}: {}", words.get(l));
+            ApiError::new(ProblemKind::Validation, tr(at(Lang::Kk), at(Lang::Ru), at(Lang::En))).with("field", f)
+        }
+        None => ApiError::new(ProblemKind::Validation, words),
+    }
 }
 
 impl From<PathRejection> for ApiError {
-    fn from(r: PathRejection) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad-path", format!("a path segment is invalid: {}", r.body_text()))
+    fn from(_: PathRejection) -> Self {
+        ApiError::new(
+            ProblemKind::BadPath,
+            tr("мекенжайдағы идентификатор жарамсыз", "идентификатор в адресе недопустим", "a path segment is invalid"),
+        )
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        let text = r.body_text();
-        let msg = text.split_once(": ").map(|(_, m)| m).unwrap_or(&text).to_string();
-        ApiError::new(StatusCode::BAD_REQUEST, "bad-query", format!("the query string is invalid: {msg}"))
+        let shape = shape_error(&r.body_text());
+        let d = |l| shape.detail.get(l).to_string();
+        let mut answer = ApiError::new(
+            ProblemKind::BadQuery,
+            tr(
+                format!("сұрау жолы жарамсыз: {}", d(Lang::Kk)),
+                format!("строка запроса недопустима: {}", d(Lang::Ru)),
+                format!("the query string is invalid: {}", d(Lang::En)),
+            ),
+        );
+        answer.extra = shape.extra;
+        answer
     }
 }
 
@@ -193,9 +273,20 @@ pub struct Path<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
 
+fn no_route() -> ApiError {
+    ApiError::new(
+        ProblemKind::RouteNotFound,
+        tr(
+            "мұндай жол жоқ; API сипаттамасы /openapi.json мекенжайында",
+            "такого маршрута нет; описание API — /openapi.json",
+            "no such route; see /openapi.json for the API",
+        ),
+    )
+}
+
 /// The answer for a path no route matches.
 pub async fn route_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "route-not-found", "no such route; see /openapi.json for the API")
+    no_route()
 }
 
 /// Middleware: an error response that is not yet a problem document (axum's 405, a timeout's 408, a
@@ -211,16 +302,33 @@ where
     if !(status.is_client_error() || status.is_server_error()) || is_problem {
         return response.map(axum::body::Body::new);
     }
-    let (kind, detail) = match status {
-        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "this route does not accept that method"),
-        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long and was abandoned"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "the body is too large"),
-        StatusCode::NOT_FOUND => ("route-not-found", "no such route; see /openapi.json for the API"),
-        s if s.is_server_error() => ("internal", "an internal error occurred; it has been logged"),
-        _ => ("bad-request", "the request was refused"),
+    let fresh = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            ProblemKind::MethodNotAllowed,
+            tr(
+                "бұл жол бұл әдісті қабылдамайды",
+                "этот маршрут не принимает такой метод",
+                "this route does not accept that method",
+            ),
+        ),
+        StatusCode::REQUEST_TIMEOUT => ApiError::new(
+            ProblemKind::Timeout,
+            tr(
+                "сұрау тым ұзаққа созылып, тоқтатылды; қайталаңыз",
+                "запрос выполнялся слишком долго и был прерван; повторите",
+                "the request took too long and was abandoned",
+            ),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        StatusCode::NOT_FOUND => no_route(),
+        s if s.is_server_error() => ApiError::internal(),
+        _ => ApiError::new(
+            ProblemKind::BadRequest,
+            tr("сұрау қабылданбады", "запрос отклонён", "the request was refused"),
+        ),
     };
     let (mut parts, _) = response.into_parts();
-    let mut fresh = ApiError::new(status, kind, detail).into_response();
+    let mut fresh = fresh.into_response();
     parts.headers.remove(header::CONTENT_LENGTH);
     for (name, value) in fresh.headers_mut().drain() {
         if let Some(name) = name {
@@ -233,14 +341,24 @@ where
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
-            crate::store::StoreError::Conflict => ApiError::conflict("conflict", "this conflicts with existing data"),
+            crate::store::StoreError::Conflict => ApiError::new(
+                ProblemKind::Conflict,
+                tr(
+                    "бұл бар деректерге қайшы",
+                    "это противоречит существующим данным",
+                    "this conflicts with existing data",
+                ),
+            ),
             crate::store::StoreError::Database(e) if database_unreachable(&e) => {
                 tracing::warn!(error = %e, "database unreachable");
                 crate::store::note_unreachable();
                 let mut answer = ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "database-unavailable",
-                    "the service cannot reach its database right now; retry shortly",
+                    ProblemKind::DatabaseUnavailable,
+                    tr(
+                        "қызмет дерекқорына қазір қол жеткізе алмайды; сәлден соң қайталаңыз",
+                        "сервис сейчас не может обратиться к своей базе данных; повторите чуть позже",
+                        "the service cannot reach its database right now; retry shortly",
+                    ),
                 );
                 answer.retry_after = Some(2);
                 answer
@@ -287,9 +405,19 @@ pub struct Form<T>(pub T);
 
 impl From<axum::extract::rejection::FormRejection> for ApiError {
     fn from(r: axum::extract::rejection::FormRejection) -> Self {
-        let kind =
-            if r.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE { "unsupported-media-type" } else { "bad-request" };
-        ApiError::new(r.status(), kind, format!("the form body is invalid: {}", r.body_text()))
+        if r.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            ApiError::new(
+                ProblemKind::UnsupportedMediaType,
+                tr(
+                    "пішінді application/x-www-form-urlencoded ретінде жіберіңіз",
+                    "отправьте форму как application/x-www-form-urlencoded",
+                    "send the form as application/x-www-form-urlencoded",
+                ),
+            )
+        } else {
+            let shape = shape_error(&r.body_text());
+            ApiError { kind: ProblemKind::BadRequest, ..shape }
+        }
     }
 }
 
@@ -299,11 +427,7 @@ pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> R
         return Ok(T::default());
     }
     serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation",
-            format!("the body does not match the expected shape: {e}"),
-        ),
-        _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed-json", "the body is not valid JSON"),
+        serde_json::error::Category::Data => shape_error(&e.to_string()),
+        _ => malformed_json(),
     })
 }

@@ -4,6 +4,8 @@ use crate::AppState;
 use crate::http::auth::{FlowStarted, PhoneBody, iin_field, phone_field};
 use crate::http::extract::{ClientIp, UserAgent};
 use crate::http::problem::{ApiError, Json};
+use crate::http::wording::invalid;
+use crate::service::error::Rule;
 use crate::service::registration::{self, Enrolled, Enrolment};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -18,8 +20,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Parses a `YYYY-MM-DD` field or a 422 naming it.
-pub fn date_field(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| ApiError::validation(field, "must be a date YYYY-MM-DD"))
+pub fn date_field(field: &'static str, value: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| invalid(field, Rule::Date))
 }
 
 /// Registration step 1: a code to the phone to register (a registered number gets a notice, and the same

@@ -6,6 +6,9 @@ use crate::events;
 use crate::http::documents::AskedLang;
 use crate::http::extract::{CanShare, CanViewDocuments, CanViewHistory, ClientIp, RedeemerAuth, stream_slot};
 use crate::http::problem::{ApiError, Created, Json, Path, Query};
+use crate::http::wording::invalid;
+use crate::http::wording::seconds_field;
+use crate::service::error::Rule;
 use crate::service::sharing::{self, CopyStatus, Presented, Redeemed, ShareView};
 use crate::store::from_millis;
 use axum::extract::State;
@@ -73,13 +76,11 @@ async fn create(
     let body: CreateShare = crate::http::problem::optional_json(&body)?;
     let preset = match body.preset.as_deref() {
         None => Preset::Full,
-        Some(p) => Preset::parse(p).ok_or_else(|| {
-            let names: Vec<&str> = Preset::ALL.iter().map(|p| p.as_str()).collect();
-            ApiError::validation("preset", format!("must be one of {}", names.join(", ")))
-        })?,
+        Some(p) => Preset::parse(p)
+            .ok_or_else(|| invalid("preset", Rule::OneOf(Preset::ALL.iter().map(|p| p.as_str()).collect())))?,
     };
     let limits = SHARE_MIN_TTL.num_seconds()..=SHARE_MAX_LIFETIME.num_seconds();
-    let ttl = body.ttl_seconds.map(|t| ApiError::seconds_field("ttl_seconds", t, limits)).transpose()?;
+    let ttl = body.ttl_seconds.map(|t| seconds_field("ttl_seconds", t, limits)).transpose()?;
     let share = sharing::create(&app, &who.citizen_id, &id, ttl, preset).await?;
     Ok(Created(format!("/v1/shares/{}", share.share_id), share))
 }
@@ -186,7 +187,7 @@ async fn extend(
     Path(id): Path<String>,
     Json(body): Json<ExtendShare>,
 ) -> Result<Json<Extended>, ApiError> {
-    let ttl = ApiError::seconds_field("ttl_seconds", body.ttl_seconds, 1..=SHARE_MAX_LIFETIME.num_seconds())?;
+    let ttl = seconds_field("ttl_seconds", body.ttl_seconds, 1..=SHARE_MAX_LIFETIME.num_seconds())?;
     let (share, capped) = sharing::extend(&app, &who.citizen_id, &id, ttl).await?;
     Ok(Json(Extended { share, capped }))
 }
@@ -215,12 +216,12 @@ async fn redeem(
         (Some(t), None, None) if !t.is_empty() && t.len() <= 128 => Presented::Token(t),
         (None, Some(url), None) => match parse_scanned(&url, &app.public_url) {
             Scanned::Share { token } => Presented::Token(token),
-            _ => return Err(ApiError::validation("qr_url", "not a document share of this service")),
+            _ => return Err(invalid("qr_url", Rule::NotOurLink)),
         },
-        (None, None, Some(code)) => Presented::ShortCode(
-            parse_short_code(&code).ok_or_else(|| ApiError::validation("short_code", "must be 12 digits"))?,
-        ),
-        _ => return Err(ApiError::validation("token", "send exactly one of token, qr_url or short_code")),
+        (None, None, Some(code)) => {
+            Presented::ShortCode(parse_short_code(&code).ok_or_else(|| invalid("short_code", Rule::Digits(12)))?)
+        }
+        _ => return Err(invalid("token", Rule::ExactlyOneOf(vec!["token", "qr_url", "short_code"]))),
     };
     let redeemed = sharing::redeem(&app, &who, presented).await?;
     // About 20 KB, most of it the copy and the document: written into one buffer of about its final size
@@ -278,7 +279,7 @@ async fn notifications(
 ) -> Result<Json<Vec<Notification>>, ApiError> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::validation("limit", "must be from 1 to 200"));
+        return Err(invalid("limit", Rule::Between { min: 1, max: 200 }));
     }
     Ok(Json(
         app.store.notifications_latest(&who.citizen_id, limit).await?.into_iter().map(Notification::from).collect(),

@@ -9,6 +9,11 @@ use crate::http::extract::{
     stream_slot,
 };
 use crate::http::problem::{ApiError, Created, Json, Path, Query};
+use crate::http::wording::invalid;
+use crate::http::wording::not_found;
+use crate::http::wording::seconds_field;
+use crate::service::error::Rule;
+use crate::service::error::Thing;
 use crate::service::session::Tokens;
 use crate::service::web_login::{self, ScanView, SignView};
 use axum::extract::State;
@@ -162,7 +167,7 @@ async fn events(
     let slot = stream_slot(&app, &id, &ip)?;
     if let Some(wait) = q.wait {
         if !(1..=25).contains(&wait) {
-            return Err(ApiError::validation("wait", "must be from 1 to 25 seconds"));
+            return Err(invalid("wait", Rule::SecondsBetween { min: 1, max: 25 }));
         }
         let answer = long_poll(&app, row, std::time::Duration::from_secs(wait)).await?;
         drop(slot);
@@ -289,7 +294,7 @@ async fn scan(
     Json(body): Json<ScanBody>,
 ) -> Result<Json<ScanView>, ApiError> {
     let Scanned::WebLogin { secret } = parse_scanned(&body.qr_url, &app.public_url) else {
-        return Err(ApiError::validation("qr_url", "not a website login code of this service"));
+        return Err(invalid("qr_url", Rule::NotOurLink));
     };
     Ok(Json(web_login::scan(&app, &who.citizen_id, who.acr, &secret).await?))
 }
@@ -319,7 +324,7 @@ async fn approve(
     Json(body): Json<ApproveBody>,
 ) -> Result<Json<Decision>, ApiError> {
     if !is_check_code(body.check_code) {
-        return Err(ApiError::validation("check_code", "must be the two digits the browser shows (10-99)"));
+        return Err(invalid("check_code", Rule::Between { min: 10, max: 99 }));
     }
     web_login::approve(&app, &who.citizen_id, &id, body.check_code).await?;
     Ok(Json(Decision { status: "approved" }))
@@ -390,18 +395,14 @@ async fn create_sign(
     ClientIp(ip): ClientIp,
     Json(body): Json<CreateSign>,
 ) -> Result<Response, ApiError> {
-    let digest = normalize_digest(&body.digest)
-        .ok_or_else(|| ApiError::validation("digest", "must be a SHA-256 digest: 64 hex characters or base64"))?;
+    let digest = normalize_digest(&body.digest).ok_or_else(|| invalid("digest", Rule::Digest))?;
     let d = &body.description;
     // What the phone shows is what is signed: plain text, nothing that reorders or hides characters.
     let bounded = |s: &str| !s.trim().is_empty() && s.chars().count() <= 500 && !has_deceptive_chars(s);
     if !(bounded(&d.kk) && bounded(&d.ru) && bounded(&d.en)) {
-        return Err(ApiError::validation(
-            "description",
-            "kk, ru and en are each 1 to 500 characters, with no control or bidirectional-formatting characters",
-        ));
+        return Err(invalid("description", Rule::Description));
     }
-    let ttl = ApiError::seconds_field(
+    let ttl = seconds_field(
         "ttl_seconds",
         body.ttl_seconds.unwrap_or(SIGN_REQUEST_MAX_TTL.num_seconds()),
         1..=SIGN_REQUEST_MAX_TTL.num_seconds(),
@@ -427,7 +428,7 @@ async fn get_sign(
     _: CanViewSignRequest,
     Path(id): Path<String>,
 ) -> Result<Json<SignView>, ApiError> {
-    let row = app.store.sign_request(&id).await?.ok_or_else(|| ApiError::not_found("signing request"))?;
+    let row = app.store.sign_request(&id).await?.ok_or_else(|| not_found(Thing::SigningRequest))?;
     let mut view = web_login::sign_view(&app, row)?;
     // Only the requesting organisation learns who signed, and with what.
     view.signature = None;
@@ -468,13 +469,9 @@ async fn sign_events(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let poll = poll_secret(&headers, SIGN_COOKIE);
-    let row = app.store.sign_request(&id).await?.ok_or_else(|| ApiError::not_found("signing request"))?;
+    let row = app.store.sign_request(&id).await?.ok_or_else(|| not_found(Thing::SigningRequest))?;
     if !web_login::poll_matches(&app, &row.poll_hash, poll.as_deref()) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "poll-secret-invalid",
-            "this browser did not create that request",
-        ));
+        return Err(web_login::WebLoginError::PollSecretInvalid.into());
     }
     let slot = stream_slot(&app, &id, &ip)?;
     let topic = web_login::sign_topic(&id);
@@ -524,11 +521,11 @@ const QR_DATA_MAX_CHARS: usize = 256;
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 422)))]
 async fn qr_image(State(app): State<AppState>, Json(q): Json<QrBody>) -> Result<Response, ApiError> {
     if q.data.chars().count() > QR_DATA_MAX_CHARS {
-        return Err(ApiError::validation("data", format!("must be at most {QR_DATA_MAX_CHARS} characters")));
+        return Err(invalid("data", Rule::AtMostChars(QR_DATA_MAX_CHARS)));
     }
     if parse_scanned(&q.data, &app.public_url) == Scanned::NotOurs {
-        return Err(ApiError::validation("data", "only this service's QR URLs are drawn"));
+        return Err(invalid("data", Rule::NotOurLink));
     }
-    let svg = render_svg(&q.data).map_err(|_| ApiError::validation("data", "too long for a QR code"))?;
+    let svg = render_svg(&q.data).map_err(|_| invalid("data", Rule::TooLongForQr))?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-store")], svg).into_response())
 }

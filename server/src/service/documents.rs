@@ -3,12 +3,11 @@
 
 use crate::App;
 use crate::adapters::registry::RegistryRecord;
-use crate::http::problem::ApiError;
+use crate::service::error::{Failure, Thing, capability_error, internal};
 use crate::service::notify;
 use crate::store::citizens::CitizenRow;
 use crate::store::documents::{DocumentRow, FreshDocument, SyncRow};
 use crate::store::sharing::Outcome;
-use axum::http::StatusCode;
 use chrono::NaiveDate;
 use egov_core::documents::{
     DocumentBody, DocumentKind, DocumentStatus, NotAvailable, Source, Suspension, documents_available, status,
@@ -30,39 +29,40 @@ pub struct SourceOutcome {
     pub detail: Option<String>,
 }
 
+/// Why the documents cannot be shown or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentsError {
+    #[error(transparent)]
+    Common(#[from] Failure),
+    #[error("digital documents are available from the age of 16, for you from {}", egov_core::time::day_month_year(*available_from))]
+    Under16 { available_from: NaiveDate },
+    #[error("digital documents need a national ID card; none has been issued to you")]
+    NoNationalId,
+}
+capability_error!(DocumentsError);
+
 /// The citizen's row, or 404.
-pub async fn citizen(app: &App, citizen_id: &str) -> Result<CitizenRow, ApiError> {
-    app.store.citizen_by_id(citizen_id).await?.ok_or_else(|| ApiError::not_found("citizen"))
+pub async fn citizen(app: &App, citizen_id: &str) -> Result<CitizenRow, Failure> {
+    app.store.citizen_by_id(citizen_id).await?.ok_or(Failure::NotFound(Thing::Citizen))
 }
 
 fn today(app: &App) -> NaiveDate {
     almaty_date(app.clock.now())
 }
 
-fn not_available(reason: NotAvailable) -> ApiError {
+fn not_available(reason: NotAvailable) -> DocumentsError {
     match reason {
-        NotAvailable::TooYoung { available_from } => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "documents-not-available",
-            format!("digital documents are available from the age of 16, for you from {available_from}"),
-        )
-        .with("reason", "under-16")
-        .with("available_from", available_from),
-        NotAvailable::NoNationalId => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "documents-not-available",
-            "digital documents need a national ID card; none has been issued to you",
-        )
-        .with("reason", "no-national-id"),
+        NotAvailable::TooYoung { available_from } => DocumentsError::Under16 { available_from },
+        NotAvailable::NoNationalId => DocumentsError::NoNationalId,
     }
 }
 
-fn birth_date(c: &CitizenRow) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(&c.birth_date, "%Y-%m-%d").map_err(|_| ApiError::internal())
+fn birth_date(c: &CitizenRow) -> Result<NaiveDate, Failure> {
+    NaiveDate::parse_from_str(&c.birth_date, "%Y-%m-%d").map_err(|_| internal("a stored birth date"))
 }
 
 /// The age rule alone (checked before asking any registry).
-fn check_age(app: &App, c: &CitizenRow) -> Result<(), ApiError> {
+fn check_age(app: &App, c: &CitizenRow) -> Result<(), DocumentsError> {
     match documents_available(birth_date(c)?, true, today(app)) {
         Err(reason @ NotAvailable::TooYoung { .. }) => Err(not_available(reason)),
         _ => Ok(()),
@@ -104,7 +104,7 @@ fn etag(bytes: &[u8]) -> String {
 
 /// Asks every source at once and applies what each answers; a source that is down leaves its documents
 /// as they were and is reported.
-pub async fn sync(app: &App, c: &CitizenRow) -> Result<Vec<SourceOutcome>, ApiError> {
+pub async fn sync(app: &App, c: &CitizenRow) -> Result<Vec<SourceOutcome>, DocumentsError> {
     let mut tasks = tokio::task::JoinSet::new();
     for registry in &app.registries.0 {
         // Each task owns a handle: a spawned task outlives this borrow of `app`.
@@ -122,7 +122,7 @@ pub async fn sync(app: &App, c: &CitizenRow) -> Result<Vec<SourceOutcome>, ApiEr
     }
     let mut outcomes = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let Ok((source, records, photo)) = joined else { return Err(ApiError::internal()) };
+        let Ok((source, records, photo)) = joined else { return Err(internal("a registry task panicked").into()) };
         let now = app.clock.now_ms();
         match records {
             Ok(records) => {
@@ -157,7 +157,7 @@ pub async fn sync(app: &App, c: &CitizenRow) -> Result<Vec<SourceOutcome>, ApiEr
 }
 
 /// The citizen's documents (generated on first use), or why they have none.
-pub async fn list(app: &App, citizen_id: &str) -> Result<(CitizenRow, Vec<DocumentRow>, Vec<SyncRow>), ApiError> {
+pub async fn list(app: &App, citizen_id: &str) -> Result<(CitizenRow, Vec<DocumentRow>, Vec<SyncRow>), DocumentsError> {
     let c = citizen(app, citizen_id).await?;
     check_age(app, &c)?;
     let mut syncs = app.store.document_syncs(&c.id).await?;
@@ -172,7 +172,7 @@ pub async fn list(app: &App, citizen_id: &str) -> Result<(CitizenRow, Vec<Docume
 }
 
 /// "Update": asks every source again.
-pub async fn refresh(app: &App, citizen_id: &str) -> Result<Vec<SourceOutcome>, ApiError> {
+pub async fn refresh(app: &App, citizen_id: &str) -> Result<Vec<SourceOutcome>, DocumentsError> {
     let c = citizen(app, citizen_id).await?;
     check_age(app, &c)?;
     let outcomes = sync(app, &c).await?;
@@ -188,10 +188,10 @@ pub async fn get(
     app: &App,
     citizen_id: &str,
     id: &str,
-) -> Result<(CitizenRow, DocumentRow, Option<Suspension>), ApiError> {
+) -> Result<(CitizenRow, DocumentRow, Option<Suspension>), DocumentsError> {
     let (c, docs, _) = list(app, citizen_id).await?;
     let suspended = suspension_in(&docs);
-    let doc = docs.into_iter().find(|d| d.id == id).ok_or_else(|| ApiError::not_found("document"))?;
+    let doc = docs.into_iter().find(|d| d.id == id).ok_or(Failure::NotFound(Thing::Document))?;
     Ok((c, doc, suspended))
 }
 
@@ -212,10 +212,10 @@ pub fn status_of(app: &App, d: &DocumentRow, suspended: Option<Suspension>) -> D
 }
 
 /// The photo shown with a document: (JPEG bytes, etag).
-pub async fn photo(app: &App, citizen_id: &str, id: &str) -> Result<(Vec<u8>, String), ApiError> {
+pub async fn photo(app: &App, citizen_id: &str, id: &str) -> Result<(Vec<u8>, String), DocumentsError> {
     let (c, doc, _) = get(app, citizen_id, id).await?;
-    let kind = DocumentKind::parse(&doc.kind).ok_or_else(ApiError::internal)?;
-    app.store.photo_get(&c.id, kind.photo_source().as_str()).await?.ok_or_else(|| ApiError::not_found("photo"))
+    let kind = DocumentKind::parse(&doc.kind).ok_or(internal("a stored document kind"))?;
+    Ok(app.store.photo_get(&c.id, kind.photo_source().as_str()).await?.ok_or(Failure::NotFound(Thing::Photo))?)
 }
 
 /// A state body reports a citizen's document lost or stolen.
@@ -226,8 +226,8 @@ pub async fn revoke(
     kind: DocumentKind,
     number: Option<&str>,
     reason: &str,
-) -> Result<Vec<(String, String)>, ApiError> {
-    let c = app.store.citizen_by_iin(iin).await?.ok_or_else(|| ApiError::not_found("citizen"))?;
+) -> Result<Vec<(String, String)>, DocumentsError> {
+    let c = app.store.citizen_by_iin(iin).await?.ok_or(Failure::NotFound(Thing::Citizen))?;
     let now = app.clock.now_ms();
     // The history entry and the notification commit with the revocation.
     let record = |revoked: &[(String, String)]| {
@@ -240,7 +240,7 @@ pub async fn revoke(
     };
     let (revoked, published) = app.store.documents_revoke(&c.id, kind.as_str(), number, reason, now, record).await?;
     if revoked.is_empty() {
-        return Err(ApiError::not_found("valid document of that kind and number"));
+        return Err(Failure::NotFound(Thing::ValidDocument).into());
     }
     notify::publish(app, published);
     Ok(revoked)

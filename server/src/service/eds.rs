@@ -1,10 +1,10 @@
 //! Digital-signature sign-in: a fresh single-use challenge, signed by the enrolled device key.
 
 use crate::App;
-use crate::http::problem::ApiError;
+use crate::service::error::{Failure, Rule, capability_error, invalid};
 use crate::service::otp::ip_limit;
+use crate::service::session::SessionError;
 use crate::service::session::{self, Opening, Tokens};
-use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use egov_core::auth::eds::{CHALLENGE_NONCE_BYTES, CHALLENGE_TTL, decode_b64, login_message};
@@ -27,7 +27,7 @@ pub struct Challenge {
 }
 
 /// A challenge for `iin`. Issued whether or not the IIN has an enrolled key, so it reveals nothing.
-pub async fn challenge(app: &App, iin: &Iin, ip: &str) -> Result<Challenge, ApiError> {
+pub async fn challenge(app: &App, iin: &Iin, ip: &str) -> Result<Challenge, EdsError> {
     ip_limit(app, "eds-ip", &EDS_ATTEMPTS_PER_IP, ip).await?;
     let now = app.clock.now();
     let id = uuid::Uuid::new_v4().to_string();
@@ -45,9 +45,19 @@ pub async fn challenge(app: &App, iin: &Iin, ip: &str) -> Result<Challenge, ApiE
     Ok(Challenge { challenge_id: id, nonce, expires_in: CHALLENGE_TTL.num_seconds(), message })
 }
 
-fn eds_error(kind: &'static str, detail: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, kind, detail)
+/// Why a digital-signature sign-in failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EdsError {
+    #[error(transparent)]
+    Common(#[from] Failure),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("the challenge is unknown, expired or already used; request a new one")]
+    ChallengeInvalid,
+    #[error("the signature could not be verified")]
+    SignatureInvalid,
 }
+capability_error!(EdsError);
 
 /// Checks the signature over a live challenge by the named device key and opens an `eds` session.
 pub async fn verify(
@@ -57,24 +67,23 @@ pub async fn verify(
     signature: &str,
     ip: &str,
     user_agent: Option<&str>,
-) -> Result<Tokens, ApiError> {
+) -> Result<Tokens, EdsError> {
     ip_limit(app, "eds-ip", &EDS_ATTEMPTS_PER_IP, ip).await?;
-    let signature = decode_b64(signature).ok_or_else(|| ApiError::validation("signature", "must be base64url"))?;
+    let signature = decode_b64(signature).ok_or_else(|| invalid("signature", Rule::Base64Url))?;
     let now = app.clock.now_ms();
-    let (iin, nonce) = app.store.challenge_consume(challenge_id, now).await?.ok_or_else(|| {
-        eds_error("challenge-invalid", "the challenge is unknown, expired or already used; request a new one")
-    })?;
+    let (iin, nonce) = app.store.challenge_consume(challenge_id, now).await?.ok_or(EdsError::ChallengeInvalid)?;
     let Some((public_key, citizen_id, _device)) = app.store.device_of(key_id, &iin, now).await? else {
-        return Err(eds_error("eds-invalid", "the signature could not be verified"));
+        return Err(EdsError::SignatureInvalid);
     };
     if !app.eds.verify(&public_key, &login_message(challenge_id, &nonce, &iin), &signature) {
         let detail = serde_json::json!({"method": "eds", "reason": "bad signature", "device_id": key_id});
         app.store.history_add(&citizen_id, "login_failed", &detail, now).await?;
-        return Err(eds_error("eds-invalid", "the signature could not be verified"));
+        return Err(EdsError::SignatureInvalid);
     }
     session::open(
         app,
         Opening { citizen_id: &citizen_id, acr: Acr::Eds, device_id: Some(key_id), client: "app", user_agent },
     )
     .await
+    .map_err(EdsError::from)
 }

@@ -3,23 +3,69 @@
 //! at a bank, the licence eligibility check, and the daily notifications and purge.
 
 use crate::App;
-use crate::adapters::payments::{Method, Outcome, PaymentError, decline_message};
-use crate::http::problem::ApiError;
+use crate::adapters::payments::{Method, Outcome, PaymentError};
+use crate::service::error::{Dependency, Failure, Rule, Thing, capability_error, internal, invalid};
 use crate::service::{notify, sharing};
 use crate::store::fines::{BankPayment, FineRow, NewReceipt, PaymentRow, Reminder};
 use crate::store::from_millis;
-use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use egov_core::fines::{
-    BANK_QR_LIFETIME, CITIES, City, Discount, Exclusion, FineFacts, FineNotice, FineStatus, LicenceCategory,
-    NoticeKind, OfferedDiscount, OnApproval, PaymentStatus, RECEIPT_TYP, RETENTION_AFTER_DEADLINE_DAYS, RecordedBy,
-    Tiyn, Transition, UNSENT_HOLD_LIFETIME, city_named, deadline_reminder_due, known_article, mci_on, normalize_plate,
+    BANK_QR_LIFETIME, City, Discount, Exclusion, FineFacts, FineNotice, FineStatus, LicenceCategory, NoticeKind,
+    OfferedDiscount, OnApproval, PaymentStatus, RECEIPT_TYP, RETENTION_AFTER_DEADLINE_DAYS, RecordedBy, Tiyn,
+    Transition, UNSENT_HOLD_LIFETIME, city_named, deadline_reminder_due, known_article, mci_on, normalize_plate,
 };
 use egov_core::identity::Iin;
 use egov_core::time::almaty_date;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
+
+/// Why a fine was not registered, found, paid or recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum FinesError {
+    #[error(transparent)]
+    Common(#[from] Failure),
+    #[error("you can only search your own fines")]
+    NotYours,
+    #[error("that plate and registration certificate are not of a vehicle registered to you")]
+    NotYourVehicle,
+    #[error("a fine with this protocol number is already registered")]
+    Exists,
+    /// The acquirer declined; nothing was charged. `code` is the acquirer's.
+    #[error("the payment was declined: {}", decline_reason(code))]
+    Declined { code: String, payment_id: String },
+    #[error("this fine is already paid")]
+    Paid { payment_id: Option<String> },
+    #[error("this payment was stopped before any charge; pay again")]
+    NotPayable { payment_id: String },
+    #[error("the bank confirmed this payment after the fine was paid another way; the money is returned to you")]
+    Refunded { payment_id: String, refunded: bool },
+    #[error("another payment of this fine is under way")]
+    InProgress,
+    #[error("Idempotency-Key must be {} to {} visible characters", IDEMPOTENCY_KEY_LEN.start(), IDEMPOTENCY_KEY_LEN.end())]
+    IdempotencyKey,
+    #[error("this Idempotency-Key was used for a different payment")]
+    IdempotencyKeyReused,
+    #[error("the webhook signature does not verify")]
+    WebhookSignature,
+    #[error("this bank's receipt number was recorded for another payment")]
+    BankReceiptRecorded,
+    #[error("amount_tiyn: {amount} tiyn is more than the {due} tiyn due on {}", egov_core::time::day_month_year(*on))]
+    Overpaid { amount: i64, due: i64, on: NaiveDate },
+}
+capability_error!(FinesError);
+
+/// What an acquirer's decline code means, in English (`http::wording` words it in kk and ru).
+pub fn decline_reason(code: &str) -> &'static str {
+    match code {
+        "51" => "insufficient funds on the card",
+        "54" => "the card has expired",
+        "57" => "the card's bank does not permit internet payments",
+        "61" => "the amount exceeds the card's limit",
+        "14" => "the card is not valid",
+        _ => "the bank declined the payment",
+    }
+}
 
 /// A fine as the app and state bodies see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -54,11 +100,11 @@ pub struct FineView {
     pub paid_via: Option<String>,
 }
 
-fn date(s: &str) -> Result<NaiveDate, ApiError> {
-    s.parse().map_err(|_| ApiError::internal())
+fn date(s: &str) -> Result<NaiveDate, Failure> {
+    s.parse().map_err(|_| internal("a stored date"))
 }
 
-fn facts(f: &FineRow) -> Result<FineFacts, ApiError> {
+fn facts(f: &FineRow) -> Result<FineFacts, Failure> {
     Ok(FineFacts {
         recorded_by: RecordedBy::stored(&f.recorded_by)?,
         notice_date: date(&f.notice_date)?,
@@ -71,16 +117,16 @@ fn facts(f: &FineRow) -> Result<FineFacts, ApiError> {
 
 /// Whether the fine is paid; an unknown stored status refuses (never read as unpaid, which would let it
 /// be paid again).
-fn paid(f: &FineRow) -> Result<bool, ApiError> {
+fn paid(f: &FineRow) -> Result<bool, Failure> {
     Ok(FineStatus::stored(&f.status)? == FineStatus::Paid)
 }
 
 /// Whether the fine `id` is paid now (false when it is gone).
-async fn fine_paid(app: &App, id: &str) -> Result<bool, ApiError> {
+async fn fine_paid(app: &App, id: &str) -> Result<bool, Failure> {
     app.store.fine(id).await?.map_or(Ok(false), |f| paid(&f))
 }
 
-pub fn view(app: &App, f: &FineRow) -> Result<FineView, ApiError> {
+pub fn view(app: &App, f: &FineRow) -> Result<FineView, Failure> {
     let facts = facts(f)?;
     let now = app.clock.now();
     let (discount, amount_due) = match (facts.discount_at(&app.calendar, now), facts.amount_due(&app.calendar, now)) {
@@ -137,24 +183,17 @@ pub struct FeedFine {
     pub discount_excluded: Option<String>,
 }
 
-fn field_date(field: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, ApiError> {
-    let d: NaiveDate = value.parse().map_err(|_| ApiError::validation(field, "must be a date YYYY-MM-DD"))?;
+fn field_date(field: &'static str, value: &str, today: NaiveDate) -> Result<NaiveDate, Failure> {
+    let d: NaiveDate = value.parse().map_err(|_| invalid(field, Rule::Date))?;
     if d > today {
-        return Err(ApiError::validation(field, "must not be in the future"));
+        return Err(invalid(field, Rule::NotInFuture));
     }
     Ok(d)
 }
 
 /// The city a name means (any language, case and spacing); a 422 naming the accepted cities otherwise.
-fn known_city(name: &str) -> Result<&'static City, ApiError> {
-    city_named(name).ok_or_else(|| {
-        let names: Vec<&str> = CITIES.iter().map(|c| c.en).collect();
-        ApiError::validation(
-            "city",
-            format!("not a city with traffic cameras known to this service; one of {} (or in Kazakh or Russian, see /v1/fines/cities)", names.join(", ")),
-        )
-        .with("accepted", CITIES.iter().map(|c| c.id).collect::<Vec<_>>())
-    })
+fn known_city(name: &str) -> Result<&'static City, Failure> {
+    city_named(name).ok_or_else(|| invalid("city", Rule::City))
 }
 
 /// The length of a payment's `Idempotency-Key`, in visible ASCII characters.
@@ -181,56 +220,50 @@ fn notice_body(f: &FineRow, n: &FineNotice<'_>) -> Value {
 
 /// Registers a fine from a state body. A camera fine's payment notice is delivered by SMS to the
 /// offender's registered phone (and to their eGov account), which starts its discount period.
-pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineView, ApiError> {
+pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineView, FinesError> {
     let today = almaty_date(app.clock.now());
     let protocol = feed.protocol_number.trim();
     if !(6..=20).contains(&protocol.len()) || !protocol.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(ApiError::validation("protocol_number", "must be 6 to 20 letters, digits or dashes"));
+        return Err(invalid("protocol_number", Rule::Code { min: 6, max: 20 }).into());
     }
-    let iin = Iin::parse(&feed.offender_iin).map_err(|e| ApiError::validation("offender_iin", e))?;
+    let iin = Iin::parse(&feed.offender_iin).map_err(|e| invalid("offender_iin", Rule::Iin(e)))?;
     if !known_article(&feed.article) {
-        return Err(ApiError::validation(
-            "article",
-            "not a traffic article of the Administrative Offences Code known to this service",
-        ));
+        return Err(invalid("article", Rule::Article).into());
     }
     if !(1..=1000).contains(&feed.amount_mci) {
-        return Err(ApiError::validation("amount_mci", "must be from 1 to 1000"));
+        return Err(invalid("amount_mci", Rule::Between { min: 1, max: 1000 }).into());
     }
     let description = feed.description.trim();
     if !(1..=300).contains(&description.chars().count()) {
-        return Err(ApiError::validation("description", "must be 1 to 300 characters"));
+        return Err(invalid("description", Rule::Chars { min: 1, max: 300 }).into());
     }
     let opened = field_date("case_opened_on", &feed.case_opened_on, today)?;
     let notice = field_date("notice_date", &feed.notice_date, today)?;
     if notice < opened {
-        return Err(ApiError::validation("notice_date", "must not be before case_opened_on"));
+        return Err(invalid("notice_date", Rule::NotBefore("case_opened_on")).into());
     }
     let mut delivered = feed.delivered_on.as_deref().map(|d| field_date("delivered_on", d, today)).transpose()?;
     if delivered.is_some_and(|d| d < notice) {
-        return Err(ApiError::validation("delivered_on", "must not be before notice_date"));
+        return Err(invalid("delivered_on", Rule::NotBefore("notice_date")).into());
     }
     let recorded_by = match feed.recorded_by.as_str() {
         "officer" | "camera" => feed.recorded_by.clone(),
-        _ => return Err(ApiError::validation("recorded_by", "must be officer or camera")),
+        _ => return Err(invalid("recorded_by", Rule::OneOf(vec!["officer", "camera"])).into()),
     };
     let plate = match feed.vehicle_plate.as_deref().filter(|p| !p.trim().is_empty()) {
-        Some(p) => {
-            Some(normalize_plate(p).ok_or_else(|| ApiError::validation("vehicle_plate", "not a vehicle plate"))?)
-        }
+        Some(p) => Some(normalize_plate(p).ok_or_else(|| invalid("vehicle_plate", Rule::Plate))?),
         None if recorded_by == "camera" => {
-            return Err(ApiError::validation("vehicle_plate", "a camera fine needs the plate"));
+            return Err(invalid("vehicle_plate", Rule::Required).into());
         }
         None => None,
     };
     let city = known_city(&feed.city)?.id;
     if let Some(e) = feed.discount_excluded.as_deref() {
         serde_json::from_value::<Exclusion>(json!(e)).map_err(|_| {
-            ApiError::validation("discount_excluded", "must be other_penalty, immunity or financial_regulator")
+            invalid("discount_excluded", Rule::OneOf(vec!["other_penalty", "immunity", "financial_regulator"]))
         })?;
     }
-    let mci = mci_on(&app.mci, opened)
-        .ok_or_else(|| ApiError::validation("case_opened_on", "no MCI value is configured for that date"))?;
+    let mci = mci_on(&app.mci, opened).ok_or_else(|| invalid("case_opened_on", Rule::NoMci))?;
     let citizen = app.store.citizen_by_iin(&iin.as_string()).await?;
     let phone = citizen.as_ref().and_then(|c| c.phone.clone());
     if recorded_by == "camera" && delivered.is_none() && phone.is_some() {
@@ -265,12 +298,7 @@ pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineVie
         held_by: None,
     };
     if facts(&row)?.purgeable(today) {
-        return Err(ApiError::validation(
-            "notice_date",
-            format!(
-                "this fine's payment deadline is more than {RETENTION_AFTER_DEADLINE_DAYS} days ago: it is past what this service keeps, and would be removed at once; send it to enforcement instead"
-            ),
-        ));
+        return Err(invalid("notice_date", Rule::PastRetention(RETENTION_AFTER_DEADLINE_DAYS)).into());
     }
     let fine = view(app, &row)?;
     let told = notice_of(&row, &fine, NoticeKind::New);
@@ -288,7 +316,7 @@ pub async fn register(app: &App, agency: &str, feed: FeedFine) -> Result<FineVie
             notify::publish(app, published);
         }
         Err(crate::store::StoreError::Conflict) => {
-            return Err(ApiError::conflict("fine-exists", "a fine with this protocol number is already registered"));
+            return Err(FinesError::Exists);
         }
         Err(e) => return Err(e.into()),
     }
@@ -306,12 +334,12 @@ fn notice_sms<'a>(phone: &'a str, text: &'a str) -> crate::store::sms::NewSms<'a
     }
 }
 
-async fn citizen(app: &App, citizen_id: &str) -> Result<crate::store::citizens::CitizenRow, ApiError> {
-    app.store.citizen_by_id(citizen_id).await?.ok_or_else(|| ApiError::not_found("citizen"))
+async fn citizen(app: &App, citizen_id: &str) -> Result<crate::store::citizens::CitizenRow, FinesError> {
+    Ok(app.store.citizen_by_id(citizen_id).await?.ok_or(Failure::NotFound(Thing::Citizen))?)
 }
 
 /// The citizen's own fines, optionally of one status.
-pub async fn own(app: &App, citizen_id: &str, status: Option<&str>) -> Result<Vec<FineView>, ApiError> {
+pub async fn own(app: &App, citizen_id: &str, status: Option<&str>) -> Result<Vec<FineView>, FinesError> {
     let c = citizen(app, citizen_id).await?;
     let rows = app.store.fines_of(&c.iin).await?;
     let mut out = Vec::new();
@@ -322,9 +350,9 @@ pub async fn own(app: &App, citizen_id: &str, status: Option<&str>) -> Result<Ve
 }
 
 /// One of the citizen's fines (404 for anyone else's).
-pub async fn own_one(app: &App, citizen_id: &str, id: &str) -> Result<(FineRow, FineView), ApiError> {
+pub async fn own_one(app: &App, citizen_id: &str, id: &str) -> Result<(FineRow, FineView), FinesError> {
     let c = citizen(app, citizen_id).await?;
-    let f = app.store.fine(id).await?.filter(|f| f.offender_iin == c.iin).ok_or_else(|| ApiError::not_found("fine"))?;
+    let f = app.store.fine(id).await?.filter(|f| f.offender_iin == c.iin).ok_or(Failure::NotFound(Thing::Fine))?;
     let v = view(app, &f)?;
     Ok((f, v))
 }
@@ -348,27 +376,25 @@ pub struct SearchQuery {
 
 /// Search, only ever among the citizen's own fines: by IIN, by full name and birth date, or the camera
 /// fines of their own vehicle by plate, registration certificate and city.
-pub async fn search(app: &App, citizen_id: &str, q: &SearchQuery) -> Result<Vec<FineView>, ApiError> {
+pub async fn search(app: &App, citizen_id: &str, q: &SearchQuery) -> Result<Vec<FineView>, FinesError> {
     let c = citizen(app, citizen_id).await?;
-    let not_yours = || ApiError::forbidden("you can only search your own fines");
     if let Some(iin) = &q.iin {
-        let iin = Iin::parse(iin).map_err(|e| ApiError::validation("iin", e))?;
-        return if iin.as_string() == c.iin { own(app, citizen_id, None).await } else { Err(not_yours()) };
+        let iin = Iin::parse(iin).map_err(|e| invalid("iin", Rule::Iin(e)))?;
+        return if iin.as_string() == c.iin { own(app, citizen_id, None).await } else { Err(FinesError::NotYours) };
     }
     if let (Some(surname), Some(given), Some(birth)) = (&q.surname, &q.given_name, &q.birth_date) {
-        let birth: NaiveDate =
-            birth.parse().map_err(|_| ApiError::validation("birth_date", "must be a date YYYY-MM-DD"))?;
+        let birth: NaiveDate = birth.parse().map_err(|_| invalid("birth_date", Rule::Date))?;
         let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
         let latin_or_cyrillic = (same(surname, &c.surname) || same(surname, &c.surname_lat))
             && (same(given, &c.given_name) || same(given, &c.given_name_lat));
         return if latin_or_cyrillic && birth.to_string() == c.birth_date {
             own(app, citizen_id, None).await
         } else {
-            Err(not_yours())
+            Err(FinesError::NotYours)
         };
     }
     if let (Some(plate), Some(cert), Some(city)) = (&q.plate, &q.certificate, &q.city) {
-        let plate = normalize_plate(plate).ok_or_else(|| ApiError::validation("plate", "not a vehicle plate"))?;
+        let plate = normalize_plate(plate).ok_or_else(|| invalid("plate", Rule::Plate))?;
         let compact = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
         // Through the documents service, which generates the citizen's documents if this is their first use.
         let held = crate::service::documents::list(app, &c.id).await.map(|(_, docs, _)| docs).unwrap_or_default();
@@ -379,18 +405,13 @@ pub async fn search(app: &App, citizen_id: &str, q: &SearchQuery) -> Result<Vec<
                 && compact(&d.number) == compact(cert)
         });
         if !owns {
-            return Err(ApiError::forbidden(
-                "that plate and registration certificate are not of a vehicle registered to you",
-            ));
+            return Err(FinesError::NotYourVehicle);
         }
         let city = known_city(city)?;
         let rows = app.store.camera_fines_of_plate(&plate, city.id).await?;
-        return rows.iter().map(|f| view(app, f)).collect();
+        return Ok(rows.iter().map(|f| view(app, f)).collect::<Result<_, _>>()?);
     }
-    Err(ApiError::validation(
-        "iin",
-        "search by iin; or surname, given_name and birth_date; or plate, certificate and city",
-    ))
+    Err(invalid("iin", Rule::SearchTerms).into())
 }
 
 /// The length of an acquirer's card token (letters, digits and `_`).
@@ -418,9 +439,18 @@ pub enum PayMethod {
     BankQr,
 }
 
+/// Where a payment stands in its answer: paid (with its receipt), or still being processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    /// Paid: the receipt is in the answer (201).
+    Paid,
+    /// The bank has not confirmed yet, or waits for the citizen's bank app (202).
+    Processing,
+}
+
 /// What a payment answered (replayed as is for a repeated idempotency key).
 pub struct PayAnswer {
-    pub status: StatusCode,
+    pub answered: Answered,
     pub body: Value,
 }
 
@@ -452,59 +482,48 @@ pub fn receipt_view(app: &App, r: &crate::store::fines::ReceiptRow) -> ReceiptVi
 }
 
 /// The answer for a payment in its current state.
-async fn answer(app: &App, p: &PaymentRow) -> Result<PayAnswer, ApiError> {
+async fn answer(app: &App, p: &PaymentRow) -> Result<PayAnswer, FinesError> {
     let processing = || PayAnswer {
-        status: StatusCode::ACCEPTED,
+        answered: Answered::Processing,
         body: json!({"payment_id": p.id, "status": "processing", "fine_id": p.fine_id, "amount": Tiyn(p.amount_tiyn),
             "detail": "the bank has not confirmed yet; retry with the same Idempotency-Key to see the outcome"}),
     };
     match state(p)? {
         PaymentStatus::Approved => {
-            let r = app.store.receipt_by_payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+            let r = app.store.receipt_by_payment(&p.id).await?.ok_or(internal("a paid payment's receipt"))?;
             Ok(PayAnswer {
-                status: StatusCode::CREATED,
+                answered: Answered::Paid,
                 body: json!({"payment_id": p.id, "status": "paid", "fine_id": p.fine_id, "amount": Tiyn(p.amount_tiyn), "receipt": receipt_view(app, &r)}),
             })
         }
         PaymentStatus::Declined => {
-            let code = p.decline_code.clone().unwrap_or_default();
-            Err(ApiError::new(
-                StatusCode::PAYMENT_REQUIRED,
-                "payment-declined",
-                format!("the payment was declined: {}", decline_message(&code)),
-            )
-            .with("decline_code", code)
-            .with("payment_id", &p.id))
+            Err(FinesError::Declined { code: p.decline_code.clone().unwrap_or_default(), payment_id: p.id.clone() })
         }
         PaymentStatus::Awaiting => Ok(PayAnswer {
-            status: StatusCode::ACCEPTED,
+            answered: Answered::Processing,
             body: json!({"payment_id": p.id, "status": "pending", "fine_id": p.fine_id, "amount": Tiyn(p.amount_tiyn), "qr_payload": p.qr_payload,
                 "detail": "pay the QR in your bank's app; the fine shows as paid once the bank confirms"}),
         }),
         PaymentStatus::Cancelled => {
             let paid = fine_paid(app, &p.fine_id).await?;
             Err(if paid {
-                ApiError::conflict("fine-paid", "this fine is already paid")
+                FinesError::Paid { payment_id: Some(p.id.clone()) }
             } else {
-                ApiError::conflict("fine-not-payable", "this payment was stopped before any charge; pay again")
-            }
-            .with("payment_id", &p.id))
+                FinesError::NotPayable { payment_id: p.id.clone() }
+            })
         }
-        PaymentStatus::RefundDue | PaymentStatus::Refunded => Err(ApiError::conflict(
-            "payment-refunded",
-            "the bank confirmed this payment after the fine was paid another way; the money is returned to you",
-        )
-        .with("payment_id", &p.id)
-        .with("refunded", p.status == "refunded")),
+        PaymentStatus::RefundDue | PaymentStatus::Refunded => {
+            Err(FinesError::Refunded { payment_id: p.id.clone(), refunded: p.status == "refunded" })
+        }
         PaymentStatus::Pending | PaymentStatus::Held | PaymentStatus::Unknown => Ok(processing()),
     }
 }
 
 /// The status of a stored payment; an unknown one fails closed (nothing is charged or answered as paid).
-fn state(p: &PaymentRow) -> Result<PaymentStatus, ApiError> {
+fn state(p: &PaymentRow) -> Result<PaymentStatus, Failure> {
     p.state().map_err(|e| {
         tracing::error!(payment = %p.id, error = %e, "payment in an unknown state");
-        ApiError::internal()
+        internal("a payment in an unknown state")
     })
 }
 
@@ -516,10 +535,9 @@ pub async fn pay(
     fine_id: &str,
     key: &str,
     req: &PayRequest,
-) -> Result<PayAnswer, ApiError> {
+) -> Result<PayAnswer, FinesError> {
     if !IDEMPOTENCY_KEY_LEN.contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        let (min, max) = IDEMPOTENCY_KEY_LEN.into_inner();
-        return Err(ApiError::bad_request(format!("Idempotency-Key must be {min} to {max} visible characters")));
+        return Err(FinesError::IdempotencyKey);
     }
     let c = citizen(app, citizen_id).await?;
     let (fine, _) = own_one(app, citizen_id, fine_id).await?;
@@ -531,17 +549,17 @@ pub async fn pay(
                 .filter(|t| {
                     CARD_TOKEN_LEN.contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
                 })
-                .ok_or_else(|| ApiError::validation("card_token", "a card payment needs the acquirer's card token"))?;
+                .ok_or_else(|| invalid("card_token", Rule::Required))?;
             Method::Card { token }
         }
         PayMethod::PhoneBalance => {
             let phone = match &req.phone {
-                Some(p) => egov_core::identity::Phone::parse(p).map_err(|e| ApiError::validation("phone", e))?,
+                Some(p) => egov_core::identity::Phone::parse(p).map_err(|e| invalid("phone", Rule::Phone(e)))?,
                 None => egov_core::identity::Phone::parse(c.phone.as_deref().unwrap_or(""))
-                    .map_err(|e| ApiError::validation("phone", e))?,
+                    .map_err(|e| invalid("phone", Rule::Phone(e)))?,
             };
             if !egov_core::fines::pays_from_balance(&phone) {
-                return Err(ApiError::validation("phone", "only Beeline and Activ numbers can pay from the balance"));
+                return Err(invalid("phone", Rule::NotBalanceOperator).into());
             }
             Method::PhoneBalance { phone: phone.as_str().to_string() }
         }
@@ -561,12 +579,10 @@ pub async fn pay(
         return replay(app, existing, &request_hash, &method).await;
     }
     if paid(&fine)? {
-        return Err(ApiError::conflict("fine-paid", "this fine is already paid"));
+        return Err(FinesError::Paid { payment_id: None });
     }
     let now = app.clock.now();
-    let owed = facts(&fine)?
-        .amount_due(&app.calendar, now)
-        .map_err(|_| ApiError::unavailable("the working-day calendar does not cover this fine's dates"))?;
+    let owed = facts(&fine)?.amount_due(&app.calendar, now).map_err(|_| Failure::Unavailable(Dependency::Calendar))?;
     // What a bank payment of part of it credited already is not charged again.
     let amount = Tiyn((owed.0 - fine.credited_tiyn).max(0));
     let payment_id = uuid::Uuid::new_v4().to_string();
@@ -584,32 +600,28 @@ pub async fn pay(
         )
         .await?
     {
-        let existing = app.store.payment_by_key(citizen_id, key).await?.ok_or_else(ApiError::internal)?;
+        let existing = app.store.payment_by_key(citizen_id, key).await?.ok_or(internal("a row read back vanished"))?;
         return replay(app, existing, &request_hash, &method).await;
     }
-    let p = app.store.payment(&payment_id).await?.ok_or_else(ApiError::internal)?;
+    let p = app.store.payment(&payment_id).await?.ok_or(internal("a row read back vanished"))?;
     if !take_hold(app, &p).await? {
         let paid = fine_paid(app, fine_id).await?;
-        return Err(if paid {
-            ApiError::conflict("fine-paid", "this fine is already paid")
-        } else {
-            ApiError::conflict("payment-in-progress", "another payment of this fine is under way")
-        });
+        return Err(if paid { FinesError::Paid { payment_id: None } } else { FinesError::InProgress });
     }
     charge(app, &p, &method).await?;
-    let p = app.store.payment(&payment_id).await?.ok_or_else(ApiError::internal)?;
+    let p = app.store.payment(&payment_id).await?.ok_or(internal("a row read back vanished"))?;
     answer(app, &p).await
 }
 
 /// `Hold`, or `Cancel` when the fine cannot be held: whether this payment now holds its fine. A
 /// payment cancelled here was never charged and never will be; a retry of its key learns why.
-async fn take_hold(app: &App, p: &PaymentRow) -> Result<bool, ApiError> {
+async fn take_hold(app: &App, p: &PaymentRow) -> Result<bool, FinesError> {
     if app.store.payment_hold(p, app.clock.now_ms()).await? {
         return Ok(true);
     }
     if !app.store.payment_move(&p.id, Transition::Cancel, None, None).await? {
         // Another request for the same key moved it first (it holds the fine now, or was cancelled).
-        let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+        let fresh = app.store.payment(&p.id).await?.ok_or(internal("a row read back vanished"))?;
         return Ok(state(&fresh)?.holds_fine());
     }
     Ok(false)
@@ -618,8 +630,8 @@ async fn take_hold(app: &App, p: &PaymentRow) -> Result<bool, ApiError> {
 /// Sends the charge of a payment that may charge (it holds its fine and has no answer yet) and applies
 /// the answer. The acquirer charges one payment id at most once, so a second sender gets the first
 /// answer, not a second charge.
-async fn charge(app: &App, p: &PaymentRow, method: &Method) -> Result<(), ApiError> {
-    let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+async fn charge(app: &App, p: &PaymentRow, method: &Method) -> Result<(), FinesError> {
+    let fresh = app.store.payment(&p.id).await?.ok_or(internal("a row read back vanished"))?;
     if !state(&fresh)?.may_charge() {
         return Ok(());
     }
@@ -635,13 +647,9 @@ async fn charge(app: &App, p: &PaymentRow, method: &Method) -> Result<(), ApiErr
 /// A request repeated under its idempotency key: the same request gets the same payment, moved on
 /// only as far as the state machine allows. A payment the acquirer has no record of is charged only
 /// if it holds its fine (or can take the hold now, when its first request stopped before holding).
-async fn replay(app: &App, p: PaymentRow, hash: &str, method: &Method) -> Result<PayAnswer, ApiError> {
+async fn replay(app: &App, p: PaymentRow, hash: &str, method: &Method) -> Result<PayAnswer, FinesError> {
     if p.request_hash.as_deref() != Some(hash) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency-key-reused",
-            "this Idempotency-Key was used for a different payment",
-        ));
+        return Err(FinesError::IdempotencyKeyReused);
     }
     match state(&p)? {
         PaymentStatus::Pending if take_hold(app, &p).await? => charge(app, &p, method).await?,
@@ -661,12 +669,12 @@ async fn replay(app: &App, p: PaymentRow, hash: &str, method: &Method) -> Result
         }
         _ => {}
     }
-    let p = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+    let p = app.store.payment(&p.id).await?.ok_or(internal("a row read back vanished"))?;
     answer(app, &p).await
 }
 
 /// Applies what the acquirer said about a payment, as the state machine allows from where it stands.
-async fn settle(app: &App, p: &PaymentRow, outcome: Result<Outcome, PaymentError>) -> Result<(), ApiError> {
+async fn settle(app: &App, p: &PaymentRow, outcome: Result<Outcome, PaymentError>) -> Result<(), FinesError> {
     match outcome {
         Ok(Outcome::Approved { reference }) => approved(app, p, &reference).await,
         Ok(Outcome::Declined { code }) => {
@@ -686,7 +694,7 @@ async fn settle(app: &App, p: &PaymentRow, outcome: Result<Outcome, PaymentError
             if matches!(e, PaymentError::Timeout)
                 && let Ok(Some(o)) = app.payments.status(&p.id).await
             {
-                let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+                let fresh = app.store.payment(&p.id).await?.ok_or(internal("a row read back vanished"))?;
                 return Box::pin(settle(app, &fresh, Ok(o))).await;
             }
             Ok(())
@@ -695,11 +703,11 @@ async fn settle(app: &App, p: &PaymentRow, outcome: Result<Outcome, PaymentError
 }
 
 /// The acquirer approved a payment: it pays its fine if it holds it, and is refunded otherwise.
-async fn approved(app: &App, p: &PaymentRow, reference: &str) -> Result<(), ApiError> {
+async fn approved(app: &App, p: &PaymentRow, reference: &str) -> Result<(), FinesError> {
     // Two tries: a payment that loses its hold between the read and the write (a bank payment recorded
     // at that moment) is read again and refunded.
     for _ in 0..2 {
-        let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+        let fresh = app.store.payment(&p.id).await?.ok_or(internal("a row read back vanished"))?;
         match state(&fresh)?.on_approval() {
             OnApproval::PayTheFine => {
                 if approve(app, &fresh, reference).await? {
@@ -707,13 +715,13 @@ async fn approved(app: &App, p: &PaymentRow, reference: &str) -> Result<(), ApiE
                 }
                 // Its fine was taken by a bank payment between its hold and this approval.
                 if app.store.payment_move(&p.id, Transition::ApproveLate, None, None).await? {
-                    let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+                    let fresh = app.store.payment(&p.id).await?.ok_or(internal("a row read back vanished"))?;
                     return refund(app, &fresh).await;
                 }
             }
             OnApproval::Refund => {
                 app.store.payment_move(&p.id, Transition::ApproveLate, None, None).await?;
-                let fresh = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+                let fresh = app.store.payment(&p.id).await?.ok_or(internal("a row read back vanished"))?;
                 return refund(app, &fresh).await;
             }
             OnApproval::Nothing => return refund(app, &fresh).await,
@@ -724,7 +732,7 @@ async fn approved(app: &App, p: &PaymentRow, reference: &str) -> Result<(), ApiE
 
 /// Returns the money of a `refund_due` payment through the gateway, and tells the payer. A refund that
 /// fails stays due and the reconciler tries again; the gateway refunds a payment at most once.
-async fn refund(app: &App, p: &PaymentRow) -> Result<(), ApiError> {
+async fn refund(app: &App, p: &PaymentRow) -> Result<(), FinesError> {
     if state(p)? != PaymentStatus::RefundDue {
         return Ok(());
     }
@@ -764,7 +772,7 @@ fn receipt_for(
     reference: &str,
     now: DateTime<Utc>,
     bank: Option<(&BankPayment<'_>, Tiyn)>,
-) -> Result<(String, String, crate::store::sharing::Outcome), ApiError> {
+) -> Result<(String, String, crate::store::sharing::Outcome), FinesError> {
     let receipt_id = uuid::Uuid::new_v4().to_string();
     // The acquirer's payments are paid when confirmed; a bank's on the bank's date.
     let paid_on = bank.map(|(b, _)| b.paid_on.to_string()).unwrap_or_else(|| almaty_date(now).to_string());
@@ -805,8 +813,8 @@ fn receipt_for(
 
 /// `Approve`: the fine is paid on the confirmation date, with a signed receipt. False when the payment
 /// no longer held its fine at the moment of writing.
-async fn approve(app: &App, p: &PaymentRow, reference: &str) -> Result<bool, ApiError> {
-    let fine = app.store.fine(&p.fine_id).await?.ok_or_else(ApiError::internal)?;
+async fn approve(app: &App, p: &PaymentRow, reference: &str) -> Result<bool, FinesError> {
+    let fine = app.store.fine(&p.fine_id).await?.ok_or(internal("a row read back vanished"))?;
     let now = app.clock.now();
     let (receipt_id, jws, outcome) = receipt_for(app, &fine, p, reference, now, None)?;
     let receipt = NewReceipt { id: &receipt_id, jws: &jws, paid_at_ms: now.timestamp_millis(), outcome };
@@ -841,7 +849,7 @@ pub enum HookStatus {
 }
 
 /// The acquirer's webhook (bank QR confirmations): the body must carry a valid HMAC-SHA256 signature.
-pub async fn webhook(app: &App, body: &[u8], signature_hex: Option<&str>) -> Result<Value, ApiError> {
+pub async fn webhook(app: &App, body: &[u8], signature_hex: Option<&str>) -> Result<Value, FinesError> {
     let gateway = app.payments.clone();
     let sig = signature_hex.and_then(|h| {
         (0..h.len())
@@ -851,22 +859,22 @@ pub async fn webhook(app: &App, body: &[u8], signature_hex: Option<&str>) -> Res
     });
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, gateway.webhook_key());
     if sig.is_none_or(|s| ring::hmac::verify(&key, body, &s).is_err()) {
-        return Err(ApiError::unauthorized("the webhook signature does not verify"));
+        return Err(FinesError::WebhookSignature);
     }
-    let hook: AcquirerHook = serde_json::from_slice(body).map_err(|e| ApiError::validation("body", e))?;
-    let p = app.store.payment(&hook.payment_id).await?.ok_or_else(|| ApiError::not_found("payment"))?;
+    let hook: AcquirerHook = serde_json::from_slice(body).map_err(|_| invalid("body", Rule::Shape))?;
+    let p = app.store.payment(&hook.payment_id).await?.ok_or(Failure::NotFound(Thing::Payment))?;
     let outcome = match hook.status {
         HookStatus::Approved => Outcome::Approved { reference: hook.reference.unwrap_or_else(|| "bank-qr".into()) },
         HookStatus::Declined => Outcome::Declined { code: hook.decline_code.unwrap_or_else(|| "05".into()) },
     };
     settle(app, &p, Ok(outcome)).await?;
-    let p = app.store.payment(&p.id).await?.ok_or_else(ApiError::internal)?;
+    let p = app.store.payment(&p.id).await?.ok_or(internal("a row read back vanished"))?;
     Ok(json!({"payment_id": p.id, "status": p.status}))
 }
 
 /// Any fine by id, for a state body.
-pub async fn agency_view(app: &App, fine_id: &str) -> Result<FineView, ApiError> {
-    view(app, &app.store.fine(fine_id).await?.ok_or_else(|| ApiError::not_found("fine"))?)
+pub async fn agency_view(app: &App, fine_id: &str) -> Result<FineView, FinesError> {
+    Ok(view(app, &app.store.fine(fine_id).await?.ok_or(Failure::NotFound(Thing::Fine))?)?)
 }
 
 /// A payment made at a bank, as a state body reports it.
@@ -879,11 +887,11 @@ pub struct BankReport<'a> {
 
 /// Text a state body sends that reaches a citizen's receipt: trimmed, bounded, no control or
 /// direction-changing characters.
-fn printable(field: &str, value: &str, len: std::ops::RangeInclusive<usize>) -> Result<String, ApiError> {
+fn printable(field: &'static str, value: &str, len: std::ops::RangeInclusive<usize>) -> Result<String, Failure> {
     let v = value.trim();
     if !len.contains(&v.chars().count()) || egov_core::auth::clients::has_deceptive_chars(v) {
         let (min, max) = len.into_inner();
-        return Err(ApiError::validation(field, format!("must be {min} to {max} printable characters")));
+        return Err(invalid(field, Rule::Printable { min, max }));
     }
     Ok(v.to_string())
 }
@@ -897,50 +905,36 @@ pub async fn external_payment(
     agency: &str,
     fine_id: &str,
     report: BankReport<'_>,
-) -> Result<FineView, ApiError> {
+) -> Result<FineView, FinesError> {
     let bank = printable("bank", report.bank, 2..=64)?;
     let receipt_number = printable("bank_receipt_number", report.receipt_number, 3..=64)?;
     let now = app.clock.now();
     let paid_on = field_date("paid_on", report.paid_on, almaty_date(now))?;
     if report.amount_tiyn <= 0 {
-        return Err(ApiError::validation("amount_tiyn", "must be a positive amount in tiyn"));
+        return Err(invalid("amount_tiyn", Rule::Positive).into());
     }
-    let fine = app.store.fine(fine_id).await?.ok_or_else(|| ApiError::not_found("fine"))?;
+    let fine = app.store.fine(fine_id).await?.ok_or(Failure::NotFound(Thing::Fine))?;
     if let Some((recorded_fine, amount, on)) = app.store.payment_by_bank_receipt(&bank, &receipt_number).await? {
         return if recorded_fine == fine.id
             && amount == report.amount_tiyn
             && on.as_deref() == Some(&paid_on.to_string())
         {
-            view(app, &fine)
+            Ok(view(app, &fine)?)
         } else {
-            Err(ApiError::conflict(
-                "bank-receipt-recorded",
-                "this bank's receipt number was recorded for another payment",
-            ))
+            Err(FinesError::BankReceiptRecorded)
         };
     }
     if paid(&fine)? {
-        return Err(ApiError::conflict("fine-paid", "this fine is already paid"));
+        return Err(FinesError::Paid { payment_id: None });
     }
     let opened = date(&fine.case_opened_on)?;
     if paid_on < opened {
-        return Err(ApiError::validation("paid_on", "must not be before the case was opened"));
+        return Err(invalid("paid_on", Rule::NotBefore("case_opened_on")).into());
     }
-    let owed = facts(&fine)?
-        .owed_on(&app.calendar, paid_on)
-        .map_err(|_| ApiError::unavailable("the working-day calendar does not cover this fine's dates"))?;
+    let owed = facts(&fine)?.owed_on(&app.calendar, paid_on).map_err(|_| Failure::Unavailable(Dependency::Calendar))?;
     let due = Tiyn((owed.0 - fine.credited_tiyn).max(0));
     if report.amount_tiyn > due.0 {
-        return Err(ApiError::validation(
-            "amount_tiyn",
-            format!(
-                "{} tiyn is more than the {} tiyn due on {}",
-                report.amount_tiyn,
-                due.0,
-                egov_core::time::day_month_year(paid_on)
-            ),
-        )
-        .with("due_tiyn", due.0));
+        return Err(FinesError::Overpaid { amount: report.amount_tiyn, due: due.0, on: paid_on });
     }
     let citizen = app.store.citizen_by_iin(&fine.offender_iin).await?;
     let p = PaymentRow {
@@ -973,14 +967,14 @@ pub async fn external_payment(
         NewReceipt { id: &receipt_id, jws: &jws, paid_at_ms: paid_at_ms.unwrap_or(now.timestamp_millis()), outcome };
     match app.store.payment_record_external(&p, &record, &reference, &receipt, now.timestamp_millis()).await {
         Ok(Some(published)) => notify::publish(app, published),
-        Ok(None) => return Err(ApiError::conflict("fine-paid", "this fine is already paid")),
+        Ok(None) => return Err(FinesError::Paid { payment_id: None }),
         // The same receipt recorded by a concurrent call: answer as a repeat does.
         Err(crate::store::StoreError::Conflict) => {
             return Box::pin(external_payment(app, agency, fine_id, report)).await;
         }
         Err(e) => return Err(e.into()),
     }
-    view(app, &app.store.fine(fine_id).await?.ok_or_else(ApiError::internal)?)
+    Ok(view(app, &app.store.fine(fine_id).await?.ok_or(internal("a recorded fine vanished"))?)?)
 }
 
 /// Whether a licence service may be provided, with every ground of refusal found: unpaid fines past
@@ -991,7 +985,7 @@ pub async fn eligibility(
     citizen_id: &str,
     service: &str,
     category: Option<LicenceCategory>,
-) -> Result<Value, ApiError> {
+) -> Result<Value, FinesError> {
     let c = citizen(app, citizen_id).await?;
     let fines = own(app, citizen_id, None).await?;
     let mut reasons = Vec::new();
@@ -1023,7 +1017,7 @@ pub async fn eligibility(
 /// The daily job: reminds citizens on the last day of their discount and in the days before the payment
 /// deadline (never for a paid fine, and the discount only where the law grants it), purges fines a year
 /// past their deadline (receipts stay), and settles payments whose answer was lost.
-pub async fn daily(app: &App) -> Result<(), ApiError> {
+pub async fn daily(app: &App) -> Result<(), FinesError> {
     let now = app.clock.now();
     let today = almaty_date(now);
     for f in app.store.fines_for_daily_job(&FineFacts::purge_notice_cutoff(today).to_string()).await? {
@@ -1070,7 +1064,7 @@ pub async fn daily(app: &App) -> Result<(), ApiError> {
 /// Payments whose story is not finished: a holder whose answer was lost or whose process stopped, a
 /// bank QR past its lifetime, a cancelled payment the acquirer approved after all, a refund to make.
 /// Each step is a conditional transition, so replicas reconciling at once do no harm.
-async fn reconcile(app: &App) -> Result<(), ApiError> {
+async fn reconcile(app: &App) -> Result<(), FinesError> {
     let now = app.clock.now();
     let settled_since = (now - chrono::Duration::days(2)).timestamp_millis();
     for p in app.store.payments_to_reconcile(now.timestamp_millis() - 5_000, settled_since).await? {

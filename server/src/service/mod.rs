@@ -1,9 +1,10 @@
 //! Services: one module per capability. Each takes the request's inputs (already parsed into core types),
 //! applies the rules from `egov-core`, and reads and writes through `store` and the adapters. They answer
-//! with `ApiError`, whose problem kinds are the stable cases a client handles differently.
+//! with their own error type (see `error`), which `http::wording` turns into problem documents.
 
 pub mod documents;
 pub mod eds;
+pub mod error;
 pub mod fines;
 pub mod housekeeping;
 pub mod notify;

@@ -1,16 +1,41 @@
 //! SMS one-time passwords: start a flow (send, or pretend to for an unregistered phone) and check a code.
 
 use crate::App;
-use crate::http::problem::ApiError;
+use crate::service::error::{Failure, Rule, Thing, capability_error, invalid};
 use crate::store::otp::{FlowRow, NewFlow};
 use crate::store::sms::NewSms;
-use axum::http::StatusCode;
 use egov_core::auth::otp::{
     OTP_MAX_TRIES_PER_CODE, OTP_TTL, OtpPurpose, SMS_PER_BLOCK, SMS_SENDER, generate_code, is_well_formed,
     lockout_after, mac_input, may_send, sms_text,
 };
 use egov_core::auth::rate::{OTP_SENDS_PER_IP, OTP_VERIFIES_PER_IP};
 use egov_core::identity::Phone;
+
+/// Why a code was not sent or not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum OtpError {
+    #[error(transparent)]
+    Common(#[from] Failure),
+    #[error(
+        "text messages to numbers like this one are paused for a few minutes because of unusual traffic; sign in with your digital signature or try again later"
+    )]
+    SmsPaused { retry_after: u64 },
+    #[error("a new code can be sent in {}", egov_core::time::wait_in_words(*retry_after))]
+    SendLimit { retry_after: u64 },
+    #[error("too many wrong codes: sign-in by SMS is locked for {}", egov_core::time::wait_in_words(*retry_after))]
+    Locked { retry_after: u64 },
+    #[error("this code was already used; request a new one")]
+    Used,
+    #[error("a newer code was sent; use the latest one")]
+    Superseded,
+    #[error("this code has expired; request a new one")]
+    Expired,
+    #[error("too many wrong tries for this code; request a new one")]
+    Burned,
+    #[error("wrong code; {}", match tries_left { 1 => "1 try left".to_string(), 2.. => format!("{tries_left} tries left"), _ => "request a new one".to_string() })]
+    Wrong { tries_left: i64 },
+}
+capability_error!(OtpError);
 
 /// What the SMS of a new flow carries.
 pub enum Message {
@@ -33,23 +58,19 @@ pub async fn ip_limit(
     bucket: &str,
     window: &egov_core::auth::rate::Window,
     ip: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), Failure> {
     let now = app.clock.now();
     let tally = app.store.rate_hit(bucket, ip, window, now).await?;
     if window.allows(tally, now) {
         Ok(())
     } else {
-        Err(ApiError::too_many(
-            "rate-limited",
-            "too many requests from this address; try again later",
-            window.retry_after(tally, now),
-        ))
+        Err(Failure::RateLimited { retry_after: window.retry_after(tally, now) })
     }
 }
 
 /// The SMS circuit breaker (`SMS_PER_BLOCK`): every request for a code counts against the number's
 /// block, whether or not a message goes out, so the answer never tells a registered number from another.
-async fn sms_breaker(app: &App, phone: &Phone, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
+async fn sms_breaker(app: &App, phone: &Phone, now: chrono::DateTime<chrono::Utc>) -> Result<(), OtpError> {
     let window = &SMS_PER_BLOCK;
     let tally = app.store.rate_hit("sms-block", phone.block(), window, now).await?;
     if window.allows(tally, now) {
@@ -59,14 +80,7 @@ async fn sms_breaker(app: &App, phone: &Phone, now: chrono::DateTime<chrono::Utc
         // Once per trip, for the operators; the block is not personal data, the number is never logged.
         tracing::warn!(block = phone.block(), "SMS circuit breaker open: unusual volume of code requests");
     }
-    let mut e = ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "sms-paused",
-        "text messages to numbers like this one are paused for a few minutes because of unusual traffic; \
-         sign in with your digital signature or try again later",
-    );
-    e.retry_after = Some(window.retry_after(tally, now));
-    Err(e)
+    Err(OtpError::SmsPaused { retry_after: window.retry_after(tally, now) })
 }
 
 /// Starts a flow for `phone`. The answer is the same whatever `message` is, so a caller cannot tell a
@@ -78,7 +92,7 @@ pub async fn start(
     citizen_id: Option<&str>,
     message: Message,
     ip: &str,
-) -> Result<Started, ApiError> {
+) -> Result<Started, OtpError> {
     ip_limit(app, "otp-send-ip", &OTP_SENDS_PER_IP, ip).await?;
     let now = app.clock.now();
     sms_breaker(app, phone, now).await?;
@@ -113,49 +127,34 @@ pub async fn start(
             app.sms_wake.notify_one();
             Ok(Started { flow_id })
         }
-        Err(refused) => {
-            let secs = refused.retry_after().num_seconds().max(1) as u64;
-            let wait = egov_core::time::wait_in_words(secs);
-            Err(ApiError::too_many("otp-send-limit", format!("a new code can be sent in {wait}"), secs))
-        }
+        Err(refused) => Err(OtpError::SendLimit { retry_after: refused.retry_after().num_seconds().max(1) as u64 }),
     }
-}
-
-fn otp_error(kind: &'static str, detail: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, kind, detail)
 }
 
 /// Checks `code` against flow `flow_id` of `purpose`, counting the try first. A right code is not yet
 /// consumed (the caller consumes it once everything else it needs is right); a wrong one counts against
 /// the code (5 tries) and the phone (10 in a row lock it with growing back-off).
-pub async fn check(app: &App, flow_id: &str, code: &str, purpose: OtpPurpose, ip: &str) -> Result<FlowRow, ApiError> {
+pub async fn check(app: &App, flow_id: &str, code: &str, purpose: OtpPurpose, ip: &str) -> Result<FlowRow, OtpError> {
     ip_limit(app, "otp-verify-ip", &OTP_VERIFIES_PER_IP, ip).await?;
     let flow = app
         .store
         .otp_flow(flow_id)
         .await?
         .filter(|f| f.purpose == purpose.as_str())
-        .ok_or_else(|| ApiError::not_found("flow"))?;
+        .ok_or(Failure::NotFound(Thing::Flow))?;
     let now = app.clock.now();
     if let Some(until) = app.store.otp_locked_until(&flow.phone).await?.filter(|u| *u > now.timestamp_millis()) {
-        let secs = ((until - now.timestamp_millis()) / 1000).max(1) as u64;
-        return Err(ApiError::too_many(
-            "otp-locked",
-            format!("too many wrong codes: sign-in by SMS is locked for {}", egov_core::time::wait_in_words(secs)),
-            secs,
-        ));
+        return Err(OtpError::Locked { retry_after: ((until - now.timestamp_millis()) / 1000).max(1) as u64 });
     }
     if !is_well_formed(code) {
-        return Err(ApiError::validation("code", "must be 6 digits"));
+        return Err(invalid("code", Rule::Digits(6)).into());
     }
     let Some(attempt) = app.store.otp_count_try(flow_id, OTP_MAX_TRIES_PER_CODE, now.timestamp_millis()).await? else {
         return Err(match (&flow.consumed_at, &flow.voided_at) {
-            (Some(_), _) => otp_error("otp-used", "this code was already used; request a new one"),
-            (_, Some(_)) => otp_error("otp-superseded", "a newer code was sent; use the latest one"),
-            _ if flow.expires_at <= now.timestamp_millis() => {
-                otp_error("otp-expired", "this code has expired; request a new one")
-            }
-            _ => otp_error("otp-burned", "too many wrong tries for this code; request a new one"),
+            (Some(_), _) => OtpError::Used,
+            (_, Some(_)) => OtpError::Superseded,
+            _ if flow.expires_at <= now.timestamp_millis() => OtpError::Expired,
+            _ => OtpError::Burned,
         });
     };
     let right = attempt
@@ -173,27 +172,12 @@ pub async fn check(app: &App, flow_id: &str, code: &str, purpose: OtpPurpose, ip
     }
     if let Some(lock) = lockout_after(failures) {
         app.store.otp_phone_lock(&flow.phone, (now + lock).timestamp_millis()).await?;
-        let secs = lock.num_seconds() as u64;
-        return Err(ApiError::too_many(
-            "otp-locked",
-            format!("too many wrong codes: sign-in by SMS is locked for {}", egov_core::time::wait_in_words(secs)),
-            secs,
-        ));
+        return Err(OtpError::Locked { retry_after: lock.num_seconds().max(1) as u64 });
     }
-    let left = OTP_MAX_TRIES_PER_CODE as i64 - attempt.tries;
-    let detail = match left {
-        1 => "wrong code; 1 try left".to_string(),
-        2.. => format!("wrong code; {left} tries left"),
-        _ => "wrong code; request a new one".to_string(),
-    };
-    Err(otp_error("otp-wrong", &detail).with("tries_left", left.max(0)))
+    Err(OtpError::Wrong { tries_left: (OTP_MAX_TRIES_PER_CODE as i64 - attempt.tries).max(0) })
 }
 
 /// Consumes a checked flow (once, even under concurrent requests).
-pub async fn consume(app: &App, flow: &FlowRow) -> Result<(), ApiError> {
-    if app.store.otp_consume(&flow.id, app.clock.now_ms()).await? {
-        Ok(())
-    } else {
-        Err(otp_error("otp-used", "this code was already used; request a new one"))
-    }
+pub async fn consume(app: &App, flow: &FlowRow) -> Result<(), OtpError> {
+    if app.store.otp_consume(&flow.id, app.clock.now_ms()).await? { Ok(()) } else { Err(OtpError::Used) }
 }

@@ -2,25 +2,37 @@
 //! revoked and the old number is told.
 
 use crate::App;
-use crate::http::problem::ApiError;
-use crate::service::otp::{self, Message};
+use crate::service::error::{Failure, Rule, Thing, capability_error, invalid};
+use crate::service::otp::{self, Message, OtpError};
 use crate::store::sms::NewSms;
 use egov_core::auth::otp::{OtpPurpose, SMS_SENDER};
 use egov_core::identity::Phone;
 
 const OLD_NUMBER_NOTICE: &str = "eGov Mobile: аккаунттың нөмірі ауыстырылды / номер аккаунта изменён / the phone number of your eGov Mobile account was changed. If this was not you, call 1414.";
 
+/// Why the phone number was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum PhoneChangeError {
+    #[error(transparent)]
+    Common(#[from] Failure),
+    #[error(transparent)]
+    Otp(#[from] OtpError),
+    #[error("this number belongs to another eGov Mobile account")]
+    Taken,
+}
+capability_error!(PhoneChangeError);
+
 /// Sends a code to `new_phone` for the signed-in citizen (answering alike whether or not it is taken).
-pub async fn start(app: &App, citizen_id: &str, new_phone: &Phone, ip: &str) -> Result<otp::Started, ApiError> {
-    let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or_else(|| ApiError::not_found("citizen"))?;
+pub async fn start(app: &App, citizen_id: &str, new_phone: &Phone, ip: &str) -> Result<otp::Started, PhoneChangeError> {
+    let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or(Failure::NotFound(Thing::Citizen))?;
     if citizen.phone.as_deref() == Some(new_phone.as_str()) {
-        return Err(ApiError::validation("phone", "this is already your number"));
+        return Err(invalid("phone", Rule::SameNumber).into());
     }
     // A number another account holds gets no code, and the caller the same answer as for a free one: the
     // route must not tell a stranger which numbers are registered (issue 23). Its flow can never verify.
     let taken = app.store.citizen_by_phone(new_phone.as_str()).await?.is_some();
     let message = if taken { Message::Nothing } else { Message::Code };
-    otp::start(app, OtpPurpose::PhoneChange, new_phone, Some(citizen_id), message, ip).await
+    Ok(otp::start(app, OtpPurpose::PhoneChange, new_phone, Some(citizen_id), message, ip).await?)
 }
 
 /// Confirms the new number with its code. Returns the number of other sessions revoked.
@@ -31,13 +43,13 @@ pub async fn confirm(
     flow_id: &str,
     code: &str,
     ip: &str,
-) -> Result<(String, u64), ApiError> {
+) -> Result<(String, u64), PhoneChangeError> {
     let flow = otp::check(app, flow_id, code, OtpPurpose::PhoneChange, ip).await?;
     if flow.citizen_id.as_deref() != Some(citizen_id) {
-        return Err(ApiError::not_found("flow"));
+        return Err(Failure::NotFound(Thing::Flow).into());
     }
     otp::consume(app, &flow).await?;
-    let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or_else(|| ApiError::not_found("citizen"))?;
+    let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or(Failure::NotFound(Thing::Citizen))?;
     let masked = |p: &str| Phone::parse(p).map(|p| p.masked()).unwrap_or_default();
     let history = serde_json::json!({"old": citizen.phone.as_deref().map(masked), "new": masked(&flow.phone)});
     let old = citizen.phone.clone().unwrap_or_default();
@@ -50,7 +62,7 @@ pub async fn confirm(
     {
         Ok(n) => n,
         Err(crate::store::StoreError::Conflict) => {
-            return Err(ApiError::conflict("phone-taken", "this number belongs to another eGov Mobile account"));
+            return Err(PhoneChangeError::Taken);
         }
         Err(e) => return Err(e.into()),
     };

@@ -2,17 +2,16 @@
 //! and enrolment of a further device by a signed-in citizen.
 
 use crate::App;
-use crate::http::problem::ApiError;
+use crate::service::error::{Dependency, Failure, Rule, Thing, capability_error, internal, invalid};
 use crate::service::notify;
-use crate::service::otp::{self, Message};
-use crate::service::session::{self, Opening, Tokens};
+use crate::service::otp::{self, Message, OtpError};
+use crate::service::session::{self, Opening, SessionError, Tokens};
 use crate::store::citizens::CitizenRow;
 use crate::store::from_millis;
 use crate::store::history::Entry;
 use crate::store::sessions::{Completion, DeviceRow, EnrolmentRow, NewDevice, NewEnrolment};
 use crate::store::sharing::Outcome;
 use crate::store::sms::NewSms;
-use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use egov_core::auth::eds::{DevicePublicKey, decode_b64, enrolment_message};
 use egov_core::auth::otp::{OtpPurpose, SMS_SENDER, generate_code};
@@ -84,12 +83,49 @@ pub enum DeviceProof<'a> {
 const ALREADY_REGISTERED_SMS: &str = "eGov Mobile: бұл нөмір тіркелген / этот номер уже зарегистрирован / this number is already registered. Sign in instead.";
 const DEVICE_ON_HOLD_SMS: &str = "eGov Mobile: жаңа құрылғы қосылуда / подключается новое устройство / a new device is being added to your account. It can sign in 24 h. If this is not you, cancel it in the app or call 1414.";
 
+/// Why a registration or a device enrolment did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistrationError {
+    #[error(transparent)]
+    Common(#[from] Failure),
+    #[error(transparent)]
+    Otp(#[from] OtpError),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("the IIN and birth date do not match the state registry")]
+    Mismatch { attempts_left: u32 },
+    #[error("identity verification did not confirm you")]
+    NotConfirmed { attempts_left: u32 },
+    #[error("too many wrong answers for this IIN today")]
+    IdentityLocked { retry_after: u64 },
+    #[error("too many wrong answers in this registration; start again later")]
+    RegistrationLocked { retry_after: u64 },
+    #[error("identity evidence is required: complete the face check in the app first")]
+    EvidenceRequired,
+    #[error("this citizen is already registered; sign in, or change the phone number from the app")]
+    AlreadyRegistered,
+    #[error("this phone number was registered meanwhile")]
+    PhoneTaken,
+    #[error("the enrolment is unknown, expired or already completed")]
+    EnrolmentInvalid,
+    #[error("the signature does not match the public key")]
+    KeySignatureInvalid,
+    #[error("this device is not waiting for an approval")]
+    DeviceNotWaiting,
+    #[error("that is not the code the new device shows{}", if *attempts_left == 0 { "; the device was refused, start again on it" } else { "" })]
+    PairingCodeWrong { attempts_left: i64 },
+}
+capability_error!(RegistrationError);
+
+/// How long a registration flow with too many wrong answers stays refused.
+const REGISTRATION_LOCK_SECONDS: u64 = 600;
+
 /// Registration step 1: a code to a phone that is not yet registered (a registered one gets a notice
 /// instead, and the same answer).
-pub async fn start(app: &App, phone: &Phone, ip: &str) -> Result<otp::Started, ApiError> {
+pub async fn start(app: &App, phone: &Phone, ip: &str) -> Result<otp::Started, RegistrationError> {
     let registered = app.store.citizen_by_phone(phone.as_str()).await?.is_some();
     let message = if registered { Message::Notice(ALREADY_REGISTERED_SMS.into()) } else { Message::Code };
-    otp::start(app, OtpPurpose::Registration, phone, None, message, ip).await
+    Ok(otp::start(app, OtpPurpose::Registration, phone, None, message, ip).await?)
 }
 
 /// The windows a wrong answer counts in: the IIN from this address, and the IIN's ceiling.
@@ -101,8 +137,8 @@ fn mismatch_windows(iin: &Iin, ip: &str) -> [(&'static str, String, &'static Win
 }
 
 /// Counts a wrong answer against the flow (if any), the IIN from this address and the IIN's ceiling;
-/// the problem to answer with.
-async fn mismatch(app: &App, flow_id: Option<&str>, iin: &Iin, ip: &str) -> Result<ApiError, ApiError> {
+/// the tries left.
+async fn mismatch(app: &App, flow_id: Option<&str>, iin: &Iin, ip: &str) -> Result<u32, RegistrationError> {
     for (bucket, key, window) in mismatch_windows(iin, ip) {
         app.store.rate_hit(bucket, &key, window, app.clock.now()).await?;
     }
@@ -110,42 +146,26 @@ async fn mismatch(app: &App, flow_id: Option<&str>, iin: &Iin, ip: &str) -> Resu
         Some(id) => MISMATCHES_PER_FLOW.saturating_sub(app.store.otp_count_mismatch(id).await?),
         None => 1,
     };
-    Ok(ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "identity-mismatch",
-        "the IIN and birth date do not match the state registry",
-    )
-    .with("attempts_left", left))
+    Ok(left)
 }
 
-async fn refuse_if_over_iin_limit(app: &App, iin: &Iin, ip: &str) -> Result<(), ApiError> {
+async fn refuse_if_over_iin_limit(app: &App, iin: &Iin, ip: &str) -> Result<(), RegistrationError> {
     let now = app.clock.now();
     for (bucket, key, window) in mismatch_windows(iin, ip) {
         let tally = app.store.rate_peek(bucket, &key, window, now).await?;
         if window.is_full(tally, now) {
-            return Err(ApiError::too_many(
-                "identity-locked",
-                "too many wrong answers for this IIN today",
-                window.retry_after(tally, now),
-            ));
+            return Err(RegistrationError::IdentityLocked { retry_after: window.retry_after(tally, now) });
         }
     }
     Ok(())
 }
 
 /// The identity evidence of a request: present, not blank, bounded; a 422 naming the field otherwise.
-pub fn evidence_field(evidence: Option<&str>) -> Result<&str, ApiError> {
+pub fn evidence_field(evidence: Option<&str>) -> Result<&str, RegistrationError> {
     match evidence.map(str::trim) {
         Some(e) if !e.is_empty() && e.chars().count() <= EVIDENCE_MAX_CHARS => Ok(e),
-        Some(e) if !e.is_empty() => {
-            Err(ApiError::validation("evidence", format!("must be at most {EVIDENCE_MAX_CHARS} characters")))
-        }
-        _ => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "evidence-required",
-            "identity evidence is required: complete the face check in the app first",
-        )
-        .with("field", "evidence")),
+        Some(e) if !e.is_empty() => Err(invalid("evidence", Rule::Chars { min: 1, max: EVIDENCE_MAX_CHARS }).into()),
+        _ => Err(RegistrationError::EvidenceRequired),
     }
 }
 
@@ -157,21 +177,13 @@ async fn confirm_identity(
     flow_id: Option<&str>,
     evidence: &str,
     ip: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), RegistrationError> {
     match app.identity.verify(&citizen.iin, evidence).await {
         Ok(true) => Ok(()),
-        Ok(false) => {
-            let counted = mismatch(app, flow_id, iin, ip).await?;
-            Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "identity-not-confirmed",
-                "identity verification did not confirm you",
-            )
-            .with("attempts_left", counted.extra.get("attempts_left")))
-        }
+        Ok(false) => Err(RegistrationError::NotConfirmed { attempts_left: mismatch(app, flow_id, iin, ip).await? }),
         Err(e) => {
             tracing::warn!(error = %e, adapter = app.identity.name(), "identity verification failed");
-            Err(ApiError::unavailable("identity verification is unavailable; try again later"))
+            Err(Failure::Unavailable(Dependency::IdentityCheck).into())
         }
     }
 }
@@ -185,7 +197,7 @@ async fn new_enrolment(
     citizen: &CitizenRow,
     phone: Option<&str>,
     method: EnrolmentMethod,
-) -> Result<Enrolment, ApiError> {
+) -> Result<Enrolment, RegistrationError> {
     let now = app.clock.now();
     let id = uuid::Uuid::new_v4().to_string();
     let token = random_token::<ENROLMENT_TOKEN_BYTES>(&app.rng)?;
@@ -220,14 +232,14 @@ async fn new_enrolment(
 
 /// A person the state database of individuals knows but this service does not yet: kept as a citizen
 /// without a phone (registration binds it on completion).
-async fn person_from_registry(app: &App, iin: &Iin) -> Result<Option<CitizenRow>, ApiError> {
+async fn person_from_registry(app: &App, iin: &Iin) -> Result<Option<CitizenRow>, RegistrationError> {
     let Some(registry) = app.registries.get(egov_core::documents::Source::Individuals) else { return Ok(None) };
     match registry.person(&iin.as_string()).await {
         Ok(Some(person)) => Ok(app.store.citizen_from_registry(&iin.as_string(), &person, app.clock.now_ms()).await?),
         Ok(None) => Ok(None),
         Err(e) => {
             tracing::warn!(error = %e, "the state database of individuals did not answer");
-            Err(ApiError::unavailable("the state registry is unavailable; try again later"))
+            Err(Failure::Unavailable(Dependency::Registry).into())
         }
     }
 }
@@ -243,28 +255,21 @@ pub async fn verify(
     birth_date: NaiveDate,
     evidence: &str,
     ip: &str,
-) -> Result<Enrolment, ApiError> {
+) -> Result<Enrolment, RegistrationError> {
     refuse_if_over_iin_limit(app, iin, ip).await?;
     let flow = otp::check(app, flow_id, code, OtpPurpose::Registration, ip).await?;
     if flow.mismatches >= i64::from(MISMATCHES_PER_FLOW) {
-        return Err(ApiError::too_many(
-            "identity-locked",
-            "too many wrong answers in this registration; start again later",
-            600,
-        ));
+        return Err(RegistrationError::RegistrationLocked { retry_after: REGISTRATION_LOCK_SECONDS });
     }
     let citizen = match app.store.citizen_by_iin(&iin.as_string()).await? {
         Some(c) => Some(c),
         None => person_from_registry(app, iin).await?,
     };
     let Some(citizen) = citizen.filter(|c| c.birth_date == birth_date.format("%Y-%m-%d").to_string()) else {
-        return Err(mismatch(app, Some(flow_id), iin, ip).await?);
+        return Err(RegistrationError::Mismatch { attempts_left: mismatch(app, Some(flow_id), iin, ip).await? });
     };
     if citizen.phone.is_some() {
-        return Err(ApiError::conflict(
-            "already-registered",
-            "this citizen is already registered; sign in, or change the phone number from the app",
-        ));
+        return Err(RegistrationError::AlreadyRegistered);
     }
     confirm_identity(app, &citizen, iin, Some(flow_id), evidence, ip).await?;
     otp::consume(app, &flow).await?;
@@ -278,9 +283,9 @@ pub async fn device_enrolment(
     citizen_id: &str,
     proof: DeviceProof<'_>,
     ip: &str,
-) -> Result<Enrolment, ApiError> {
-    let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or_else(|| ApiError::not_found("citizen"))?;
-    let iin = Iin::parse(&citizen.iin).map_err(|_| ApiError::internal())?;
+) -> Result<Enrolment, RegistrationError> {
+    let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or(Failure::NotFound(Thing::Citizen))?;
+    let iin = Iin::parse(&citizen.iin).map_err(|_| internal("a stored IIN"))?;
     let method = match proof {
         DeviceProof::Approval => EnrolmentMethod::Approval,
         DeviceProof::Identity { evidence } => {
@@ -290,14 +295,6 @@ pub async fn device_enrolment(
         }
     };
     new_enrolment(app, &citizen, None, method).await
-}
-
-fn enrolment_error() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "enrolment-invalid",
-        "the enrolment is unknown, expired or already completed",
-    )
 }
 
 /// Completes an enrolment: the device proves it holds the key by signing the enrolment message. For a
@@ -312,28 +309,24 @@ pub async fn complete(
     device_name: &str,
     expected_citizen: Option<&str>,
     user_agent: Option<&str>,
-) -> Result<Enrolled, ApiError> {
-    let key = DevicePublicKey::parse(public_key).map_err(|e| ApiError::validation("public_key", e))?;
-    let signature = decode_b64(signature).ok_or_else(|| ApiError::validation("signature", "must be base64url"))?;
+) -> Result<Enrolled, RegistrationError> {
+    let key = DevicePublicKey::parse(public_key).map_err(|e| invalid("public_key", Rule::Key(e)))?;
+    let signature = decode_b64(signature).ok_or_else(|| invalid("signature", Rule::Base64Url))?;
     let hash = app.keys.hash_secret(&["enrolment", token]);
     let now = app.clock.now();
     // Verify before claiming, so a bad signature does not burn the enrolment.
     let pending: Option<EnrolmentRow> = app.store.enrolment_pending(&hash, now.timestamp_millis()).await?;
-    let pending = pending.ok_or_else(enrolment_error)?;
+    let pending = pending.ok_or(RegistrationError::EnrolmentInvalid)?;
     if expected_citizen.is_some_and(|c| c != pending.citizen_id)
         || (expected_citizen.is_none() != (pending.kind == "registration"))
     {
-        return Err(enrolment_error());
+        return Err(RegistrationError::EnrolmentInvalid);
     }
     // An unknown stored method refuses; it never defaults to a key that signs.
-    let method = EnrolmentMethod::parse(&pending.method).ok_or_else(ApiError::internal)?;
-    let citizen = app.store.citizen_by_id(&pending.citizen_id).await?.ok_or_else(enrolment_error)?;
+    let method = EnrolmentMethod::parse(&pending.method).ok_or(internal("a stored enrolment method"))?;
+    let citizen = app.store.citizen_by_id(&pending.citizen_id).await?.ok_or(RegistrationError::EnrolmentInvalid)?;
     if !key.verifies(&enrolment_message(&pending.id, &citizen.iin), &signature) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "eds-invalid",
-            "the signature does not match the public key",
-        ));
+        return Err(RegistrationError::KeySignatureInvalid);
     }
     let device_id = uuid::Uuid::new_v4().to_string();
     let name = clean_device_name(device_name);
@@ -371,13 +364,9 @@ pub async fn complete(
         app.store.enrolment_complete(&hash, now.timestamp_millis(), &device, &outcome, notice.as_ref()).await?;
     let claimed = match completion {
         Completion::Done(claimed) => claimed,
-        Completion::Unknown => return Err(enrolment_error()),
-        Completion::AlreadyRegistered => {
-            return Err(ApiError::conflict("already-registered", "this citizen is already registered"));
-        }
-        Completion::PhoneTaken => {
-            return Err(ApiError::conflict("phone-taken", "this phone number was registered meanwhile"));
-        }
+        Completion::Unknown => return Err(RegistrationError::EnrolmentInvalid),
+        Completion::AlreadyRegistered => return Err(RegistrationError::AlreadyRegistered),
+        Completion::PhoneTaken => return Err(RegistrationError::PhoneTaken),
     };
     notify::publish(app, published);
     if notice.is_some() {
@@ -410,49 +399,46 @@ fn device_view(app: &App, d: DeviceRow) -> DeviceView {
 }
 
 /// The citizen's device keys, newest first.
-pub async fn devices(app: &App, citizen_id: &str) -> Result<Vec<DeviceView>, ApiError> {
+pub async fn devices(app: &App, citizen_id: &str) -> Result<Vec<DeviceView>, RegistrationError> {
     Ok(app.store.devices_of(citizen_id).await?.into_iter().map(|d| device_view(app, d)).collect())
 }
 
 /// The citizen's device `device_id` with its state now; 404 for anyone else's.
-pub async fn device_state(app: &App, citizen_id: &str, device_id: &str) -> Result<DeviceState, ApiError> {
-    let d = app.store.device(citizen_id, device_id).await?.ok_or_else(|| ApiError::not_found("device"))?;
+pub async fn device_state(app: &App, citizen_id: &str, device_id: &str) -> Result<DeviceState, RegistrationError> {
+    let d = app.store.device(citizen_id, device_id).await?.ok_or(Failure::NotFound(Thing::Device))?;
     Ok(state_of(app, &d))
 }
 
 /// An `eds` session approves a waiting device with the code the new device shows. A wrong code is
 /// counted before anything else; the third refuses the device for good.
-pub async fn approve_device(app: &App, citizen_id: &str, device_id: &str, code: &str) -> Result<DeviceView, ApiError> {
-    let d = app.store.device(citizen_id, device_id).await?.ok_or_else(|| ApiError::not_found("device"))?;
+pub async fn approve_device(
+    app: &App,
+    citizen_id: &str,
+    device_id: &str,
+    code: &str,
+) -> Result<DeviceView, RegistrationError> {
+    let d = app.store.device(citizen_id, device_id).await?.ok_or(Failure::NotFound(Thing::Device))?;
     let now = app.clock.now_ms();
     if state_of(app, &d) != DeviceState::AwaitingApproval {
-        return Err(ApiError::conflict("device-not-waiting", "this device is not waiting for an approval"));
+        return Err(RegistrationError::DeviceNotWaiting);
     }
     let right = d.pairing_hash.as_deref().is_some_and(|h| app.keys.verify_secret(&pairing_parts(citizen_id, code), h));
     if !right {
         let failures = app.store.device_pairing_failed(device_id, PAIRING_TRIES, now).await?.unwrap_or(PAIRING_TRIES);
-        let left = (PAIRING_TRIES - failures).max(0);
-        let detail = if left == 0 {
-            "that is not the code the new device shows; the device was refused, start again on it"
-        } else {
-            "that is not the code the new device shows"
-        };
-        return Err(
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "pairing-code-wrong", detail).with("attempts_left", left)
-        );
+        return Err(RegistrationError::PairingCodeWrong { attempts_left: (PAIRING_TRIES - failures).max(0) });
     }
     let detail = json!({"device_id": device_id, "device": d.name});
     let entry = Entry { citizen_id, kind: "device_approved", detail: &detail };
     if !app.store.device_approve(device_id, now, entry).await? {
-        return Err(ApiError::conflict("device-not-waiting", "this device is not waiting for an approval"));
+        return Err(RegistrationError::DeviceNotWaiting);
     }
-    let d = app.store.device(citizen_id, device_id).await?.ok_or_else(ApiError::internal)?;
+    let d = app.store.device(citizen_id, device_id).await?.ok_or(internal("an approved device vanished"))?;
     Ok(device_view(app, d))
 }
 
 /// Cancels a waiting device or revokes an active one, and ends its sessions; the citizen is told.
-pub async fn revoke_device(app: &App, citizen_id: &str, device_id: &str) -> Result<(), ApiError> {
-    let d = app.store.device(citizen_id, device_id).await?.ok_or_else(|| ApiError::not_found("device"))?;
+pub async fn revoke_device(app: &App, citizen_id: &str, device_id: &str) -> Result<(), RegistrationError> {
+    let d = app.store.device(citizen_id, device_id).await?.ok_or(Failure::NotFound(Thing::Device))?;
     let detail = json!({"device_id": device_id, "device": d.name});
     let outcome = Outcome {
         history: vec![(citizen_id.to_string(), "device_revoked", detail.clone())],

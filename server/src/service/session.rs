@@ -2,7 +2,7 @@
 //! a session is alive, revoke.
 
 use crate::App;
-use crate::http::problem::ApiError;
+use crate::service::error::{Failure, Thing, capability_error, internal};
 use crate::store::from_millis;
 use crate::store::history::Entry;
 use crate::store::sessions::{NewSession, Rotation, SessionRow};
@@ -54,9 +54,9 @@ fn tokens(
     refresh: String,
     issued_at: DateTime<Utc>,
     jti: String,
-) -> Result<Tokens, ApiError> {
-    let access =
-        tokens::issue_citizen(&app.keys, issued_at, citizen_id, sid, acr, jti).map_err(|_| ApiError::internal())?;
+) -> Result<Tokens, SessionError> {
+    let access = tokens::issue_citizen(&app.keys, issued_at, citizen_id, sid, acr, jti)
+        .map_err(|_| internal("signing an access token"))?;
     Ok(Tokens {
         access_token: access,
         refresh_token: refresh,
@@ -79,7 +79,7 @@ fn access_jti(app: &App, refresh: &str) -> String {
 }
 
 /// Opens a session and records the login in the citizen's history.
-pub async fn open(app: &App, o: Opening<'_>) -> Result<Tokens, ApiError> {
+pub async fn open(app: &App, o: Opening<'_>) -> Result<Tokens, SessionError> {
     let sid = uuid::Uuid::new_v4().to_string();
     let refresh = random_token::<REFRESH_TOKEN_BYTES>(&app.rng)?;
     let device = match o.device_id {
@@ -100,9 +100,19 @@ pub async fn open(app: &App, o: Opening<'_>) -> Result<Tokens, ApiError> {
     tokens(app, o.citizen_id, &sid, o.acr, refresh, app.clock.now(), jti)
 }
 
-fn session_error(kind: &'static str, detail: &str) -> ApiError {
-    ApiError::new(axum::http::StatusCode::UNAUTHORIZED, kind, detail)
+/// Why a session could not be opened, refreshed or found.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Common(#[from] Failure),
+    #[error("this refresh token was already used; the session has been ended for safety")]
+    RefreshReplayed,
+    #[error("unknown refresh token")]
+    RefreshInvalid,
+    #[error("the session has ended; sign in again")]
+    Ended,
 }
+capability_error!(SessionError);
 
 /// Whether a session row is usable now.
 pub fn usable(app: &App, s: &SessionRow) -> bool {
@@ -114,7 +124,7 @@ pub fn usable(app: &App, s: &SessionRow) -> bool {
 /// Trades a refresh token for new tokens. The same token presented again within `REFRESH_GRACE` of its
 /// rotation (a mobile app's concurrent or retried refresh, an answer lost on the network) returns the same
 /// new pair and ends nothing; presented later, it is a replay and the whole session is revoked.
-pub async fn refresh(app: &App, token: &str) -> Result<Tokens, ApiError> {
+pub async fn refresh(app: &App, token: &str) -> Result<Tokens, SessionError> {
     let now = app.clock.now();
     let hash = refresh_hash(app, token);
     let next = successor(app, token);
@@ -131,32 +141,28 @@ pub async fn refresh(app: &App, token: &str) -> Result<Tokens, ApiError> {
                     let entry = Entry { citizen_id: &s.citizen_id, kind: "session_revoked", detail: &detail };
                     app.store.session_revoke(&sid, "refresh-replay", now.timestamp_millis(), entry).await?;
                 }
-                return Err(session_error(
-                    "refresh-replayed",
-                    "this refresh token was already used; the session has been ended for safety",
-                ));
+                return Err(SessionError::RefreshReplayed);
             }
-            Rotation::Unknown => return Err(session_error("refresh-invalid", "unknown refresh token")),
+            Rotation::Unknown => return Err(SessionError::RefreshInvalid),
         };
-    let session =
-        app.store.session(&sid).await?.ok_or_else(|| session_error("refresh-invalid", "unknown refresh token"))?;
+    let session = app.store.session(&sid).await?.ok_or(SessionError::RefreshInvalid)?;
     if !usable(app, &session) {
-        return Err(session_error("session-ended", "the session has ended; sign in again"));
+        return Err(SessionError::Ended);
     }
     app.store.session_touch(&sid, now.timestamp_millis()).await?;
-    let acr = Acr::parse(&session.acr).ok_or_else(ApiError::internal)?;
+    let acr = Acr::parse(&session.acr).ok_or(internal("a session's stored level"))?;
     let jti = access_jti(app, &next);
     tokens(app, &session.citizen_id, &sid, acr, next, issued_at, jti)
 }
 
 /// The session `session_id` of `citizen_id`; 404 when it is not theirs.
-pub async fn of_citizen(app: &App, citizen_id: &str, session_id: &str) -> Result<SessionRow, ApiError> {
+pub async fn of_citizen(app: &App, citizen_id: &str, session_id: &str) -> Result<SessionRow, SessionError> {
     let session = app.store.session(session_id).await?.filter(|s| s.citizen_id == citizen_id);
-    session.ok_or_else(|| ApiError::not_found("session"))
+    session.ok_or(Failure::NotFound(Thing::Session).into())
 }
 
 /// Ends a session of `citizen_id`; 404 when it is not theirs.
-pub async fn revoke(app: &App, citizen_id: &str, session_id: &str, reason: &str) -> Result<(), ApiError> {
+pub async fn revoke(app: &App, citizen_id: &str, session_id: &str, reason: &str) -> Result<(), SessionError> {
     let session = of_citizen(app, citizen_id, session_id).await?;
     let now = app.clock.now_ms();
     let detail = serde_json::json!({"session_id": session.id, "reason": reason});

@@ -6,16 +6,16 @@
 //! still be shown its QR code again.
 
 use crate::App;
-use crate::http::problem::ApiError;
+use crate::service::documents::DocumentsError;
+use crate::service::error::{Failure, Rule, Thing, capability_error, internal, invalid};
 use crate::service::{documents, notify};
 use crate::store::from_millis;
 use crate::store::history::Entry;
 use crate::store::sharing::{By, Outcome, RedeemerRef, Redemption, ShareContext, ShareRow};
-use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use egov_core::documents::{DocumentKind, DocumentStatus};
+use egov_core::documents::{DocumentKind, DocumentStatus, Suspension};
 use egov_core::sharing::{
     COPY_TYP, DocumentData, ExtendError, HolderData, Preset, REFUSED_NOTICE_EVERY, SHARE_DEFAULT_TTL,
     SHARE_TOKEN_BYTES, SHORT_CODE_FAILURES, SHORT_CODE_FAILURES_PER_ORGANISATION, SHORT_CODE_LOCKOUT, disclose,
@@ -141,29 +141,69 @@ fn view(app: &App, s: &ShareRow, document: DocumentStatus) -> ShareView {
     }
 }
 
+/// Why a share was not made, changed or redeemed.
+#[derive(Debug, thiserror::Error)]
+pub enum SharingError {
+    #[error(transparent)]
+    Common(#[from] Failure),
+    #[error(transparent)]
+    Documents(#[from] DocumentsError),
+    #[error("{}", if *document_valid { "this share is used, revoked or expired" } else { "this share's document can no longer be shared (revoked, expired or suspended)" })]
+    Inactive { document_valid: bool },
+    /// The owner's own documents are suspended (national ID lost or stolen).
+    #[error("{}", .0.detail())]
+    Suspended(Suspension),
+    /// A verifier presented a code of a citizen whose documents are suspended: nothing is released.
+    #[error("{}", .0.detail())]
+    HolderSuspended(Suspension),
+    #[error("a {} document cannot be shared", status_word(*.0))]
+    NotShareable(DocumentStatus),
+    #[error("a share cannot live past 30 minutes after its creation; create a new one")]
+    MaxLifetime,
+    #[error("too many wrong short codes; try again in {} or scan the QR code", egov_core::time::wait_in_words(*retry_after))]
+    ShortCodeLocked { retry_after: u64 },
+    #[error("no share has this code")]
+    UnknownCode,
+    #[error("this code was already used")]
+    Used,
+    #[error("the owner revoked this code")]
+    Revoked,
+    #[error("this code has expired")]
+    Expired,
+    #[error("the document was reported lost or stolen and is no longer valid")]
+    DocumentRevoked,
+}
+capability_error!(SharingError);
+
+/// A document status as the API writes it (`valid`, `expired`, `revoked`, `suspended`).
+pub fn status_word(status: DocumentStatus) -> &'static str {
+    match status {
+        DocumentStatus::Valid => "valid",
+        DocumentStatus::Expired => "expired",
+        DocumentStatus::Revoked => "revoked",
+        DocumentStatus::Suspended => "suspended",
+    }
+}
+
 /// One of the owner's shares, with the status of its document now.
-async fn share_of(app: &App, owner_id: &str, share_id: &str) -> Result<(ShareRow, DocumentStatus), ApiError> {
-    let s = app.store.share_of(owner_id, share_id).await?.ok_or_else(|| ApiError::not_found("share"))?;
+async fn share_of(app: &App, owner_id: &str, share_id: &str) -> Result<(ShareRow, DocumentStatus), SharingError> {
+    let s = app.store.share_of(owner_id, share_id).await?.ok_or(Failure::NotFound(Thing::Share))?;
     let (_, d, suspended) = documents::get(app, owner_id, &s.document_id).await?;
     let status = documents::status_of(app, &d, suspended);
     Ok((s, status))
 }
 
 /// A share that is no longer open, or whose document can no longer be shared.
-fn inactive(document: DocumentStatus) -> ApiError {
-    let detail = match document {
-        DocumentStatus::Valid => "this share is used, revoked or expired",
-        _ => "this share's document can no longer be shared (revoked, expired or suspended)",
-    };
-    ApiError::new(StatusCode::GONE, "share-inactive", detail)
+fn inactive(document: DocumentStatus) -> SharingError {
+    SharingError::Inactive { document_valid: document == DocumentStatus::Valid }
 }
 
 fn holder_and_doc(
     c: &crate::store::citizens::CitizenRow,
     d: &crate::store::documents::DocumentRow,
-) -> Result<(HolderData, DocumentData), ApiError> {
-    let birth = NaiveDate::parse_from_str(&c.birth_date, "%Y-%m-%d").map_err(|_| ApiError::internal())?;
-    let kind = DocumentKind::parse(&d.kind).ok_or_else(ApiError::internal)?;
+) -> Result<(HolderData, DocumentData), Failure> {
+    let birth = NaiveDate::parse_from_str(&c.birth_date, "%Y-%m-%d").map_err(|_| internal("a stored birth date"))?;
+    let kind = DocumentKind::parse(&d.kind).ok_or(internal("a stored document kind"))?;
     Ok((
         HolderData {
             iin: c.iin.clone(),
@@ -189,37 +229,25 @@ pub async fn create(
     document_id: &str,
     ttl: Option<Duration>,
     preset: Preset,
-) -> Result<ShareView, ApiError> {
+) -> Result<ShareView, SharingError> {
     let ttl = ttl.unwrap_or(SHARE_DEFAULT_TTL);
     if !valid_ttl(ttl) {
         let (min, max) = (egov_core::sharing::SHARE_MIN_TTL, egov_core::sharing::SHARE_MAX_LIFETIME);
-        return Err(ApiError::validation(
-            "ttl_seconds",
-            format!("must be from {} to {} seconds", min.num_seconds(), max.num_seconds()),
-        ));
+        return Err(
+            invalid("ttl_seconds", Rule::SecondsBetween { min: min.num_seconds(), max: max.num_seconds() }).into()
+        );
     }
     let (c, d, suspended) = documents::get(app, owner_id, document_id).await?;
     let (holder, doc) = holder_and_doc(&c, &d)?;
     if !preset.applies_to(doc.kind) {
-        return Err(ApiError::validation(
-            "preset",
-            "the vehicle preset applies to a vehicle registration certificate only",
-        ));
+        return Err(invalid("preset", Rule::VehiclePresetOnly).into());
     }
     match (documents::status_of(app, &d, suspended), suspended) {
         (DocumentStatus::Valid, _) => {}
         (DocumentStatus::Suspended, Some(s)) => {
-            return Err(ApiError::conflict("documents-suspended", s.detail()).with("reason", s.as_str()));
+            return Err(SharingError::Suspended(s));
         }
-        (other, _) => {
-            return Err(ApiError::conflict(
-                "document-not-shareable",
-                format!(
-                    "a {} document cannot be shared",
-                    serde_json::to_value(other).unwrap_or_default().as_str().unwrap_or("invalid")
-                ),
-            ));
-        }
+        (other, _) => return Err(SharingError::NotShareable(other)),
     }
     let now = app.clock.now();
     // Draw a share id whose short code no live share has (a collision is about one in a million).
@@ -263,13 +291,13 @@ pub async fn create(
     Ok(view(app, &row, DocumentStatus::Valid))
 }
 
-pub async fn get(app: &App, owner_id: &str, share_id: &str) -> Result<ShareView, ApiError> {
+pub async fn get(app: &App, owner_id: &str, share_id: &str) -> Result<ShareView, SharingError> {
     let (s, document) = share_of(app, owner_id, share_id).await?;
     Ok(view(app, &s, document))
 }
 
 /// The QR URL of one of the owner's active shares.
-pub async fn active_qr_url(app: &App, owner_id: &str, share_id: &str) -> Result<String, ApiError> {
+pub async fn active_qr_url(app: &App, owner_id: &str, share_id: &str) -> Result<String, SharingError> {
     let (s, document) = share_of(app, owner_id, share_id).await?;
     if state(&s, app.clock.now_ms(), document) != "active" {
         return Err(inactive(document));
@@ -278,7 +306,12 @@ pub async fn active_qr_url(app: &App, owner_id: &str, share_id: &str) -> Result<
 }
 
 /// Extends an active share by `ttl` from now, capped 30 minutes after its creation.
-pub async fn extend(app: &App, owner_id: &str, share_id: &str, ttl: Duration) -> Result<(ShareView, bool), ApiError> {
+pub async fn extend(
+    app: &App,
+    owner_id: &str,
+    share_id: &str,
+    ttl: Duration,
+) -> Result<(ShareView, bool), SharingError> {
     let (s, document) = share_of(app, owner_id, share_id).await?;
     if document != DocumentStatus::Valid {
         return Err(inactive(document));
@@ -288,33 +321,25 @@ pub async fn extend(app: &App, owner_id: &str, share_id: &str, ttl: Duration) ->
     let (new, capped) = extended_expiry(from_millis(s.created_at), from_millis(s.expires_at), active, ttl, now)
         .map_err(|e| match e {
             ExtendError::NotActive => inactive(document),
-            ExtendError::AtCeiling => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "share-max-lifetime",
-                "a share cannot live past 30 minutes after its creation; create a new one",
-            ),
-            ExtendError::NotLonger => ApiError::validation("ttl_seconds", "the share already lives longer than that"),
+            ExtendError::AtCeiling => SharingError::MaxLifetime,
+            ExtendError::NotLonger => invalid("ttl_seconds", Rule::NotLonger).into(),
         })?;
     let detail = json!({"share_id": share_id, "expires_at": new, "capped": capped});
     let entry = Entry { citizen_id: owner_id, kind: "share_extended", detail: &detail };
     if !app.store.share_extend(owner_id, share_id, new.timestamp_millis(), now.timestamp_millis(), entry).await? {
         return Err(inactive(document));
     }
-    let row = app.store.share_of(owner_id, share_id).await?.ok_or_else(ApiError::internal)?;
+    let row = app.store.share_of(owner_id, share_id).await?.ok_or(internal("an extended share vanished"))?;
     Ok((view(app, &row, document), capped))
 }
 
-pub async fn revoke(app: &App, owner_id: &str, share_id: &str) -> Result<(), ApiError> {
-    app.store.share_of(owner_id, share_id).await?.ok_or_else(|| ApiError::not_found("share"))?;
+pub async fn revoke(app: &App, owner_id: &str, share_id: &str) -> Result<(), SharingError> {
+    app.store.share_of(owner_id, share_id).await?.ok_or(Failure::NotFound(Thing::Share))?;
     let now = app.clock.now_ms();
     let detail = json!({"share_id": share_id});
     let entry = Entry { citizen_id: owner_id, kind: "share_revoked", detail: &detail };
     if !app.store.share_revoke(owner_id, share_id, now, entry).await? {
-        return Err(ApiError::new(
-            StatusCode::GONE,
-            "share-inactive",
-            "this share is already used, revoked or expired",
-        ));
+        return Err(SharingError::Inactive { document_valid: true });
     }
     Ok(())
 }
@@ -355,7 +380,7 @@ fn labels_of(names: &[String]) -> serde_json::Value {
 /// Redeems a share: exactly one of any number of concurrent redeemers wins. The view, or every refused
 /// attempt on a real share, is recorded in the owner's history and notifications in the same
 /// transaction as the claim.
-pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<Redeemed, ApiError> {
+pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<Redeemed, SharingError> {
     let now = app.clock.now();
     let now_ms = now.timestamp_millis();
     let (by, hash) = match &presented {
@@ -366,26 +391,18 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
                 until = until.max(app.store.redeemer_locked_until(&org).await?);
             }
             if let Some(until) = until.filter(|u| *u > now_ms) {
-                let secs = ((until - now_ms) / 1000).max(1) as u64;
-                return Err(ApiError::too_many(
-                    "short-code-locked",
-                    format!(
-                        "too many wrong short codes; try again in {} or scan the QR code",
-                        egov_core::time::wait_in_words(secs)
-                    ),
-                    secs,
-                ));
+                return Err(SharingError::ShortCodeLocked { retry_after: ((until - now_ms) / 1000).max(1) as u64 });
             }
             (By::ShortCode, code_hash(app, c))
         }
     };
     let redeemer = RedeemerRef { kind: who.kind, id: &who.id, name: &who.name };
     // Everything the copy needs is read and decided before the claim, so the claim only writes.
-    let prepare = |ctx: &ShareContext| -> Result<(Outcome, (serde_json::Value, serde_json::Value)), ApiError> {
+    let prepare = |ctx: &ShareContext| -> Result<(Outcome, (serde_json::Value, serde_json::Value)), SharingError> {
         let (owner, share) = (&ctx.owner, &ctx.share);
         // A valid code of a citizen whose national ID is lost or stolen releases nothing.
         if let Some(s) = egov_core::documents::suspension(ctx.national_id_revoked.as_deref()) {
-            return Err(ApiError::new(StatusCode::GONE, "documents-suspended", s.detail()).with("reason", s.as_str()));
+            return Err(SharingError::HolderSuspended(s));
         }
         let (holder, data) = holder_and_doc(owner, &ctx.document)?;
         let preset = Preset::stored(&share.preset)?;
@@ -422,7 +439,7 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
         Redemption::Claimed { share, made: (payload, labels), published } => {
             notify::publish(app, published);
             // Serialised once: the same text is signed and sent.
-            let document = serde_json::value::to_raw_value(&payload).map_err(|_| ApiError::internal())?;
+            let document = serde_json::value::to_raw_value(&payload).map_err(|_| internal("serialising a copy"))?;
             let copy = sign_jws(app, COPY_TYP, document.get())?;
             Ok(Redeemed { share_id: share.id, copy, document, labels })
         }
@@ -443,15 +460,15 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
                     }
                 }
             }
-            Err(ApiError::new(StatusCode::NOT_FOUND, "share-not-found", "no share has this code"))
+            Err(SharingError::UnknownCode)
         }
         Redemption::Refused(share) => {
             let latest = app.store.share_by_id(&share.id).await?.unwrap_or(share);
-            let (kind, detail) = match state(&latest, now_ms, DocumentStatus::Valid) {
-                "used" => ("share-used", "this code was already used"),
-                "revoked" => ("share-revoked", "the owner revoked this code"),
-                "expired" => ("share-expired", "this code has expired"),
-                _ => ("document-revoked", "the document was reported lost or stolen and is no longer valid"),
+            let (kind, refusal) = match state(&latest, now_ms, DocumentStatus::Valid) {
+                "used" => ("share-used", SharingError::Used),
+                "revoked" => ("share-revoked", SharingError::Revoked),
+                "expired" => ("share-expired", SharingError::Expired),
+                _ => ("document-revoked", SharingError::DocumentRevoked),
             };
             let via = if by == By::Token { "qr" } else { "short_code" };
             let record =
@@ -470,17 +487,17 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
             let refused =
                 Outcome { history: vec![(latest.owner_id.clone(), "share_refused", record.clone())], notification };
             notify::publish(app, app.store.record_outcome(&refused, now_ms).await?);
-            Err(ApiError::new(StatusCode::GONE, kind, detail))
+            Err(refusal)
         }
     }
 }
 
 /// Signs a payload, given as its JSON text, as a compact JWS with the document key.
-pub fn sign_jws(app: &App, typ: &str, payload_json: &str) -> Result<String, ApiError> {
-    let key = app.keys.document.first().ok_or_else(ApiError::internal)?;
+pub fn sign_jws(app: &App, typ: &str, payload_json: &str) -> Result<String, Failure> {
+    let key = app.keys.document.first().ok_or(internal("no document key"))?;
     let header = json!({"alg": "ES256", "kid": key.kid, "typ": typ});
     let input = egov_core::jws::signing_input(&header, payload_json);
-    let signature = key.pair.sign(&app.rng, input.as_bytes()).map_err(|_| ApiError::internal())?;
+    let signature = key.pair.sign(&app.rng, input.as_bytes()).map_err(|_| internal("signing with the document key"))?;
     Ok(egov_core::jws::compact(input, signature.as_ref()))
 }
 
@@ -496,22 +513,23 @@ pub struct CopyStatus {
 }
 
 /// Whether the document behind a used share is still valid (for anyone holding its copy).
-pub async fn copy_status(app: &App, share_id: &str) -> Result<CopyStatus, ApiError> {
+pub async fn copy_status(app: &App, share_id: &str) -> Result<CopyStatus, SharingError> {
     let share = app
         .store
         .share_by_id(share_id)
         .await?
         .filter(|s| s.redeemed_at.is_some())
-        .ok_or_else(|| ApiError::not_found("shared copy"))?;
-    let doc = app.store.document_of(&share.owner_id, &share.document_id).await?.ok_or_else(ApiError::internal)?;
+        .ok_or(Failure::NotFound(Thing::SharedCopy))?;
+    let doc = app
+        .store
+        .document_of(&share.owner_id, &share.document_id)
+        .await?
+        .ok_or(internal("a shared document vanished"))?;
     let national_id = app.store.national_id_revoked(&share.owner_id).await?;
     let status = documents::status_of(app, &doc, egov_core::documents::suspension(national_id.as_deref()));
     Ok(CopyStatus {
         share_id: share.id,
-        document_status: serde_json::to_value(status)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default(),
+        document_status: status_word(status).to_string(),
         revoked_at: doc.revoked_at.map(from_millis),
         checked_at: from_millis(doc.checked_at),
     })

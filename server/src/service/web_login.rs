@@ -6,15 +6,15 @@
 //! stream can hand it over when another replica's approval reaches it.
 
 use crate::App;
-use crate::http::problem::ApiError;
+use crate::service::error::{Failure, Rule, Thing, capability_error, internal, invalid};
 use crate::service::notify;
 use crate::service::otp::ip_limit;
+use crate::service::session::SessionError;
 use crate::service::session::{self, Opening, Tokens};
 use crate::store::from_millis;
 use crate::store::history::Entry;
 use crate::store::sharing::Outcome;
 use crate::store::web_login::{NewSignRequest, NewWebLogin, SignRequestRow, WebLoginRow};
-use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -81,7 +81,7 @@ pub struct Created {
 }
 
 /// A new login request of the website named `site` (its registered name, or the operator's own site).
-pub async fn create(app: &App, site: &str, user_agent: Option<&str>, ip: &str) -> Result<Created, ApiError> {
+pub async fn create(app: &App, site: &str, user_agent: Option<&str>, ip: &str) -> Result<Created, WebLoginError> {
     ip_limit(app, "web-request-ip", &REQUESTS_PER_IP, ip).await?;
     let now = app.clock.now();
     let id = uuid::Uuid::new_v4().to_string();
@@ -110,22 +110,50 @@ pub async fn create(app: &App, site: &str, user_agent: Option<&str>, ip: &str) -
     })
 }
 
+/// Why a website login or a signing request went no further.
+#[derive(Debug, thiserror::Error)]
+pub enum WebLoginError {
+    #[error(transparent)]
+    Common(#[from] Failure),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("this browser did not create that request")]
+    PollSecretInvalid,
+    #[error("this QR code has been replaced or has expired; scan the one on the screen now")]
+    QrReplaced,
+    #[error("this QR code has expired; scan the one on the screen now")]
+    QrExpired,
+    #[error("this login request was already scanned")]
+    AlreadyScanned,
+    #[error("three wrong codes in ten minutes: website logins cannot be approved from this account for an hour")]
+    ApprovalsLocked { retry_after: u64 },
+    #[error("that is not the code the browser shows; the login request was ended for safety")]
+    CheckCodeWrong,
+    #[error("this login request is no longer waiting for a decision")]
+    LoginClosed,
+    #[error("the login code is unknown, used or expired")]
+    LoginCodeInvalid,
+    #[error("that key is not one of your enrolled device keys")]
+    KeyNotYours,
+    #[error("the signature is not over this request's digest by that key")]
+    SignatureInvalid,
+    #[error("this signing request is already signed or has expired")]
+    SigningClosed,
+}
+capability_error!(WebLoginError);
+
 /// The request, if `poll` is its poll secret (404 otherwise: the id alone reveals nothing).
-pub async fn for_browser(app: &App, id: &str, poll: Option<&str>) -> Result<WebLoginRow, ApiError> {
-    let row = app.store.web_login(id).await?.ok_or_else(|| ApiError::not_found("login request"))?;
+pub async fn for_browser(app: &App, id: &str, poll: Option<&str>) -> Result<WebLoginRow, WebLoginError> {
+    let row = app.store.web_login(id).await?.ok_or(Failure::NotFound(Thing::LoginRequest))?;
     if !poll_matches(app, &row.poll_hash, poll) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "poll-secret-invalid",
-            "this browser did not create that request",
-        ));
+        return Err(WebLoginError::PollSecretInvalid);
     }
     Ok(row)
 }
 
 /// A fresh QR for a pending request whose QR was issued at `issued_at` (None when another stream rotated
 /// it first or the request is no longer pending).
-pub async fn rotate(app: &App, row: &WebLoginRow) -> Result<Option<(String, DateTime<Utc>)>, ApiError> {
+pub async fn rotate(app: &App, row: &WebLoginRow) -> Result<Option<(String, DateTime<Utc>)>, WebLoginError> {
     let qr = random_token::<QR_SECRET_BYTES>(&app.rng)?;
     let now = app.clock.now();
     if app.store.web_login_rotate(&row.id, row.qr_issued_at, &qr_hash(app, &qr), now.timestamp_millis()).await? {
@@ -148,31 +176,23 @@ pub struct ScanView {
 }
 
 /// The phone scanned a login QR: first scanner wins; a second scan is refused and recorded.
-pub async fn scan(app: &App, citizen_id: &str, acr: Acr, secret: &str) -> Result<ScanView, ApiError> {
+pub async fn scan(app: &App, citizen_id: &str, acr: Acr, secret: &str) -> Result<ScanView, WebLoginError> {
     let now = app.clock.now_ms();
     let hash = qr_hash(app, secret);
     let Some(row) = app.store.web_login_scan(&hash, citizen_id, acr.as_str(), QR_TTL.num_milliseconds(), now).await?
     else {
         let Some(row) = app.store.web_login_by_qr(&hash).await? else {
-            return Err(ApiError::new(
-                StatusCode::GONE,
-                "qr-expired",
-                "this QR code has been replaced or has expired; scan the one on the screen now",
-            ));
+            return Err(WebLoginError::QrReplaced);
         };
         if row.status == "pending" {
-            return Err(ApiError::new(
-                StatusCode::GONE,
-                "qr-expired",
-                "this QR code has expired; scan the one on the screen now",
-            ));
+            return Err(WebLoginError::QrExpired);
         }
         let record = json!({"request_id": row.id, "site": row.site});
         app.store.history_add(citizen_id, "web_login_scan_refused", &record, now).await?;
         if let Some(first) = row.citizen_id.as_deref().filter(|f| *f != citizen_id) {
             app.store.history_add(first, "web_login_second_scan", &record, now).await?;
         }
-        return Err(ApiError::conflict("already-scanned", "this login request was already scanned"));
+        return Err(WebLoginError::AlreadyScanned);
     };
     app.events.publish(&app.store, &topic(&row.id), "scanned");
     let (browser, os) = describe_user_agent(row.user_agent.as_deref().unwrap_or(""));
@@ -188,31 +208,27 @@ pub async fn scan(app: &App, citizen_id: &str, acr: Acr, secret: &str) -> Result
 }
 
 /// 429 `approvals-locked` while the citizen's wrong check codes stop their approvals.
-async fn refuse_if_approvals_locked(app: &App, citizen_id: &str) -> Result<(), ApiError> {
+async fn refuse_if_approvals_locked(app: &App, citizen_id: &str) -> Result<(), WebLoginError> {
     let now = app.clock.now();
     let since = now - WRONG_CHECK_CODE_SPAN - APPROVALS_LOCK;
     let wrong: Vec<DateTime<Utc>> =
         app.store.wrong_check_codes(citizen_id, since.timestamp_millis()).await?.into_iter().map(from_millis).collect();
     match approvals_locked_until(&wrong, now) {
-        Some(until) => Err(ApiError::too_many(
-            "approvals-locked",
-            "three wrong codes in ten minutes: website logins cannot be approved from this account for an hour",
-            (until - now).num_seconds().max(1) as u64,
-        )),
+        Some(until) => Err(WebLoginError::ApprovalsLocked { retry_after: (until - now).num_seconds().max(1) as u64 }),
         None => Ok(()),
     }
 }
 
 /// The scanner approves with the two digits they typed from the browser's screen; a wrong code ends the
 /// request, and three wrong codes in ten minutes stop the citizen's approvals for an hour.
-pub async fn approve(app: &App, citizen_id: &str, id: &str, typed: u8) -> Result<(), ApiError> {
+pub async fn approve(app: &App, citizen_id: &str, id: &str, typed: u8) -> Result<(), WebLoginError> {
     refuse_if_approvals_locked(app, citizen_id).await?;
     let row = app
         .store
         .web_login(id)
         .await?
         .filter(|r| r.citizen_id.as_deref() == Some(citizen_id))
-        .ok_or_else(|| ApiError::not_found("login request"))?;
+        .ok_or(Failure::NotFound(Thing::LoginRequest))?;
     let now = app.clock.now_ms();
     let (browser, os) = describe_user_agent(row.user_agent.as_deref().unwrap_or(""));
     let detail = json!({"request_id": id, "site": row.site, "browser": browser, "os": os, "city": row.city, "acr": row.session_acr});
@@ -223,10 +239,7 @@ pub async fn approve(app: &App, citizen_id: &str, id: &str, typed: u8) -> Result
             app.events.publish(&app.store, &topic(id), "denied");
         }
         refuse_if_approvals_locked(app, citizen_id).await?;
-        return Err(ApiError::conflict(
-            "check-code-wrong",
-            "that is not the code the browser shows; the login request was ended for safety",
-        ));
+        return Err(WebLoginError::CheckCodeWrong);
     }
     let code = login_code(app, id);
     let until = now + LOGIN_CODE_TTL.num_milliseconds();
@@ -236,22 +249,18 @@ pub async fn approve(app: &App, citizen_id: &str, id: &str, typed: u8) -> Result
         .web_login_decide(id, citizen_id, "approved", Some(&code_hash(app, &code)), Some(until), now, entry)
         .await?
     {
-        return Err(ApiError::new(
-            StatusCode::GONE,
-            "request-closed",
-            "this login request is no longer waiting for a decision",
-        ));
+        return Err(WebLoginError::LoginClosed);
     }
     app.events.publish(&app.store, &topic(id), "approved");
     Ok(())
 }
 
-pub async fn deny(app: &App, citizen_id: &str, id: &str) -> Result<(), ApiError> {
+pub async fn deny(app: &App, citizen_id: &str, id: &str) -> Result<(), WebLoginError> {
     let now = app.clock.now_ms();
     let detail = json!({"request_id": id, "reason": "denied by the citizen"});
     let entry = Entry { citizen_id, kind: "web_login_denied", detail: &detail };
     if !app.store.web_login_decide(id, citizen_id, "denied", None, None, now, entry).await? {
-        return Err(ApiError::not_found("login request waiting for your decision"));
+        return Err(Failure::NotFound(Thing::LoginRequestWaiting).into());
     }
     app.events.publish(&app.store, &topic(id), "denied");
     Ok(())
@@ -259,20 +268,19 @@ pub async fn deny(app: &App, citizen_id: &str, id: &str) -> Result<(), ApiError>
 
 /// The browser trades its login code (with its poll secret) for a session of its own, no higher than the
 /// approving app session's level.
-pub async fn exchange(app: &App, code: &str, poll: Option<&str>, user_agent: Option<&str>) -> Result<Tokens, ApiError> {
+pub async fn exchange(
+    app: &App,
+    code: &str,
+    poll: Option<&str>,
+    user_agent: Option<&str>,
+) -> Result<Tokens, WebLoginError> {
     let hash = code_hash(app, code);
-    let invalid =
-        || ApiError::new(StatusCode::UNAUTHORIZED, "login-code-invalid", "the login code is unknown, used or expired");
-    let row = app.store.web_login_by_code(&hash).await?.ok_or_else(invalid)?;
+    let row = app.store.web_login_by_code(&hash).await?.ok_or(WebLoginError::LoginCodeInvalid)?;
     if !poll_matches(app, &row.poll_hash, poll) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "poll-secret-invalid",
-            "this browser did not create that request",
-        ));
+        return Err(WebLoginError::PollSecretInvalid);
     }
-    let row = app.store.web_login_exchange(&hash, app.clock.now_ms()).await?.ok_or_else(invalid)?;
-    let citizen_id = row.citizen_id.clone().ok_or_else(ApiError::internal)?;
+    let row = app.store.web_login_exchange(&hash, app.clock.now_ms()).await?.ok_or(WebLoginError::LoginCodeInvalid)?;
+    let citizen_id = row.citizen_id.clone().ok_or(internal("an approved login without its citizen"))?;
     // Whatever the approving phone's level, the browser's session is `web`: it reads and pays, nothing more.
     let opening = Opening { citizen_id: &citizen_id, acr: Acr::Web, device_id: None, client: "web", user_agent };
     let tokens = session::open(app, opening).await?;
@@ -305,17 +313,17 @@ pub async fn create_sign(
     org: (&str, &str),
     ttl: Duration,
     ip: &str,
-) -> Result<SignCreated, ApiError> {
+) -> Result<SignCreated, WebLoginError> {
     ip_limit(app, "web-request-ip", &REQUESTS_PER_IP, ip).await?;
     if ttl <= Duration::zero() || ttl > SIGN_REQUEST_MAX_TTL {
         let max = SIGN_REQUEST_MAX_TTL.num_seconds();
-        return Err(ApiError::validation("ttl_seconds", format!("must be from 1 to {max}")));
+        return Err(invalid("ttl_seconds", Rule::SecondsBetween { min: 1, max }).into());
     }
     let now = app.clock.now();
     let id = uuid::Uuid::new_v4().to_string();
     let poll = random_token::<POLL_SECRET_BYTES>(&app.rng)?;
     let expires = now + ttl;
-    let description = serde_json::to_string(description).map_err(|_| ApiError::internal())?;
+    let description = serde_json::to_string(description).map_err(|_| internal("serialising a description"))?;
     let new = NewSignRequest {
         id: &id,
         poll_hash: &poll_hash(app, &poll),
@@ -360,11 +368,11 @@ fn message_of(r: &SignRequestRow, description: &Multilingual) -> Vec<u8> {
 }
 
 /// A stored request's descriptions; unreadable ones are an error, never an empty text to sign.
-fn descriptions_of(r: &SignRequestRow) -> Result<Multilingual, ApiError> {
-    serde_json::from_str(&r.description).map_err(|_| ApiError::internal())
+fn descriptions_of(r: &SignRequestRow) -> Result<Multilingual, Failure> {
+    serde_json::from_str(&r.description).map_err(|_| internal("a stored description"))
 }
 
-pub fn sign_view(app: &App, r: SignRequestRow) -> Result<SignView, ApiError> {
+pub fn sign_view(app: &App, r: SignRequestRow) -> Result<SignView, WebLoginError> {
     let status = if r.status == "pending" && r.expires_at <= app.clock.now_ms() {
         "expired".to_string()
     } else {
@@ -387,35 +395,31 @@ pub fn sign_view(app: &App, r: SignRequestRow) -> Result<SignView, ApiError> {
 }
 
 /// The citizen signs with their enrolled device key (needs an `eds` session); once.
-pub async fn sign(app: &App, citizen_id: &str, id: &str, key_id: &str, signature: &str) -> Result<SignView, ApiError> {
-    let r = app.store.sign_request(id).await?.ok_or_else(|| ApiError::not_found("signing request"))?;
-    let sig = decode_b64(signature).ok_or_else(|| ApiError::validation("signature", "must be base64url"))?;
+pub async fn sign(
+    app: &App,
+    citizen_id: &str,
+    id: &str,
+    key_id: &str,
+    signature: &str,
+) -> Result<SignView, WebLoginError> {
+    let r = app.store.sign_request(id).await?.ok_or(Failure::NotFound(Thing::SigningRequest))?;
+    let sig = decode_b64(signature).ok_or_else(|| invalid("signature", Rule::Base64Url))?;
     let (public_key, _device) =
-        app.store.device_of_citizen(key_id, citizen_id, app.clock.now_ms()).await?.ok_or_else(|| {
-            ApiError::new(StatusCode::FORBIDDEN, "key-not-yours", "that key is not one of your enrolled device keys")
-        })?;
+        app.store.device_of_citizen(key_id, citizen_id, app.clock.now_ms()).await?.ok_or(WebLoginError::KeyNotYours)?;
     let description = descriptions_of(&r)?;
     if !app.eds.verify(&public_key, &message_of(&r, &description), &sig) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "signature-invalid",
-            "the signature is not over this request's digest by that key",
-        ));
+        return Err(WebLoginError::SignatureInvalid);
     }
-    let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or_else(ApiError::internal)?;
+    let citizen = app.store.citizen_by_id(citizen_id).await?.ok_or(internal("a signed-in citizen vanished"))?;
     let name = format!("{} {}", citizen.surname, citizen.given_name);
     let now = app.clock.now_ms();
     let detail = json!({"request_id": id, "organisation": r.organisation, "what": description.en, "digest": r.digest});
     let entry = Entry { citizen_id, kind: "request_signed", detail: &detail };
     let signature = URL_SAFE_NO_PAD.encode(&sig);
     if !app.store.sign_request_sign(id, citizen_id, key_id, &public_key, &signature, &name, now, entry).await? {
-        return Err(ApiError::new(
-            StatusCode::GONE,
-            "request-closed",
-            "this signing request is already signed or has expired",
-        ));
+        return Err(WebLoginError::SigningClosed);
     }
     app.events.publish(&app.store, &sign_topic(id), "signed");
-    let row = app.store.sign_request(id).await?.ok_or_else(ApiError::internal)?;
+    let row = app.store.sign_request(id).await?.ok_or(internal("a signed request vanished"))?;
     sign_view(app, row)
 }
