@@ -163,15 +163,16 @@ pub fn shape_error(text: &str) -> ApiError {
             tr("бұл сұрауда мұндай өріс жоқ", "в этом запросе нет такого поля", "is not a field of this request"),
         )
     } else if let Some(rest) = msg.strip_prefix("unknown variant ") {
+        let given = quoted(rest).unwrap_or_default();
         let accepted: Vec<&str> =
             rest.split_once("expected ").map_or(vec![], |(_, e)| e.split('`').skip(1).step_by(2).collect());
         let list = accepted.join(", ");
         (
             None,
             tr(
-                format!("мыналардың бірі болуы керек: {list}"),
-                format!("должно быть одним из: {list}"),
-                format!("must be one of: {list}"),
+                format!("«{given}» қабылданбайды; мыналардың бірі болуы керек: {list}"),
+                format!("«{given}» не принимается; должно быть одним из: {list}"),
+                format!("\"{given}\" is not accepted; must be one of: {list}"),
             ),
         )
     } else if let Some(rest) = msg.strip_prefix("invalid type: ") {

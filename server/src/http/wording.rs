@@ -160,10 +160,15 @@ pub fn rule(r: &Rule) -> [String; 2] {
             "бұл қызметке белгілі Әкімшілік құқық бұзушылық туралы кодекстің жол қозғалысы бабы емес",
             "не статья КоАП о дорожном движении, известная этому сервису",
         ),
-        Rule::City => s(
-            "бұл қызметке белгілі, жол камералары бар қала емес (/v1/fines/cities қараңыз)",
-            "не город с дорожными камерами, известный этому сервису (см. /v1/fines/cities)",
-        ),
+        Rule::City => {
+            let names = |name: fn(&egov_core::fines::City) -> &'static str| {
+                egov_core::fines::CITIES.iter().map(name).collect::<Vec<_>>().join(", ")
+            };
+            [
+                format!("бұл қызметке белгілі, жол камералары бар қала емес; мыналардың бірі: {}", names(|c| c.kk)),
+                format!("не город с дорожными камерами, известный этому сервису; один из: {}", names(|c| c.ru)),
+            ]
+        }
         Rule::DocumentKind => s("құжат түрі емес", "не вид документа"),
         Rule::NoMci => s("бұл күнге АЕК мәні бапталмаған", "для этой даты не задано значение МРП"),
         Rule::PastRetention(days) => [
@@ -183,7 +188,9 @@ pub fn rule(r: &Rule) -> [String; 2] {
             "ЖСН бойынша; немесе тегі, аты және туған күні бойынша; немесе нөмір, куәлік және қала бойынша іздеңіз",
             "ищите по ИИН; или по фамилии, имени и дате рождения; или по номеру, свидетельству и городу",
         ),
-        Rule::Shape => s("сұрау денесі күтілген пішінге сәйкес емес", "тело запроса не соответствует ожидаемой форме"),
+        Rule::Shape(_) => {
+            s("сұрау денесі күтілген пішінге сәйкес емес", "тело запроса не соответствует ожидаемой форме")
+        }
         Rule::VehiclePresetOnly => s(
             "көлік пресеті тек көлік құралын тіркеу куәлігіне қолданылады",
             "пресет «транспорт» применяется только к свидетельству о регистрации ТС",
@@ -216,6 +223,22 @@ pub fn not_found(t: Thing) -> ApiError {
 
 impl From<Invalid> for ApiError {
     fn from(e: Invalid) -> Self {
+        match &e.rule {
+            // serde's own message, in plain words and naming the field.
+            Rule::Shape(serde) => return super::problem::shape_error(serde),
+            Rule::City => {
+                let [kk, ru] = rule(&e.rule);
+                let en = format!(
+                    "city: not a city with traffic cameras known to this service; one of {} (or in Kazakh or Russian, see /v1/fines/cities)",
+                    egov_core::fines::CITIES.iter().map(|c| c.en).collect::<Vec<_>>().join(", ")
+                );
+                let accepted: Vec<&str> = egov_core::fines::CITIES.iter().map(|c| c.id).collect();
+                return ApiError::new(K::Validation, tr(format!("city: {kk}"), format!("city: {ru}"), en))
+                    .with("field", "city")
+                    .with("accepted", accepted);
+            }
+            _ => {}
+        }
         let [kk, ru] = rule(&e.rule);
         let f = &e.field;
         ApiError::new(K::Validation, tr(format!("{f}: {kk}"), format!("{f}: {ru}"), e.to_string()))

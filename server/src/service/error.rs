@@ -122,8 +122,9 @@ pub enum Rule {
     NotBalanceOperator,
     #[error("search by iin; or surname, given_name and birth_date; or plate, certificate and city")]
     SearchTerms,
+    /// serde's message, which `http` turns into plain words (never shown as is).
     #[error("the body does not match the expected shape")]
-    Shape,
+    Shape(String),
     #[error("the vehicle preset applies to a vehicle registration certificate only")]
     VehiclePresetOnly,
     #[error("the share already lives longer than that")]

@@ -861,7 +861,7 @@ pub async fn webhook(app: &App, body: &[u8], signature_hex: Option<&str>) -> Res
     if sig.is_none_or(|s| ring::hmac::verify(&key, body, &s).is_err()) {
         return Err(FinesError::WebhookSignature);
     }
-    let hook: AcquirerHook = serde_json::from_slice(body).map_err(|_| invalid("body", Rule::Shape))?;
+    let hook: AcquirerHook = serde_json::from_slice(body).map_err(|e| invalid("body", Rule::Shape(e.to_string())))?;
     let p = app.store.payment(&hook.payment_id).await?.ok_or(Failure::NotFound(Thing::Payment))?;
     let outcome = match hook.status {
         HookStatus::Approved => Outcome::Approved { reference: hook.reference.unwrap_or_else(|| "bank-qr".into()) },
