@@ -4,7 +4,7 @@
 //! step where there is one.
 
 use super::problem::{ApiError, Tr, tr};
-use crate::service::error::{Dependency, Failure, Invalid, Rule, Thing};
+use crate::service::error::{Dependency, Failure, Invalid, Rule, Thing, city_names};
 use crate::service::otp::OtpError;
 use egov_api::ProblemKind as K;
 use egov_core::auth::eds::KeyError;
@@ -16,18 +16,21 @@ fn problem(kind: K, kk: impl Into<String>, ru: impl Into<String>, e: &impl std::
     ApiError::new(kind, tr(kk, ru, e.to_string()))
 }
 
+/// A count with its Russian noun in the form the number needs: 1 минута, 2-4 минуты, 5-20 минут, 21
+/// минута... (`forms` is one, few, many).
+fn ru_count(n: u64, [one, few, many]: [&str; 3]) -> String {
+    let word = match (n % 10, n % 100) {
+        (_, 11..=14) => many,
+        (1, _) => one,
+        (2..=4, _) => few,
+        _ => many,
+    };
+    format!("{n} {word}")
+}
+
 /// A wait in words, in each language.
 pub fn wait(seconds: u64) -> Tr {
-    // Russian: 1 минута, 2-4 минуты, 5-20 минут, 21 минута...
-    fn ru(n: u64, [one, few, many]: [&str; 3]) -> String {
-        let word = match (n % 10, n % 100) {
-            (_, 11..=14) => many,
-            (1, _) => one,
-            (2..=4, _) => few,
-            _ => many,
-        };
-        format!("{n} {word}")
-    }
+    let ru = ru_count;
     const SEC: [&str; 3] = ["секунду", "секунды", "секунд"];
     const MIN: [&str; 3] = ["минуту", "минуты", "минут"];
     const HOUR: [&str; 3] = ["час", "часа", "часов"];
@@ -43,6 +46,19 @@ pub fn wait(seconds: u64) -> Tr {
 fn retry(mut e: ApiError, seconds: u64) -> ApiError {
     e.retry_after = Some(seconds.max(1));
     e.with("retry_after", seconds.max(1))
+}
+
+/// A problem that says how long to wait: `kk` and `ru` word it around the wait in their language; the
+/// answer carries `Retry-After` and `retry_after`.
+fn after_wait(
+    kind: K,
+    retry_after: u64,
+    kk: impl Fn(&str) -> String,
+    ru: impl Fn(&str) -> String,
+    e: &impl std::fmt::Display,
+) -> ApiError {
+    let w = wait(retry_after);
+    retry(problem(kind, kk(w.get(egov_api::Lang::Kk)), ru(w.get(egov_api::Lang::Ru)), e), retry_after)
 }
 
 /// The names of things, in the nominative.
@@ -160,15 +176,10 @@ pub fn rule(r: &Rule) -> [String; 2] {
             "бұл қызметке белгілі Әкімшілік құқық бұзушылық туралы кодекстің жол қозғалысы бабы емес",
             "не статья КоАП о дорожном движении, известная этому сервису",
         ),
-        Rule::City => {
-            let names = |name: fn(&egov_core::fines::City) -> &'static str| {
-                egov_core::fines::CITIES.iter().map(name).collect::<Vec<_>>().join(", ")
-            };
-            [
-                format!("бұл қызметке белгілі, жол камералары бар қала емес; мыналардың бірі: {}", names(|c| c.kk)),
-                format!("не город с дорожными камерами, известный этому сервису; один из: {}", names(|c| c.ru)),
-            ]
-        }
+        Rule::City => [
+            format!("бұл қызметке белгілі, жол камералары бар қала емес; мыналардың бірі: {}", city_names(|c| c.kk)),
+            format!("не город с дорожными камерами, известный этому сервису; один из: {}", city_names(|c| c.ru)),
+        ],
         Rule::DocumentKind => s("құжат түрі емес", "не вид документа"),
         Rule::NoMci => s("бұл күнге АЕК мәні бапталмаған", "для этой даты не задано значение МРП"),
         Rule::PastRetention(days) => [
@@ -223,26 +234,19 @@ pub fn not_found(t: Thing) -> ApiError {
 
 impl From<Invalid> for ApiError {
     fn from(e: Invalid) -> Self {
-        match &e.rule {
-            // serde's own message, in plain words and naming the field.
-            Rule::Shape(serde) => return super::problem::shape_error(serde),
-            Rule::City => {
-                let [kk, ru] = rule(&e.rule);
-                let en = format!(
-                    "city: not a city with traffic cameras known to this service; one of {} (or in Kazakh or Russian, see /v1/fines/cities)",
-                    egov_core::fines::CITIES.iter().map(|c| c.en).collect::<Vec<_>>().join(", ")
-                );
-                let accepted: Vec<&str> = egov_core::fines::CITIES.iter().map(|c| c.id).collect();
-                return ApiError::new(K::Validation, tr(format!("city: {kk}"), format!("city: {ru}"), en))
-                    .with("field", "city")
-                    .with("accepted", accepted);
-            }
-            _ => {}
+        // serde's own message, in plain words and naming the field.
+        if let Rule::Shape(serde) = &e.rule {
+            return super::problem::shape_error(serde);
         }
         let [kk, ru] = rule(&e.rule);
         let f = &e.field;
-        ApiError::new(K::Validation, tr(format!("{f}: {kk}"), format!("{f}: {ru}"), e.to_string()))
-            .with("field", &*e.field)
+        let answer = ApiError::new(K::Validation, tr(format!("{f}: {kk}"), format!("{f}: {ru}"), e.to_string()))
+            .with("field", &*e.field);
+        match e.rule {
+            // The ids a program sends, beside the names a person reads.
+            Rule::City => answer.with("accepted", egov_core::fines::CITIES.iter().map(|c| c.id).collect::<Vec<_>>()),
+            _ => answer,
+        }
     }
 }
 
@@ -263,16 +267,13 @@ impl From<Failure> for ApiError {
                     &e,
                 )
             }
-            Failure::RateLimited { retry_after } => {
-                let w = wait(retry_after);
-                let answer = problem(
-                    K::RateLimited,
-                    format!("бұл мекенжайдан сұрау тым көп; {} кейін қайталаңыз", w.get(egov_api::Lang::Kk)),
-                    format!("слишком много запросов с этого адреса; повторите через {}", w.get(egov_api::Lang::Ru)),
-                    &e,
-                );
-                retry(answer, retry_after)
-            }
+            Failure::RateLimited { retry_after } => after_wait(
+                K::RateLimited,
+                retry_after,
+                |w| format!("бұл мекенжайдан сұрау тым көп; {w} кейін қайталаңыз"),
+                |w| format!("слишком много запросов с этого адреса; повторите через {w}"),
+                &e,
+            ),
             Failure::Store(s) => s.into(),
             Failure::Unknown(u) => u.into(),
             Failure::Random(r) => r.into(),
@@ -286,7 +287,6 @@ impl From<Failure> for ApiError {
 
 impl From<OtpError> for ApiError {
     fn from(e: OtpError) -> Self {
-        use egov_api::Lang::{Kk, Ru};
         match e {
             OtpError::Common(f) => f.into(),
             OtpError::SmsPaused { retry_after } => retry(
@@ -298,30 +298,20 @@ impl From<OtpError> for ApiError {
                 ),
                 retry_after,
             ),
-            OtpError::SendLimit { retry_after } => {
-                let w = wait(retry_after);
-                retry(
-                    problem(
-                        K::OtpSendLimit,
-                        format!("жаңа кодты {} кейін жіберуге болады", w.get(Kk)),
-                        format!("новый код можно отправить через {}", w.get(Ru)),
-                        &e,
-                    ),
-                    retry_after,
-                )
-            }
-            OtpError::Locked { retry_after } => {
-                let w = wait(retry_after);
-                retry(
-                    problem(
-                        K::OtpLocked,
-                        format!("қате код тым көп: SMS арқылы кіру {} бұғатталды", w.get(Kk)),
-                        format!("слишком много неверных кодов: вход по SMS заблокирован на {}", w.get(Ru)),
-                        &e,
-                    ),
-                    retry_after,
-                )
-            }
+            OtpError::SendLimit { retry_after } => after_wait(
+                K::OtpSendLimit,
+                retry_after,
+                |w| format!("жаңа кодты {w} кейін жіберуге болады"),
+                |w| format!("новый код можно отправить через {w}"),
+                &e,
+            ),
+            OtpError::Locked { retry_after } => after_wait(
+                K::OtpLocked,
+                retry_after,
+                |w| format!("қате код тым көп: SMS арқылы кіру {w} бұғатталды"),
+                |w| format!("слишком много неверных кодов: вход по SMS заблокирован на {w}"),
+                &e,
+            ),
             OtpError::Used => problem(
                 K::OtpUsed,
                 "бұл код қолданылып қойған; жаңасын сұраңыз",
@@ -352,8 +342,8 @@ impl From<OtpError> for ApiError {
                     2.. => (
                         format!("қате код; {tries_left} әрекет қалды"),
                         format!(
-                            "неверный код; осталось {tries_left} попыт{}",
-                            if tries_left < 5 { "ки" } else { "ок" }
+                            "неверный код; осталось {}",
+                            ru_count(tries_left.unsigned_abs(), ["попытка", "попытки", "попыток"])
                         ),
                     ),
                     _ => ("қате код; жаңасын сұраңыз".to_string(), "неверный код; запросите новый".to_string()),
@@ -408,11 +398,12 @@ impl From<crate::service::eds::EdsError> for ApiError {
 impl From<crate::service::org::OrgError> for ApiError {
     fn from(e: crate::service::org::OrgError) -> Self {
         use crate::service::org::OrgError as E;
+        let e = match e {
+            E::Common(f) => return f.into(),
+            other => other,
+        };
         match &e {
-            E::Common(_) => match e {
-                E::Common(f) => f.into(),
-                _ => unreachable!(),
-            },
+            E::Common(_) => unreachable!("returned above"),
             E::InvalidClient => problem(
                 K::InvalidClient,
                 "белгісіз клиент немесе қате құпия",
@@ -459,19 +450,6 @@ impl From<crate::service::phone::PhoneChangeError> for ApiError {
 impl From<crate::service::registration::RegistrationError> for ApiError {
     fn from(e: crate::service::registration::RegistrationError) -> Self {
         use crate::service::registration::RegistrationError as E;
-        use egov_api::Lang::{Kk, Ru};
-        let locked = |kind, retry_after: u64, kk: &str, ru: &str, e: &E| {
-            let w = wait(retry_after);
-            retry(
-                problem(
-                    kind,
-                    format!("{kk}; {} кейін қайталаңыз", w.get(Kk)),
-                    format!("{ru}; повторите через {}", w.get(Ru)),
-                    e,
-                ),
-                retry_after,
-            )
-        };
         match e {
             E::Common(f) => f.into(),
             E::Otp(o) => o.into(),
@@ -490,18 +468,22 @@ impl From<crate::service::registration::RegistrationError> for ApiError {
                 &e,
             )
             .with("attempts_left", attempts_left),
-            E::IdentityLocked { retry_after } => locked(
+            E::IdentityLocked { retry_after } => after_wait(
                 K::IdentityLocked,
                 retry_after,
-                "бұл ЖСН бойынша бүгін қате жауап тым көп",
-                "слишком много неверных ответов по этому ИИН сегодня",
+                |w| format!("бұл ЖСН бойынша бүгін қате жауап тым көп; {w} кейін қайталаңыз"),
+                |w| format!("слишком много неверных ответов по этому ИИН сегодня; повторите через {w}"),
                 &e,
             ),
-            E::RegistrationLocked { retry_after } => locked(
+            E::RegistrationLocked { retry_after } => after_wait(
                 K::IdentityLocked,
                 retry_after,
-                "бұл тіркеуде қате жауап тым көп; тіркеуді қайта бастаңыз",
-                "слишком много неверных ответов в этой регистрации; начните регистрацию заново",
+                |w| format!("бұл тіркеуде қате жауап тым көп; тіркеуді қайта бастаңыз; {w} кейін қайталаңыз"),
+                |w| {
+                    format!(
+                        "слишком много неверных ответов в этой регистрации; начните регистрацию заново; повторите через {w}"
+                    )
+                },
                 &e,
             ),
             E::EvidenceRequired => problem(
@@ -601,7 +583,6 @@ fn suspension(s: egov_core::documents::Suspension) -> [&'static str; 2] {
 impl From<crate::service::sharing::SharingError> for ApiError {
     fn from(e: crate::service::sharing::SharingError) -> Self {
         use crate::service::sharing::SharingError as E;
-        use egov_api::Lang::{Kk, Ru};
         match e {
             E::Common(f) => f.into(),
             E::Documents(d) => d.into(),
@@ -645,21 +626,13 @@ impl From<crate::service::sharing::SharingError> for ApiError {
                 "доступ не может действовать дольше 30 минут с момента создания; создайте новый",
                 &e,
             ),
-            E::ShortCodeLocked { retry_after } => {
-                let w = wait(retry_after);
-                retry(
-                    problem(
-                        K::ShortCodeLocked,
-                        format!("қате қысқа код тым көп; {} кейін қайталаңыз немесе QR кодты сканерлеңіз", w.get(Kk)),
-                        format!(
-                            "слишком много неверных коротких кодов; повторите через {} или отсканируйте QR-код",
-                            w.get(Ru)
-                        ),
-                        &e,
-                    ),
-                    retry_after,
-                )
-            }
+            E::ShortCodeLocked { retry_after } => after_wait(
+                K::ShortCodeLocked,
+                retry_after,
+                |w| format!("қате қысқа код тым көп; {w} кейін қайталаңыз немесе QR кодты сканерлеңіз"),
+                |w| format!("слишком много неверных коротких кодов; повторите через {w} или отсканируйте QR-код"),
+                &e,
+            ),
             E::UnknownCode => problem(K::ShareNotFound, "мұндай коды бар рұқсат жоқ", "доступа с таким кодом нет", &e),
             E::Used => problem(K::ShareUsed, "бұл код қолданылып қойған", "этот код уже использован", &e),
             E::Revoked => problem(K::ShareRevoked, "иесі бұл кодты қайтарып алды", "владелец отозвал этот код", &e),
@@ -753,7 +726,7 @@ impl From<crate::service::web_login::WebLoginError> for ApiError {
     }
 }
 
-/// What an acquirer's decline code means, in Kazakh and Russian (English: `fines::decline_reason`).
+/// What an acquirer's decline code means, in Kazakh and Russian (English: `payments::decline_message`).
 fn decline_reason(code: &str) -> [&'static str; 2] {
     match code {
         "51" => ["картада қаражат жеткіліксіз", "недостаточно средств на карте"],
@@ -768,11 +741,12 @@ fn decline_reason(code: &str) -> [&'static str; 2] {
 impl From<crate::service::fines::FinesError> for ApiError {
     fn from(e: crate::service::fines::FinesError) -> Self {
         use crate::service::fines::FinesError as E;
+        let e = match e {
+            E::Common(f) => return f.into(),
+            other => other,
+        };
         match &e {
-            E::Common(_) => match e {
-                E::Common(f) => f.into(),
-                _ => unreachable!("matched above"),
-            },
+            E::Common(_) => unreachable!("returned above"),
             E::NotYours => problem(K::Forbidden, "тек өз айыппұлдарыңызды іздей аласыз", "искать можно только свои штрафы", &e),
             E::NotYourVehicle => problem(
                 K::Forbidden,
@@ -864,5 +838,39 @@ impl From<crate::service::fines::FinesError> for ApiError {
                 .with("due_tiyn", due)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egov_api::Lang;
+
+    #[test]
+    fn russian_counts_take_the_form_their_number_needs() {
+        let forms = ["минуту", "минуты", "минут"];
+        let said: Vec<String> = [1, 2, 4, 5, 11, 14, 21, 22, 25].into_iter().map(|n| ru_count(n, forms)).collect();
+        assert_eq!(
+            said,
+            [
+                "1 минуту",
+                "2 минуты",
+                "4 минуты",
+                "5 минут",
+                "11 минут",
+                "14 минут",
+                "21 минуту",
+                "22 минуты",
+                "25 минут"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wait_is_worded_in_each_language_never_shorter_than_it_is() {
+        let w = wait(61);
+        assert_eq!((w.get(Lang::Kk), w.get(Lang::Ru), w.get(Lang::En)), ("2 минут", "2 минуты", "2 minutes"));
+        let w = wait(3600 + 300);
+        assert_eq!((w.get(Lang::Kk), w.get(Lang::Ru)), ("1 сағат 5 минут", "1 час 5 минут"));
     }
 }

@@ -106,7 +106,10 @@ pub enum Rule {
     Plate,
     #[error("not a traffic article of the Administrative Offences Code known to this service")]
     Article,
-    #[error("not a city with traffic cameras known to this service (see /v1/fines/cities)")]
+    #[error(
+        "not a city with traffic cameras known to this service; one of {} (or in Kazakh or Russian, see /v1/fines/cities)",
+        city_names(|c| c.en)
+    )]
     City,
     #[error("not a kind of document")]
     DocumentKind,
@@ -129,6 +132,11 @@ pub enum Rule {
     VehiclePresetOnly,
     #[error("the share already lives longer than that")]
     NotLonger,
+}
+
+/// The names of the cities of camera-fine search in one language, for a person to pick from.
+pub fn city_names(name: fn(&egov_core::fines::City) -> &'static str) -> String {
+    egov_core::fines::CITIES.iter().map(name).collect::<Vec<_>>().join(", ")
 }
 
 /// What was not found.

@@ -3,7 +3,7 @@
 //! at a bank, the licence eligibility check, and the daily notifications and purge.
 
 use crate::App;
-use crate::adapters::payments::{Method, Outcome, PaymentError};
+use crate::adapters::payments::{Method, Outcome, PaymentError, decline_message};
 use crate::service::error::{Dependency, Failure, Rule, Thing, capability_error, internal, invalid};
 use crate::service::{notify, sharing};
 use crate::store::fines::{BankPayment, FineRow, NewReceipt, PaymentRow, Reminder};
@@ -32,7 +32,7 @@ pub enum FinesError {
     #[error("a fine with this protocol number is already registered")]
     Exists,
     /// The acquirer declined; nothing was charged. `code` is the acquirer's.
-    #[error("the payment was declined: {}", decline_reason(code))]
+    #[error("the payment was declined: {}", decline_message(code))]
     Declined { code: String, payment_id: String },
     #[error("this fine is already paid")]
     Paid { payment_id: Option<String> },
@@ -54,18 +54,6 @@ pub enum FinesError {
     Overpaid { amount: i64, due: i64, on: NaiveDate },
 }
 capability_error!(FinesError);
-
-/// What an acquirer's decline code means, in English (`http::wording` words it in kk and ru).
-pub fn decline_reason(code: &str) -> &'static str {
-    match code {
-        "51" => "insufficient funds on the card",
-        "54" => "the card has expired",
-        "57" => "the card's bank does not permit internet payments",
-        "61" => "the amount exceeds the card's limit",
-        "14" => "the card is not valid",
-        _ => "the bank declined the payment",
-    }
-}
 
 /// A fine as the app and state bodies see it.
 #[derive(Debug, Serialize, ToSchema)]
