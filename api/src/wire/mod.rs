@@ -1,0 +1,50 @@
+//! The records and enums that travel on the wire, grouped as the API is: sessions, documents, sharing,
+//! website login and signing, fines. Answers derive `Serialize` and `Deserialize` both, so the server can
+//! write what a client reads with the very same type; request bodies are here too, for clients.
+//!
+//! Enums are closed on purpose: a status, preset or level a client does not know is an error it reports
+//! (the answer does not match the contract), never a default it guesses. Open vocabularies (document
+//! kinds, registries) stay strings.
+
+mod documents;
+mod fines;
+mod json;
+mod sessions;
+mod sharing;
+mod time;
+mod web;
+
+pub use documents::*;
+pub use fines::*;
+pub use json::Json;
+pub use sessions::*;
+pub use sharing::*;
+pub use web::*;
+
+/// Declares a wire enum: serde names in snake_case, `as_str` for the same name, uniffi behind the feature.
+macro_rules! wire_enum {
+    ($(#[doc = $doc:literal])* $name:ident { $($(#[doc = $vdoc:literal])* $variant:ident = $text:literal,)* }) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+        pub enum $name {
+            $($(#[doc = $vdoc])* #[serde(rename = $text)] $variant,)*
+        }
+
+        impl $name {
+            /// The name on the wire.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use wire_enum;

@@ -1,0 +1,125 @@
+//! "Open access": one-time shares, their redemption and the status of a signed copy.
+
+use super::{DocumentStatus, Json, time, wire_enum};
+use serde::{Deserialize, Serialize};
+use std::time::SystemTime;
+
+wire_enum! {
+    /// What the viewer of a share gets.
+    Preset {
+        /// The whole document.
+        Full = "full",
+        /// Name, birth date, IIN and photo.
+        Identity = "identity",
+        /// Only that the holder is over 18, and the photo.
+        AgeOver18 = "age_over_18",
+        /// The vehicle's data without the owner's address.
+        Vehicle = "vehicle",
+    }
+}
+
+wire_enum! {
+    /// A share's state for its owner.
+    ShareState {
+        /// Open: the code can be used once.
+        Active = "active",
+        /// Viewed (once): `viewed_by` says by whom.
+        Used = "used",
+        Expired = "expired",
+        /// Withdrawn by the owner.
+        Revoked = "revoked",
+        /// Still open, but its document cannot be shared now (see `document_status`).
+        Blocked = "blocked",
+    }
+}
+
+/// An "Open access" share of a document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct DocumentShare {
+    pub share_id: String,
+    pub document_id: String,
+    /// What the QR code holds.
+    pub qr_url: String,
+    /// 12 digits in groups of four (`0936 8571 8779`) the citizen can read out instead of showing the QR.
+    pub short_code: String,
+    pub preset: Preset,
+    pub state: ShareState,
+    /// The shared document's status now.
+    pub document_status: DocumentStatus,
+    #[serde(with = "time")]
+    pub created_at: SystemTime,
+    #[serde(with = "time")]
+    pub expires_at: SystemTime,
+    /// The latest the share can be extended to (30 minutes after creation).
+    #[serde(with = "time")]
+    pub max_expires_at: SystemTime,
+    /// Seconds until the code expires while `state` is `active` (by the server's clock); 0 otherwise.
+    pub seconds_left: i64,
+    /// Who viewed it, once used.
+    pub viewed_by: Option<String>,
+    #[serde(with = "time::option")]
+    pub viewed_at: Option<SystemTime>,
+}
+
+/// A share after an extension.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ExtendedShare {
+    #[serde(flatten)]
+    pub share: DocumentShare,
+    /// `true` when the 30-minute ceiling cut the extension short.
+    pub capped: bool,
+}
+
+/// A redeemed share: the signed copy and what it discloses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct RedeemedCopy {
+    pub share_id: String,
+    /// The signed copy (compact JWS): verify it against the server's key set.
+    pub copy: String,
+    /// The disclosed document (the copy's payload, for display: verify `copy`, not this).
+    pub document: Json,
+    /// The label of every disclosed field by language (`{field: {kk, ru, en}}`).
+    pub labels: Json,
+}
+
+/// Whether the document behind a signed copy is still valid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct CopyStatus {
+    pub share_id: String,
+    pub document_status: DocumentStatus,
+    #[serde(with = "time::option")]
+    pub revoked_at: Option<SystemTime>,
+    /// When the registry last confirmed the document.
+    #[serde(with = "time")]
+    pub checked_at: SystemTime,
+}
+
+// ----- request bodies ------------------------------------------------------------------------------
+
+/// `POST /v1/documents/{id}/shares`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ShareRequest {
+    /// Lifetime in seconds (60-1800; the server's default 300 when absent).
+    pub ttl_seconds: Option<i64>,
+    /// `full` when absent.
+    pub preset: Option<Preset>,
+}
+
+/// `POST /v1/shares/{id}/extend`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExtendRequest {
+    /// Seconds from now (1-1800); the expiry is capped 30 minutes after creation.
+    pub ttl_seconds: i64,
+}
+
+/// `POST /v1/shares/redeem`: the scanned QR URL or the short code the citizen read out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedeemRequest {
+    QrUrl(String),
+    ShortCode(String),
+}
