@@ -27,7 +27,7 @@ echo "| libegov_mobile.so, profile mobile, gzip -9 (roughly its share of a downl
 
 bash tests/bindings.sh "$WORK/bindings" >/dev/null
 KOTLIN=android-sample/jvm-tests/node_modules/kotlin-compiler
-JAVA_OPTS="-Xmx1g" "$KOTLIN/bin/kotlinc" "$WORK"/bindings/kotlin/uniffi/egov_mobile/*.kt android-sample/jvm-tests/src/*.kt \
+JAVA_OPTS="-Xmx1g" "$KOTLIN/bin/kotlinc" "$WORK"/bindings/kotlin/uniffi/*/*.kt android-sample/jvm-tests/src/*.kt \
   -cp /usr/share/java/jna.jar -d "$WORK/bench.jar" 2>"$WORK/kotlinc.log" || { cat "$WORK/kotlinc.log"; exit 1; }
 start_dev_server target/release/egov-server "$WORK"
 EGOV_URL="$DEV_URL" EGOV_BENCH_OUT="$WORK" java -Djna.library.path="$ROOT/target/mobile" \

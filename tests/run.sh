@@ -129,7 +129,7 @@ cargo build -q -p egov-mobile --lib || die "building libegov_mobile failed"
 KT="$LOGDIR/kotlin"
 bash tests/bindings.sh "$KT/bindings" || die "generating or checking the bindings failed"
 KOTLIN=android-sample/jvm-tests/node_modules/kotlin-compiler
-JAVA_OPTS="-Xmx1g" "$KOTLIN/bin/kotlinc" "$KT"/bindings/kotlin/uniffi/egov_mobile/*.kt android-sample/jvm-tests/src/*.kt \
+JAVA_OPTS="-Xmx1g" "$KOTLIN/bin/kotlinc" "$KT"/bindings/kotlin/uniffi/*/*.kt android-sample/jvm-tests/src/*.kt \
   -cp /usr/share/java/jna.jar -d "$KT/tests.jar" 2>"$KT/kotlinc.log" || { cat "$KT/kotlinc.log"; die "kotlinc failed"; }
 # A live dev server (embedded SQLite, demo data) on a free port for the EgovClient tests.
 source tests/dev-server.sh

@@ -79,7 +79,7 @@ enum Keychain {
 
     static func save(_ t: SessionTokens) {
         let data = try! JSONSerialization.data(withJSONObject: [
-            "access": t.accessToken, "refresh": t.refreshToken, "acr": t.acr, "sid": t.sessionId,
+            "access": t.accessToken, "refresh": t.refreshToken, "acr": t.acr == .eds ? "eds" : "otp", "sid": t.sessionId,
         ])
         clear()
         SecItemAdd([kSecClass: kSecClassGenericPassword, kSecAttrAccount: account, kSecValueData: data,
@@ -92,7 +92,7 @@ enum Keychain {
         guard SecItemCopyMatching(query, &item) == errSecSuccess, let data = item as? Data,
               let d = try? JSONSerialization.jsonObject(with: data) as? [String: String],
               let access = d["access"], let refresh = d["refresh"] else { return nil }
-        return SessionTokens(accessToken: access, refreshToken: refresh, acr: d["acr"] ?? "otp", sessionId: d["sid"] ?? "")
+        return SessionTokens(accessToken: access, refreshToken: refresh, acr: d["acr"] == "eds" ? .eds : .otp, sessionId: d["sid"] ?? "")
     }
 
     static func clear() {

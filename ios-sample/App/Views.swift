@@ -79,7 +79,7 @@ struct DocumentsView: View {
                 NavigationLink(value: d.id) {
                     VStack(alignment: .leading) {
                         Text(d.title)
-                        Text("\(d.number) · \(d.status)").foregroundStyle(d.status == "valid" ? .secondary : Color.red)
+                        Text("\(d.number) · \(d.status)").foregroundStyle(d.status == .valid ? .secondary : Color.red)
                     }
                 }
             }
@@ -105,11 +105,11 @@ struct DocumentView: View {
                 Text("\(d.holder.surname) \(d.holder.givenName) \(d.holder.patronymic ?? "")")
                 Text("Confirmed by \(d.summary.sourceName), \(d.summary.checkedAt.formatted())").foregroundStyle(.secondary)
                 ForEach(d.labels.sorted(by: { $0.key < $1.key }), id: \.key) { field, label in
-                    Text("\(label): \(Self.value(d.fieldsJson, field))")
+                    Text("\(label): \(Self.value(d.fields, field))")
                 }
-                if d.summary.status == "valid" {
-                    Button("Open access") { open("full") }
-                    Button("Show age only") { open("age_over_18") }
+                if d.summary.status == .valid {
+                    Button("Open access") { open(.full) }
+                    Button("Show age only") { open(.ageOver18) }
                 }
             }
         }
@@ -121,7 +121,7 @@ struct DocumentView: View {
         }
     }
 
-    private func open(_ preset: String) {
+    private func open(_ preset: Preset) {
         model.io({ [id] in try $0.shareDocument(documentId: id, ttlSeconds: nil, preset: preset) }) { share = $0 }
     }
 
@@ -148,7 +148,7 @@ struct ShareView: View {
     var body: some View {
         VStack(spacing: 16) {
             switch share.state {
-            case "active":
+            case .active:
                 QRView(text: share.qrUrl).frame(width: 260, height: 260)
                 Text("Code: \(share.shortCode)").font(.title3.monospacedDigit())
                 let left = shareSecondsLeft(expiresAtUnix: Int64(share.expiresAt.timeIntervalSince1970),
@@ -159,7 +159,7 @@ struct ShareView: View {
                     model.io({ try $0.extendShare(shareId: id, ttlSeconds: 300) }) { share = $0.share }
                 }
                 .disabled(share.expiresAt >= share.maxExpiresAt)
-            case "used":
+            case .used:
                 Text("Viewed by \(share.viewedBy ?? "") at \(share.viewedAt?.formatted() ?? "")")
             default:
                 Text("This code is \(share.state).")
@@ -208,7 +208,7 @@ struct VerifyView: View {
             if let copy {
                 Text(genuine ? "Signed by eGov: genuine" : "The signature does NOT verify")
                     .foregroundStyle(genuine ? .green : .red)
-                Text(copy.documentJson).font(.caption.monospaced())
+                Text(copy.document).font(.caption.monospaced())
             } else {
                 ProgressView("Checking…")
             }
@@ -297,7 +297,7 @@ struct FinesView: View {
             VStack(alignment: .leading, spacing: 4) {
                 Text("\(f.description) · \(f.vehiclePlate ?? "")")
                 Text("Protocol \(f.protocolNumber), \(f.noticeDate)").foregroundStyle(.secondary)
-                if f.status == "paid" {
+                if f.status == .paid {
                     Text("Paid").foregroundStyle(.green)
                 } else {
                     Text("Due now: \(tenge(f.amountDue))" + (f.amountDue != f.amount ? " (was \(tenge(f.amount)))" : ""))
@@ -320,7 +320,7 @@ struct FinesView: View {
         keys[f.id] = key
         // The card token comes from the acquirer's SDK; tok_ok is the dev acquirer's test card.
         model.io({ try $0.payFine(fineId: f.id, method: .card(cardToken: "tok_ok"), idempotencyKey: key) }) { result in
-            if case .paid = result { keys[f.id] = nil }
+            if result.status == .paid { keys[f.id] = nil }
             load()
         }
     }

@@ -1,6 +1,7 @@
 // JVM tests of EgovClient (the generated Kotlin bindings over the real libegov_mobile) against a live dev
 // server with the demo data: the journeys of the Android app, end to end over real HTTP. The "website"
 // side (a browser's login or signing request) and the dev SMS outbox are plain java.net.http calls.
+import uniffi.egov_api.*
 import uniffi.egov_mobile.*
 import java.net.URI
 import java.net.http.HttpClient
@@ -120,7 +121,7 @@ fun clientTests(base: String) {
         val (flow, code) = withCode(base, CITIZEN_PHONE) { client.startOtp("8 701 000 00 01") }
         require(flow.expiresIn == 300L && flow.resendAfter == 60L) { flow.toString() }
         val session = client.verifyOtp(flow.flowId, code)
-        require(session.acr == "otp") { session.toString() }
+        require(session.acr == Acr.OTP) { session.toString() }
         val me = client.me()
         require(me.person.iin == CITIZEN_IIN && me.phone == CITIZEN_PHONE && me.citizenId != CITIZEN_IIN) { me.toString() }
     }
@@ -150,7 +151,7 @@ fun clientTests(base: String) {
         require(id.titles["en"] == id.title && id.titles.keys == setOf("kk", "ru", "en")) { id.toString() }
         val detail = citizen.document(id.id, "ru")
         require(detail.holder.iin == CITIZEN_IIN && detail.labels.isNotEmpty()) { detail.labels.toString() }
-        require(detail.fieldsJson.startsWith("{") && detail.summary.status == "valid") { detail.fieldsJson }
+        require(detail.fields.startsWith("{") && detail.summary.status == DocumentStatus.VALID) { detail.fields }
         val photo = citizen.documentPhoto(id.id)
         require(photo.size > 100 && photo[0] == 0xFF.toByte() && photo[1] == 0xD8.toByte()) { "not a JPEG" }
         expectThrows<MobileException.NotFound> { citizen.document("no-such-document", "en") }
@@ -158,8 +159,8 @@ fun clientTests(base: String) {
     }
 
     check("share a document, redeem it once as demo-verifier and verify the copy offline") {
-        val share = citizen.shareDocument(nationalId(citizen).id, null, "identity")
-        require(share.state == "active" && share.shortCode.count { it.isDigit() } == 12) { share.toString() }
+        val share = citizen.shareDocument(nationalId(citizen).id, null, Preset.IDENTITY)
+        require(share.state == ShareState.ACTIVE && share.shortCode.count { it.isDigit() } == 12) { share.toString() }
         require(parseScanned(share.qrUrl, citizen.baseUrl()) is ScannedCode.Share) { share.qrUrl }
         require(shareSecondsLeft(share.expiresAt.epochSecond, share.createdAt.epochSecond) == 300L)
         require(share.secondsLeft in 290L..300L) { "seconds left ${share.secondsLeft}" }
@@ -175,9 +176,9 @@ fun clientTests(base: String) {
         val again = expectThrows<MobileException.Gone> { verifier.redeemQr(share.qrUrl) }
         require(again.problem == "share-used") { again.toString() }
         val seen = citizen.share(share.shareId)
-        require(seen.state == "used" && seen.viewedBy != null && seen.viewedAt != null) { seen.toString() }
-        require(verifier.copyStatus(share.shareId).documentStatus == "valid")
-        require(citizen.history(20u).any { it.detailJson.contains(share.shareId) }) { "the view is not in the history" }
+        require(seen.state == ShareState.USED && seen.viewedBy != null && seen.viewedAt != null) { seen.toString() }
+        require(verifier.copyStatus(share.shareId).documentStatus == DocumentStatus.VALID)
+        require(citizen.history(20u).any { it.detail.contains(share.shareId) }) { "the view is not in the history" }
     }
 
     check("a share redeemed by its short code; a tampered copy fails offline verification") {
@@ -226,30 +227,30 @@ fun clientTests(base: String) {
     }
 
     check("fines: list with the discount, pay by card, the receipt verifies offline, retries are idempotent") {
-        val unpaid = citizen.fines("unpaid")
+        val unpaid = citizen.fines(FineStatus.UNPAID)
         val fine = unpaid.first { it.protocolNumber == "DEMO-000001" }
         require(fine.discount.eligible && fine.amountDue.tiyn * 2 == fine.amount.tiyn) { fine.toString() }
-        require(fine.discount.lastDay != null && fine.amountDue.currency == "KZT") { fine.toString() }
+        require(fine.discount.lastDay != null && fine.amountDue.currency == Currency.KZT) { fine.toString() }
         val key = UUID.randomUUID().toString()
         val paid = citizen.payFine(fine.id, PaymentMethod.Card("tok_ok"), key)
-        require(paid is PaymentResult.Paid) { paid.toString() }
-        val receipt = (paid as PaymentResult.Paid).receipt
+        require(paid.status == PaymentStatus.PAID && paid.receipt != null) { paid.toString() }
+        val receipt = paid.receipt!!
         require(receipt.fineId == fine.id && receipt.amount.tiyn == fine.amountDue.tiyn) { receipt.toString() }
         val verified = verifyReceipt(receipt.jws, citizen.jwks())
         require(verified.payloadJson.contains(fine.protocolNumber)) { verified.payloadJson }
         val retried = citizen.payFine(fine.id, PaymentMethod.Card("tok_ok"), key)
-        require(retried is PaymentResult.Paid && retried.paymentId == paid.paymentId) { retried.toString() }
-        require(citizen.fine(fine.id).status == "paid")
+        require(retried.status == PaymentStatus.PAID && retried.paymentId == paid.paymentId) { retried.toString() }
+        require(citizen.fine(fine.id).status == FineStatus.PAID)
         require(citizen.receipts().any { it.id == receipt.id })
     }
 
     check("a declined card is PaymentDeclined with the acquirer's code, and nothing is charged") {
-        val fine = citizen.fines("unpaid").first { it.protocolNumber == "DEMO-000002" }
+        val fine = citizen.fines(FineStatus.UNPAID).first { it.protocolNumber == "DEMO-000002" }
         val e = expectThrows<MobileException.PaymentDeclined> {
             citizen.payFine(fine.id, PaymentMethod.Card("tok_51"), UUID.randomUUID().toString())
         }
         require(e.declineCode == "51") { e.toString() }
-        require(citizen.fine(fine.id).status == "unpaid")
+        require(citizen.fine(fine.id).status == FineStatus.UNPAID)
     }
 
     check("a java.security SHA256withECDSA signer enrols the device, signs in by key after the hold and signs a website request") {
@@ -260,8 +261,8 @@ fun clientTests(base: String) {
         advanceClock(base, DEVICE_HOLD_SECONDS + 1)
         val phone = EgovClient(base)
         val session = phone.signInWithKey(CITIZEN_IIN, deviceId, signer)
-        require(session.acr == "eds") { session.toString() }
-        require(phone.me().acr == "eds")
+        require(session.acr == Acr.EDS) { session.toString() }
+        require(phone.me().acr == Acr.EDS)
 
         val digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
         val (created, _) = website(base, "/v1/sign-requests",
@@ -270,7 +271,7 @@ fun clientTests(base: String) {
         require(phone.signRequest(requestId).description["en"] == "Contract")
         expectThrows<MobileException.EdsRequired> { citizen.signWebsiteRequest(requestId, deviceId, signer) }
         val signed = phone.signWebsiteRequest(requestId, deviceId, signer)
-        require(signed.status == "signed" && signed.signature != null) { signed.toString() }
+        require(signed.status == SignStatus.SIGNED && signed.signature != null) { signed.toString() }
     }
 
     check("a signer that fails arrives as MobileException.Signer, whatever it throws") {
@@ -300,7 +301,7 @@ fun clientTests(base: String) {
         val deviceId = client.completeRegistration(enrolment, signer, "Emulator")
         require(client.me().person.iin == UNREGISTERED_IIN && client.me().phone == phone)
         val again = EgovClient(base)
-        require(again.signInWithKey(UNREGISTERED_IIN, deviceId, signer).acr == "eds")
+        require(again.signInWithKey(UNREGISTERED_IIN, deviceId, signer).acr == Acr.EDS)
     }
 
     check("a kept session survives a restart, refresh rotates it, logout ends it") {

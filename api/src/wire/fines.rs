@@ -119,6 +119,7 @@ pub struct Receipt {
 
 /// A payment's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PaymentAnswer {
     pub payment_id: String,
     pub status: PaymentStatus,

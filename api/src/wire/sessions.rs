@@ -11,6 +11,9 @@ wire_enum! {
         Otp = "otp",
         /// The device key (digital signature): a full session.
         Eds = "eds",
+        /// A browser session born from a website QR login: it reads and pays, and never enrols, signs,
+        /// shares, changes the phone or ends other sessions.
+        Web = "web",
     }
 }
 
@@ -25,6 +28,18 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// How a device key is vouched for.
+    EnrolmentMethod {
+        /// The first key, at registration (the SMS code and the registry check).
+        Registration = "registration",
+        /// An enrolled device approves it with the pairing code.
+        Approval = "approval",
+        /// Identity re-proofing with evidence, then a hold.
+        Identity = "identity",
+    }
+}
+
+wire_enum! {
     /// Where an enrolled device key stands.
     DeviceStatus {
         /// It signs.
@@ -33,11 +48,14 @@ wire_enum! {
         AwaitingApproval = "awaiting_approval",
         /// It signs once the hold ends (`active_from`); the citizen's other devices can cancel it.
         OnHold = "on_hold",
+        /// Cancelled or revoked: it never signs again.
+        Revoked = "revoked",
     }
 }
 
 /// A started SMS code flow (sign-in, registration or phone change).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OtpFlow {
     pub flow_id: String,
@@ -50,9 +68,12 @@ pub struct OtpFlow {
 /// The tokens of a citizen's session, for the app to keep in encrypted storage (the Android Keystore, the
 /// iOS Keychain) and give back after a restart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SessionTokens {
+    /// ES256 JWT, 10 minutes.
     pub access_token: String,
+    /// Opaque, single use: each refresh returns the next one.
     pub refresh_token: String,
     pub acr: Acr,
     pub session_id: String,
@@ -60,9 +81,12 @@ pub struct SessionTokens {
 
 /// A sign-in's or refresh's answer: the tokens and the access token's lifetime.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TokenAnswer {
     #[serde(flatten)]
     pub tokens: SessionTokens,
+    /// Always `Bearer`.
+    pub token_type: String,
     /// Seconds the access token lives.
     pub expires_in: i64,
 }
@@ -79,6 +103,7 @@ pub struct Session {
 
 /// An organisation's access token (client credentials).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct OrgToken {
     pub access_token: String,
     pub expires_in: i64,
@@ -86,37 +111,51 @@ pub struct OrgToken {
 
 /// A challenge for a digital-signature sign-in: sign `message` with the device key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct EdsChallenge {
     pub challenge_id: String,
-    /// Seconds the challenge lives.
+    /// 256 random bits, base64url.
+    pub nonce: String,
+    /// Seconds the challenge lives (120).
     pub expires_in: i64,
-    /// The exact bytes to sign, base64url.
+    /// The exact bytes to sign (base64url): `egov-mobile/eds-login/v1\n{challenge_id}\n{nonce}\n{iin}`.
     pub message: String,
 }
 
 /// A pending device enrolment: sign `message` with the device key to complete it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Enrolment {
     pub enrolment_id: String,
+    /// Single use; present it with the device key to complete.
     pub enrolment_token: String,
     pub expires_in: i64,
-    /// The bytes to sign, base64url.
+    /// The exact bytes the device signs (base64url): `egov-mobile/enrol-device/v1\n{enrolment_id}\n{iin}`.
     pub message: String,
-    /// `approval` enrolments: the code this device shows.
-    #[serde(default)]
+    /// How the key is proven.
+    pub method: EnrolmentMethod,
+    /// `approval` only: the code this device shows and the enrolled device types to approve it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairing_code: Option<String>,
+    /// `identity` only: how long after completion the key waits before it signs (the citizen's enrolled
+    /// devices and registered phone are told and can cancel it meanwhile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_seconds: Option<i64>,
 }
 
 /// A device key enrolled: whether it signs now, and (registration only) the first session.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Enrolled {
     /// The key id to name in a digital-signature sign-in.
     pub device_id: String,
     pub status: DeviceStatus,
-    /// When the key first signs (absent while it awaits approval).
+    /// When the key first signs (`on_hold`: the end of the hold; absent while it awaits approval).
     #[serde(default, with = "time::option")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<String>, format = DateTime))]
     pub active_from: Option<SystemTime>,
+    /// Registration only: the new session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<TokenAnswer>,
 }
@@ -132,6 +171,7 @@ pub struct DeviceApproval {
 
 /// A person as a document names them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Person {
     pub iin: String,
@@ -146,6 +186,7 @@ pub struct Person {
 
 /// The signed-in citizen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Profile {
     /// An opaque id (never the IIN).
@@ -153,12 +194,14 @@ pub struct Profile {
     #[serde(flatten)]
     pub person: Person,
     pub phone: Option<String>,
+    /// The level of the session making this request.
     pub acr: Acr,
     pub session_id: String,
 }
 
 /// One of the citizen's sessions (this phone, other phones, websites signed in by QR).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DeviceSession {
     pub id: String,
@@ -167,12 +210,15 @@ pub struct DeviceSession {
     pub device: Option<String>,
     pub user_agent: Option<String>,
     #[serde(with = "time")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     pub created_at: SystemTime,
     #[serde(with = "time")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     pub last_used_at: SystemTime,
     #[serde(with = "time")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     pub expires_at: SystemTime,
-    /// The session this client uses.
+    /// The session making this request.
     pub current: bool,
 }
 
@@ -180,40 +226,57 @@ pub struct DeviceSession {
 
 /// `POST /v1/auth/otp/start`, `/v1/registration/start`, `/v1/me/phone/start`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PhoneRequest {
+    /// A Kazakhstan mobile number (`+7 701 ...`, `8 701 ...`).
+    #[cfg_attr(feature = "utoipa", schema(format = "kz-mobile-phone"))]
     pub phone: String,
 }
 
 /// `POST /v1/auth/otp/verify`, `/v1/me/phone/confirm`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CodeRequest {
     pub flow_id: String,
+    /// The 6 digits from the SMS.
     pub code: String,
 }
 
 /// `POST /v1/auth/eds/challenge`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ChallengeRequest {
+    /// The twelve-digit individual identification number.
+    #[cfg_attr(feature = "utoipa", schema(format = "kz-iin"))]
     pub iin: String,
 }
 
 /// `POST /v1/auth/eds/verify`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SignedChallenge {
     pub challenge_id: String,
+    /// The device id returned at enrolment.
     pub key_id: String,
-    /// The signature of the challenge's message, base64url.
+    /// ECDSA P-256 SHA-256 signature of the challenge message, DER or 64-byte r||s, base64url.
     pub signature: String,
 }
 
 /// `POST /v1/auth/refresh`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
 /// `POST /v1/registration/verify`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RegistrationVerify {
     pub flow_id: String,
     pub code: String,
@@ -226,6 +289,7 @@ pub struct RegistrationVerify {
 
 /// How a new device key is vouched for (`POST /v1/me/devices/enrolment`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum EnrolmentRequest {
     /// Identity re-proofing: the liveness session the app completed.
@@ -236,6 +300,7 @@ pub enum EnrolmentRequest {
 
 /// The device key's proof of possession (`POST /v1/registration/complete`, `/v1/me/devices`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct DeviceKey {
     pub enrolment_token: String,
     /// The public key, base64url (SubjectPublicKeyInfo DER or the uncompressed point).
@@ -247,6 +312,7 @@ pub struct DeviceKey {
 
 /// `POST /v1/me/devices/{id}/approve`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct PairingCode {
     pub pairing_code: String,
 }

@@ -5,15 +5,16 @@ use crate::http::extract::{CitizenAuth, ClientIp, UserAgent};
 use crate::http::problem::{ApiError, Json};
 use crate::http::wording::invalid;
 use crate::service::error::Rule;
-use crate::service::session::{Opening, Tokens};
+use crate::service::session::Opening;
 use crate::service::{eds, otp, session};
 use axum::extract::State;
 use axum::http::StatusCode;
+use egov_api::wire::{
+    ChallengeRequest, CodeRequest, EdsChallenge, OtpFlow, PhoneRequest, RefreshRequest, SignedChallenge, TokenAnswer,
+};
 use egov_core::auth::otp::{OTP_RESEND_COOLDOWN, OTP_TTL, OtpPurpose};
 use egov_core::auth::session::Acr;
 use egov_core::identity::{Iin, Phone};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -37,26 +38,9 @@ pub fn iin_field(field: &'static str, value: &str) -> Result<Iin, ApiError> {
     Iin::parse(value).map_err(|e| invalid(field, Rule::Iin(e)))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PhoneBody {
-    /// A Kazakhstan mobile number (`+7 701 ...`, `8 701 ...`).
-    #[schema(format = "kz-mobile-phone")]
-    pub phone: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct FlowStarted {
-    pub flow_id: String,
-    /// Seconds the code is valid (300).
-    pub expires_in: i64,
-    /// Seconds before another code may be requested (60).
-    pub resend_after: i64,
-}
-
-impl From<otp::Started> for FlowStarted {
+impl From<otp::Started> for OtpFlow {
     fn from(s: otp::Started) -> Self {
-        FlowStarted {
+        OtpFlow {
             flow_id: s.flow_id,
             expires_in: OTP_TTL.num_seconds(),
             resend_after: OTP_RESEND_COOLDOWN.num_seconds(),
@@ -66,13 +50,13 @@ impl From<otp::Started> for FlowStarted {
 
 /// Sends a sign-in code by SMS. The answer is the same for every valid mobile number, registered or not;
 /// only registered numbers receive a code.
-#[utoipa::path(post, path = "/v1/auth/otp/start", tag = "auth", request_body = PhoneBody,
-    responses((status = 202, body = FlowStarted), (status = 422, description = "not a Kazakhstan mobile number"), (status = 429, description = "send limit"), (status = 503, description = "sms-paused: the SMS circuit breaker of this number's block is open")))]
+#[utoipa::path(post, path = "/v1/auth/otp/start", tag = "auth", request_body = PhoneRequest,
+    responses((status = 202, body = OtpFlow), (status = 422, description = "not a Kazakhstan mobile number"), (status = 429, description = "send limit"), (status = 503, description = "sms-paused: the SMS circuit breaker of this number's block is open")))]
 async fn otp_start(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
-    Json(body): Json<PhoneBody>,
-) -> Result<(StatusCode, Json<FlowStarted>), ApiError> {
+    Json(body): Json<PhoneRequest>,
+) -> Result<(StatusCode, Json<OtpFlow>), ApiError> {
     let phone = phone_field("phone", &body.phone)?;
     let citizen = app.store.citizen_by_phone(phone.as_str()).await?;
     let message = if citizen.is_some() { otp::Message::Code } else { otp::Message::Nothing };
@@ -81,23 +65,15 @@ async fn otp_start(
     Ok((StatusCode::ACCEPTED, Json(started.into())))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CodeBody {
-    pub flow_id: String,
-    /// The 6 digits from the SMS.
-    pub code: String,
-}
-
 /// Checks the code and opens a limited (`otp`) session.
-#[utoipa::path(post, path = "/v1/auth/otp/verify", tag = "auth", request_body = CodeBody,
-    responses((status = 200, body = Tokens), (status = 401, description = "wrong, used, expired or burned code"), (status = 429, description = "locked")))]
+#[utoipa::path(post, path = "/v1/auth/otp/verify", tag = "auth", request_body = CodeRequest,
+    responses((status = 200, body = TokenAnswer), (status = 401, description = "wrong, used, expired or burned code"), (status = 429, description = "locked")))]
 async fn otp_verify(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
     UserAgent(ua): UserAgent,
-    Json(body): Json<CodeBody>,
-) -> Result<Json<Tokens>, ApiError> {
+    Json(body): Json<CodeRequest>,
+) -> Result<Json<TokenAnswer>, ApiError> {
     let flow = otp::check(&app, &body.flow_id, &body.code, OtpPurpose::Login, &ip).await?;
     let citizen_id = flow.citizen_id.clone().ok_or_else(ApiError::internal)?;
     otp::consume(&app, &flow).await?;
@@ -106,58 +82,34 @@ async fn otp_verify(
     Ok(Json(session::open(&app, opening).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IinBody {
-    /// The twelve-digit individual identification number.
-    #[schema(format = "kz-iin")]
-    pub iin: String,
-}
-
 /// A single-use challenge (2 minutes) for digital-signature sign-in.
-#[utoipa::path(post, path = "/v1/auth/eds/challenge", tag = "auth", request_body = IinBody,
-    responses((status = 200, body = eds::Challenge), (status = 422, description = "invalid IIN")))]
+#[utoipa::path(post, path = "/v1/auth/eds/challenge", tag = "auth", request_body = ChallengeRequest,
+    responses((status = 200, body = EdsChallenge), (status = 422, description = "invalid IIN")))]
 async fn eds_challenge(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
-    Json(body): Json<IinBody>,
-) -> Result<Json<eds::Challenge>, ApiError> {
+    Json(body): Json<ChallengeRequest>,
+) -> Result<Json<EdsChallenge>, ApiError> {
     let iin = iin_field("iin", &body.iin)?;
     Ok(Json(eds::challenge(&app, &iin, &ip).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EdsVerifyBody {
-    pub challenge_id: String,
-    /// The device id returned at enrolment.
-    pub key_id: String,
-    /// ECDSA P-256 SHA-256 signature of the challenge message, DER or 64-byte r||s, base64url.
-    pub signature: String,
-}
-
 /// Checks the signature and opens a full (`eds`) session.
-#[utoipa::path(post, path = "/v1/auth/eds/verify", tag = "auth", request_body = EdsVerifyBody,
-    responses((status = 200, body = Tokens), (status = 401, description = "bad signature or challenge")))]
+#[utoipa::path(post, path = "/v1/auth/eds/verify", tag = "auth", request_body = SignedChallenge,
+    responses((status = 200, body = TokenAnswer), (status = 401, description = "bad signature or challenge")))]
 async fn eds_verify(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
     UserAgent(ua): UserAgent,
-    Json(body): Json<EdsVerifyBody>,
-) -> Result<Json<Tokens>, ApiError> {
+    Json(body): Json<SignedChallenge>,
+) -> Result<Json<TokenAnswer>, ApiError> {
     Ok(Json(eds::verify(&app, &body.challenge_id, &body.key_id, &body.signature, &ip, ua.as_deref()).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshBody {
-    pub refresh_token: String,
-}
-
 /// Trades the refresh token for new tokens (the old one is spent; presenting it again ends the session).
-#[utoipa::path(post, path = "/v1/auth/refresh", operation_id = "refresh_session", tag = "auth", request_body = RefreshBody,
-    responses((status = 200, body = Tokens), (status = 401, description = "unknown, replayed or expired")))]
-async fn refresh(State(app): State<AppState>, Json(body): Json<RefreshBody>) -> Result<Json<Tokens>, ApiError> {
+#[utoipa::path(post, path = "/v1/auth/refresh", operation_id = "refresh_session", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenAnswer), (status = 401, description = "unknown, replayed or expired")))]
+async fn refresh(State(app): State<AppState>, Json(body): Json<RefreshRequest>) -> Result<Json<TokenAnswer>, ApiError> {
     Ok(Json(session::refresh(&app, &body.refresh_token).await?))
 }
 

@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use egov_api::ProblemKind;
+use egov_api::wire::Person;
 use egov_core::documents::{DocumentKind, DocumentStatus, Lang, Multilingual, Source, field_label};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -75,18 +76,6 @@ pub struct SourceState {
 pub struct DocumentList {
     pub documents: Vec<DocumentSummary>,
     pub sources: Vec<SourceState>,
-}
-
-/// A person as documents and profiles show them.
-#[derive(Serialize, ToSchema)]
-pub struct Person {
-    pub iin: String,
-    pub surname: String,
-    pub given_name: String,
-    pub patronymic: Option<String>,
-    pub surname_lat: String,
-    pub given_name_lat: String,
-    pub birth_date: String,
 }
 
 impl From<CitizenRow> for Person {

@@ -1,8 +1,7 @@
 //! The signed-in citizen: profile, sessions, phone change, devices, history.
 
 use crate::AppState;
-use crate::http::auth::{CodeBody, FlowStarted, PhoneBody, phone_field};
-use crate::http::documents::Person;
+use crate::http::auth::phone_field;
 use crate::http::extract::{
     CanApproveDevice, CanChangePhone, CanRequestDevice, CanViewHistory, CanViewProfile, CitizenAuth, ClientIp,
 };
@@ -12,12 +11,14 @@ use crate::http::wording::invalid;
 use crate::http::wording::not_found;
 use crate::service::error::Rule;
 use crate::service::error::Thing;
-use crate::service::registration::{DeviceProof, DeviceView, Enrolled, Enrolment};
+use crate::service::registration::{DeviceProof, DeviceView};
 use crate::service::{phone, registration, session};
 use crate::store::from_millis;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use egov_api::wire::{CodeRequest, DeviceSession, OtpFlow, PhoneRequest, Profile, SessionClient};
+use egov_api::wire::{Enrolled, Enrolment};
 use egov_core::auth::registration::DeviceState;
 use egov_core::auth::session::{Acr, Action, session_expires_at};
 use serde::{Deserialize, Serialize};
@@ -39,18 +40,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(history))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Profile {
-    pub citizen_id: String,
-    #[serde(flatten)]
-    pub person: Person,
-    pub phone: Option<String>,
-    /// The level of the session making this request.
-    #[schema(value_type = String, example = "otp")]
-    pub acr: Acr,
-    pub session_id: String,
-}
-
 /// The citizen's profile.
 #[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, body = Profile), (status = 401)))]
 async fn me(State(app): State<AppState>, CanViewProfile(who): CanViewProfile) -> Result<Json<Profile>, ApiError> {
@@ -59,32 +48,17 @@ async fn me(State(app): State<AppState>, CanViewProfile(who): CanViewProfile) ->
         citizen_id: c.id.clone(),
         phone: c.phone.clone(),
         person: c.into(),
-        acr: who.acr,
+        acr: session::wire_acr(who.acr),
         session_id: who.session_id,
     }))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct SessionView {
-    pub id: String,
-    pub acr: String,
-    /// `app` or `web`.
-    pub client: String,
-    pub device: Option<String>,
-    pub user_agent: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    /// The session making this request.
-    pub current: bool,
-}
-
 /// The citizen's live sessions.
-#[utoipa::path(get, path = "/v1/me/sessions", tag = "me", responses((status = 200, body = Vec<SessionView>), (status = 401)))]
+#[utoipa::path(get, path = "/v1/me/sessions", tag = "me", responses((status = 200, body = Vec<DeviceSession>), (status = 401)))]
 async fn sessions(
     State(app): State<AppState>,
     CanViewHistory(who): CanViewHistory,
-) -> Result<Json<Vec<SessionView>>, ApiError> {
+) -> Result<Json<Vec<DeviceSession>>, ApiError> {
     let mut out = Vec::new();
     for s in app.store.sessions_of(&who.citizen_id).await? {
         if !session::usable(&app, &s) {
@@ -95,16 +69,21 @@ async fn sessions(
             None => None,
         };
         let acr = Acr::parse(&s.acr).unwrap_or(Acr::Otp);
-        out.push(SessionView {
+        let client = match s.client.as_str() {
+            "app" => SessionClient::App,
+            "web" => SessionClient::Web,
+            _ => return Err(ApiError::internal()),
+        };
+        out.push(DeviceSession {
             current: s.id == who.session_id,
-            expires_at: session_expires_at(acr, from_millis(s.created_at), from_millis(s.last_used_at)),
+            expires_at: session_expires_at(acr, from_millis(s.created_at), from_millis(s.last_used_at)).into(),
             id: s.id,
-            acr: s.acr,
-            client: s.client,
+            acr: session::wire_acr(acr),
+            client,
             device,
             user_agent: s.user_agent,
-            created_at: from_millis(s.created_at),
-            last_used_at: from_millis(s.last_used_at),
+            created_at: from_millis(s.created_at).into(),
+            last_used_at: from_millis(s.last_used_at).into(),
         });
     }
     Ok(Json(out))
@@ -132,14 +111,14 @@ async fn revoke_session(
 }
 
 /// Phone change step 1 (needs an `eds` session): a code to the new number.
-#[utoipa::path(post, path = "/v1/me/phone/start", tag = "me", request_body = PhoneBody,
-    responses((status = 202, body = FlowStarted, description = "alike whether or not the number is taken"), (status = 403, description = "level-required"), (status = 429, description = "send limit"), (status = 503, description = "sms-paused: the SMS circuit breaker of this number's block is open")))]
+#[utoipa::path(post, path = "/v1/me/phone/start", tag = "me", request_body = PhoneRequest,
+    responses((status = 202, body = OtpFlow, description = "alike whether or not the number is taken"), (status = 403, description = "level-required"), (status = 429, description = "send limit"), (status = 503, description = "sms-paused: the SMS circuit breaker of this number's block is open")))]
 async fn phone_start(
     State(app): State<AppState>,
     CanChangePhone(who): CanChangePhone,
     ClientIp(ip): ClientIp,
-    Json(body): Json<PhoneBody>,
-) -> Result<(StatusCode, Json<FlowStarted>), ApiError> {
+    Json(body): Json<PhoneRequest>,
+) -> Result<(StatusCode, Json<OtpFlow>), ApiError> {
     let new_phone = phone_field("phone", &body.phone)?;
     Ok((StatusCode::ACCEPTED, Json(phone::start(&app, &who.citizen_id, &new_phone, &ip).await?.into())))
 }
@@ -152,13 +131,13 @@ pub struct PhoneChanged {
 }
 
 /// Phone change step 2: the code from the new number. Other sessions end; the old number is told.
-#[utoipa::path(post, path = "/v1/me/phone/confirm", tag = "me", request_body = CodeBody,
+#[utoipa::path(post, path = "/v1/me/phone/confirm", tag = "me", request_body = CodeRequest,
     responses((status = 200, body = PhoneChanged), (status = 401), (status = 403)))]
 async fn phone_confirm(
     State(app): State<AppState>,
     CanChangePhone(who): CanChangePhone,
     ClientIp(ip): ClientIp,
-    Json(body): Json<CodeBody>,
+    Json(body): Json<CodeRequest>,
 ) -> Result<Json<PhoneChanged>, ApiError> {
     let (phone, sessions_revoked) =
         phone::confirm(&app, &who.citizen_id, &who.session_id, &body.flow_id, &body.code, &ip).await?;

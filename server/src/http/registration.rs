@@ -1,15 +1,17 @@
 //! Registration routes: phone + code, IIN + birth date, device key.
 
 use crate::AppState;
-use crate::http::auth::{FlowStarted, PhoneBody, iin_field, phone_field};
+use crate::http::auth::{iin_field, phone_field};
 use crate::http::extract::{ClientIp, UserAgent};
 use crate::http::problem::{ApiError, Json};
 use crate::http::wording::invalid;
 use crate::service::error::Rule;
-use crate::service::registration::{self, Enrolled, Enrolment};
+use crate::service::registration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
+use egov_api::wire::{Enrolled, Enrolment};
+use egov_api::wire::{OtpFlow, PhoneRequest};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -26,13 +28,13 @@ pub fn date_field(field: &'static str, value: &str) -> Result<NaiveDate, ApiErro
 
 /// Registration step 1: a code to the phone to register (a registered number gets a notice, and the same
 /// answer).
-#[utoipa::path(post, path = "/v1/registration/start", tag = "registration", request_body = PhoneBody,
-    responses((status = 202, body = FlowStarted), (status = 422), (status = 429), (status = 503, description = "sms-paused: the SMS circuit breaker of this number's block is open")))]
+#[utoipa::path(post, path = "/v1/registration/start", tag = "registration", request_body = PhoneRequest,
+    responses((status = 202, body = OtpFlow), (status = 422), (status = 429), (status = 503, description = "sms-paused: the SMS circuit breaker of this number's block is open")))]
 async fn start(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
-    Json(body): Json<PhoneBody>,
-) -> Result<(StatusCode, Json<FlowStarted>), ApiError> {
+    Json(body): Json<PhoneRequest>,
+) -> Result<(StatusCode, Json<OtpFlow>), ApiError> {
     let phone = phone_field("phone", &body.phone)?;
     Ok((StatusCode::ACCEPTED, Json(registration::start(&app, &phone, &ip).await?.into())))
 }

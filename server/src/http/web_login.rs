@@ -14,13 +14,13 @@ use crate::http::wording::not_found;
 use crate::http::wording::seconds_field;
 use crate::service::error::Rule;
 use crate::service::error::Thing;
-use crate::service::session::Tokens;
 use crate::service::web_login::{self, ScanView, SignView};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use egov_api::wire::TokenAnswer;
 use egov_core::auth::clients::has_deceptive_chars;
 use egov_core::documents::Multilingual;
 use egov_core::qr::{Scanned, parse_scanned, render_svg};
@@ -350,13 +350,13 @@ pub struct ExchangeBody {
 
 /// The browser trades the login code for its own session (needs its poll secret).
 #[utoipa::path(post, path = "/v1/web-login/exchange", tag = "web-login", request_body = ExchangeBody,
-    responses((status = 200, body = Tokens), (status = 401, description = "unknown, used or expired code, or wrong poll secret")))]
+    responses((status = 200, body = TokenAnswer), (status = 401, description = "unknown, used or expired code, or wrong poll secret")))]
 async fn exchange(
     State(app): State<AppState>,
     headers: HeaderMap,
     UserAgent(ua): UserAgent,
     Json(body): Json<ExchangeBody>,
-) -> Result<Json<Tokens>, ApiError> {
+) -> Result<Json<TokenAnswer>, ApiError> {
     let poll = poll_secret(&headers, LOGIN_COOKIE);
     Ok(Json(web_login::exchange(&app, &body.login_code, poll.as_deref(), ua.as_deref()).await?))
 }

@@ -4,30 +4,18 @@ use crate::App;
 use crate::service::error::{Failure, Rule, capability_error, invalid};
 use crate::service::otp::ip_limit;
 use crate::service::session::SessionError;
-use crate::service::session::{self, Opening, Tokens};
+use crate::service::session::{self, Opening};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use egov_api::wire::{EdsChallenge, TokenAnswer};
 use egov_core::auth::eds::{CHALLENGE_NONCE_BYTES, CHALLENGE_TTL, decode_b64, login_message};
 use egov_core::auth::rate::EDS_ATTEMPTS_PER_IP;
 use egov_core::auth::session::Acr;
 use egov_core::identity::Iin;
 use egov_core::secret::random_token;
-use serde::Serialize;
-use utoipa::ToSchema;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Challenge {
-    pub challenge_id: String,
-    /// 256 random bits, base64url.
-    pub nonce: String,
-    /// Seconds the challenge lives (120).
-    pub expires_in: i64,
-    /// The exact bytes to sign (base64url): `egov-mobile/eds-login/v1\n{challenge_id}\n{nonce}\n{iin}`.
-    pub message: String,
-}
 
 /// A challenge for `iin`. Issued whether or not the IIN has an enrolled key, so it reveals nothing.
-pub async fn challenge(app: &App, iin: &Iin, ip: &str) -> Result<Challenge, EdsError> {
+pub async fn challenge(app: &App, iin: &Iin, ip: &str) -> Result<EdsChallenge, EdsError> {
     ip_limit(app, "eds-ip", &EDS_ATTEMPTS_PER_IP, ip).await?;
     let now = app.clock.now();
     let id = uuid::Uuid::new_v4().to_string();
@@ -42,7 +30,7 @@ pub async fn challenge(app: &App, iin: &Iin, ip: &str) -> Result<Challenge, EdsE
         )
         .await?;
     let message = URL_SAFE_NO_PAD.encode(login_message(&id, &nonce, &iin.as_string()));
-    Ok(Challenge { challenge_id: id, nonce, expires_in: CHALLENGE_TTL.num_seconds(), message })
+    Ok(EdsChallenge { challenge_id: id, nonce, expires_in: CHALLENGE_TTL.num_seconds(), message })
 }
 
 /// Why a digital-signature sign-in failed.
@@ -67,7 +55,7 @@ pub async fn verify(
     signature: &str,
     ip: &str,
     user_agent: Option<&str>,
-) -> Result<Tokens, EdsError> {
+) -> Result<TokenAnswer, EdsError> {
     ip_limit(app, "eds-ip", &EDS_ATTEMPTS_PER_IP, ip).await?;
     let signature = decode_b64(signature).ok_or_else(|| invalid("signature", Rule::Base64Url))?;
     let now = app.clock.now_ms();

@@ -5,7 +5,7 @@ use crate::App;
 use crate::service::error::{Dependency, Failure, Rule, Thing, capability_error, internal, invalid};
 use crate::service::notify;
 use crate::service::otp::{self, Message, OtpError};
-use crate::service::session::{self, Opening, SessionError, Tokens};
+use crate::service::session::{self, Opening, SessionError};
 use crate::store::citizens::CitizenRow;
 use crate::store::from_millis;
 use crate::store::history::Entry;
@@ -13,6 +13,7 @@ use crate::store::sessions::{Completion, DeviceRow, EnrolmentRow, NewDevice, New
 use crate::store::sharing::Outcome;
 use crate::store::sms::NewSms;
 use chrono::{DateTime, NaiveDate, Utc};
+use egov_api::wire::{Enrolled, Enrolment};
 use egov_core::auth::eds::{DevicePublicKey, decode_b64, enrolment_message};
 use egov_core::auth::otp::{OtpPurpose, SMS_SENDER, generate_code};
 use egov_core::auth::rate::Window;
@@ -26,38 +27,6 @@ use egov_core::secret::random_token;
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Enrolment {
-    pub enrolment_id: String,
-    /// Single use; present it with the device key to complete.
-    pub enrolment_token: String,
-    pub expires_in: i64,
-    /// The exact bytes the device signs (base64url): `egov-mobile/enrol-device/v1\n{enrolment_id}\n{iin}`.
-    pub message: String,
-    /// `registration`, `approval` or `identity`: how the key is proven.
-    pub method: String,
-    /// `approval` only: the code this device shows and the enrolled device types to approve it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pairing_code: Option<String>,
-    /// `identity` only: how long after completion the key waits before it signs (the citizen's enrolled
-    /// devices and registered phone are told and can cancel it meanwhile).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hold_seconds: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Enrolled {
-    /// The key id to name in EDS sign-in.
-    pub device_id: String,
-    /// `active`, `awaiting_approval` or `on_hold`.
-    pub status: String,
-    /// When the key first signs (`on_hold`: the end of the hold; absent while it awaits approval).
-    pub active_from: Option<DateTime<Utc>>,
-    /// Registration only: the new session.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tokens: Option<Tokens>,
-}
 
 /// A device key as the citizen's list shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -224,10 +193,31 @@ async fn new_enrolment(
         enrolment_token: token,
         expires_in: ENROLMENT_TTL.num_seconds(),
         message,
-        method: method.as_str().to_string(),
+        method: wire_method(method),
         pairing_code,
         hold_seconds: (method == EnrolmentMethod::Identity).then(|| app.device_hold.num_seconds()),
     })
+}
+
+/// How a key is proven, as the wire names it.
+fn wire_method(method: EnrolmentMethod) -> egov_api::wire::EnrolmentMethod {
+    use egov_api::wire::EnrolmentMethod as Wire;
+    match method {
+        EnrolmentMethod::Registration => Wire::Registration,
+        EnrolmentMethod::Approval => Wire::Approval,
+        EnrolmentMethod::Identity => Wire::Identity,
+    }
+}
+
+/// A key's state, as the wire names it.
+pub fn wire_state(state: &DeviceState) -> egov_api::wire::DeviceStatus {
+    use egov_api::wire::DeviceStatus as Wire;
+    match state {
+        DeviceState::AwaitingApproval => Wire::AwaitingApproval,
+        DeviceState::OnHold { .. } => Wire::OnHold,
+        DeviceState::Active => Wire::Active,
+        DeviceState::Revoked => Wire::Revoked,
+    }
 }
 
 /// A person the state database of individuals knows but this service does not yet: kept as a citizen
@@ -379,7 +369,7 @@ pub async fn complete(
     } else {
         None
     };
-    Ok(Enrolled { device_id, status: state.as_str().to_string(), active_from, tokens })
+    Ok(Enrolled { device_id, status: wire_state(&state), active_from: active_from.map(Into::into), tokens })
 }
 
 /// Where a stored device key stands now.

@@ -10,25 +10,17 @@ use crate::tokens;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use egov_api::wire::{SessionTokens, TokenAnswer};
 use egov_core::auth::session::{ACCESS_TOKEN_TTL, Acr, REFRESH_TOKEN_BYTES, session_alive, within_refresh_grace};
 use egov_core::secret::random_token;
-use serde::Serialize;
-use utoipa::ToSchema;
 
-/// The tokens of a session.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Tokens {
-    /// ES256 JWT, 10 minutes.
-    pub access_token: String,
-    /// Opaque, single use: each refresh returns the next one.
-    pub refresh_token: String,
-    pub token_type: &'static str,
-    /// Seconds the access token lives.
-    pub expires_in: i64,
-    /// `otp` (limited) or `eds` (full).
-    #[schema(value_type = String, example = "otp")]
-    pub acr: Acr,
-    pub session_id: String,
+/// A session's level as the wire names it.
+pub fn wire_acr(acr: Acr) -> egov_api::wire::Acr {
+    match acr {
+        Acr::Otp => egov_api::wire::Acr::Otp,
+        Acr::Eds => egov_api::wire::Acr::Eds,
+        Acr::Web => egov_api::wire::Acr::Web,
+    }
 }
 
 /// Who a session is for and how it was opened.
@@ -54,16 +46,18 @@ fn tokens(
     refresh: String,
     issued_at: DateTime<Utc>,
     jti: String,
-) -> Result<Tokens, SessionError> {
+) -> Result<TokenAnswer, SessionError> {
     let access = tokens::issue_citizen(&app.keys, issued_at, citizen_id, sid, acr, jti)
         .map_err(|_| internal("signing an access token"))?;
-    Ok(Tokens {
-        access_token: access,
-        refresh_token: refresh,
-        token_type: "Bearer",
+    Ok(TokenAnswer {
+        tokens: SessionTokens {
+            access_token: access,
+            refresh_token: refresh,
+            acr: wire_acr(acr),
+            session_id: sid.to_string(),
+        },
+        token_type: "Bearer".into(),
         expires_in: ACCESS_TOKEN_TTL.num_seconds(),
-        acr,
-        session_id: sid.to_string(),
     })
 }
 
@@ -79,7 +73,7 @@ fn access_jti(app: &App, refresh: &str) -> String {
 }
 
 /// Opens a session and records the login in the citizen's history.
-pub async fn open(app: &App, o: Opening<'_>) -> Result<Tokens, SessionError> {
+pub async fn open(app: &App, o: Opening<'_>) -> Result<TokenAnswer, SessionError> {
     let sid = uuid::Uuid::new_v4().to_string();
     let refresh = random_token::<REFRESH_TOKEN_BYTES>(&app.rng)?;
     let device = match o.device_id {
@@ -124,7 +118,7 @@ pub fn usable(app: &App, s: &SessionRow) -> bool {
 /// Trades a refresh token for new tokens. The same token presented again within `REFRESH_GRACE` of its
 /// rotation (a mobile app's concurrent or retried refresh, an answer lost on the network) returns the same
 /// new pair and ends nothing; presented later, it is a replay and the whole session is revoked.
-pub async fn refresh(app: &App, token: &str) -> Result<Tokens, SessionError> {
+pub async fn refresh(app: &App, token: &str) -> Result<TokenAnswer, SessionError> {
     let now = app.clock.now();
     let hash = refresh_hash(app, token);
     let next = successor(app, token);

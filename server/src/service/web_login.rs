@@ -10,7 +10,7 @@ use crate::service::error::{Failure, Rule, Thing, capability_error, internal, in
 use crate::service::notify;
 use crate::service::otp::ip_limit;
 use crate::service::session::SessionError;
-use crate::service::session::{self, Opening, Tokens};
+use crate::service::session::{self, Opening};
 use crate::store::from_millis;
 use crate::store::history::Entry;
 use crate::store::sharing::Outcome;
@@ -18,6 +18,7 @@ use crate::store::web_login::{NewSignRequest, NewWebLogin, SignRequestRow, WebLo
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
+use egov_api::wire::TokenAnswer;
 use egov_core::auth::eds::decode_b64;
 use egov_core::auth::session::Acr;
 use egov_core::documents::Multilingual;
@@ -273,7 +274,7 @@ pub async fn exchange(
     code: &str,
     poll: Option<&str>,
     user_agent: Option<&str>,
-) -> Result<Tokens, WebLoginError> {
+) -> Result<TokenAnswer, WebLoginError> {
     let hash = code_hash(app, code);
     let row = app.store.web_login_by_code(&hash).await?.ok_or(WebLoginError::LoginCodeInvalid)?;
     if !poll_matches(app, &row.poll_hash, poll) {
@@ -287,8 +288,8 @@ pub async fn exchange(
     // The phone hears of every website session with what it needs to end it in one call.
     let (browser, os) = describe_user_agent(row.user_agent.as_deref().unwrap_or(""));
     let body = json!({
-        "session_id": tokens.session_id, "site": row.site, "browser": browser, "os": os, "city": row.city,
-        "at": from_millis(app.clock.now_ms()), "end_with": format!("DELETE /v1/me/sessions/{}", tokens.session_id),
+        "session_id": tokens.tokens.session_id, "site": row.site, "browser": browser, "os": os, "city": row.city,
+        "at": from_millis(app.clock.now_ms()), "end_with": format!("DELETE /v1/me/sessions/{}", tokens.tokens.session_id),
     });
     let outcome =
         Outcome { history: vec![], notification: Some(notify::notification(&citizen_id, "web_session_opened", body)) };

@@ -620,49 +620,6 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
     }
 }
 
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
-    typealias SwiftType = Date
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Date {
-        let seconds: Int64 = try readInt(&buf)
-        let nanoseconds: UInt32 = try readInt(&buf)
-        // Build the Date from whole seconds first, then add the nanoseconds as a
-        // separate TimeInterval.  Date stores CFAbsoluteTime (seconds since 2001),
-        // so adding a small fraction to the ~7.8e8 base is twice as precise as
-        // adding it to the ~1.76e9 Unix-epoch value, because the smaller magnitude
-        // leaves more mantissa bits for the sub-second part.
-        if seconds >= 0 {
-            return Date(timeIntervalSince1970: Double(seconds))
-                .addingTimeInterval(Double(nanoseconds) / 1.0e9)
-        } else {
-            return Date(timeIntervalSince1970: Double(seconds))
-                .addingTimeInterval(-Double(nanoseconds) / 1.0e9)
-        }
-    }
-
-    public static func write(_ value: Date, into buf: inout [UInt8]) {
-        var delta = value.timeIntervalSince1970
-        var sign: Int64 = 1
-        if delta < 0 {
-            // The nanoseconds portion of the epoch offset must always be
-            // positive, to simplify the calculation we will use the absolute
-            // value of the offset.
-            sign = -1
-            delta = -delta
-        }
-        if delta.rounded(.down) > Double(Int64.max) {
-            fatalError("Timestamp overflow, exceeds max bounds supported by Uniffi")
-        }
-        let seconds = Int64(delta)
-        let nanoseconds = UInt32((delta - Double(seconds)) * 1.0e9)
-        writeInt(&buf, sign * seconds)
-        writeInt(&buf, nanoseconds)
-    }
-}
-
 
 
 
@@ -727,7 +684,7 @@ public protocol EgovClientProtocol: AnyObject, Sendable {
     func documents(lang: String) throws  -> DocumentList
     
     /**
-     * Whether driving-licence services are open, or the overdue fines that block them.
+     * Whether driving-licence services are open, or the reasons (the overdue fines) they are not.
      */
     func drivingLicenceEligibility() throws  -> Eligibility
     
@@ -755,9 +712,9 @@ public protocol EgovClientProtocol: AnyObject, Sendable {
     func fine(fineId: String) throws  -> Fine
     
     /**
-     * The citizen's fines (`status`: `unpaid`, `processing`, `paid`; all when `None`).
+     * The citizen's fines (all when `status` is `None`).
      */
-    func fines(status: String?) throws  -> [Fine]
+    func fines(status: FineStatus?) throws  -> [Fine]
     
     /**
      * The citizen's audit trail, newest first (`limit` 1-200, default 50).
@@ -786,9 +743,10 @@ public protocol EgovClientProtocol: AnyObject, Sendable {
     
     /**
      * Pays a fine the amount due now. `idempotency_key` is a fresh random value per payment that the app
-     * keeps and sends again on every retry of the same payment, so a retry never pays twice.
+     * keeps and sends again on every retry of the same payment, so a retry never pays twice. `Paid`
+     * carries the receipt; `Pending` the bank QR to show; `Processing`: ask again with the same key.
      */
-    func payFine(fineId: String, method: PaymentMethod, idempotencyKey: String) throws  -> PaymentResult
+    func payFine(fineId: String, method: PaymentMethod, idempotencyKey: String) throws  -> PaymentAnswer
     
     /**
      * The citizen's electronic receipts, newest first.
@@ -856,9 +814,9 @@ public protocol EgovClientProtocol: AnyObject, Sendable {
     
     /**
      * "Open access": a one-time share of a document for `ttl_seconds` (default 300) with a preset
-     * (`full` by default, `identity`, `age_over_18`, `vehicle`).
+     * (`Full` by default).
      */
-    func shareDocument(documentId: String, ttlSeconds: Int64?, preset: String?) throws  -> DocumentShare
+    func shareDocument(documentId: String, ttlSeconds: Int64?, preset: Preset?) throws  -> DocumentShare
     
     /**
      * Signs in an organisation (a verifier app) with its client credentials; its token is renewed by
@@ -1116,7 +1074,7 @@ open func documents(lang: String)throws  -> DocumentList  {
 }
     
     /**
-     * Whether driving-licence services are open, or the overdue fines that block them.
+     * Whether driving-licence services are open, or the reasons (the overdue fines) they are not.
      */
 open func drivingLicenceEligibility()throws  -> Eligibility  {
     return try  FfiConverterTypeEligibility_lift(try rustCallWithError(FfiConverterTypeMobileError_lift) {
@@ -1185,14 +1143,14 @@ open func fine(fineId: String)throws  -> Fine  {
 }
     
     /**
-     * The citizen's fines (`status`: `unpaid`, `processing`, `paid`; all when `None`).
+     * The citizen's fines (all when `status` is `None`).
      */
-open func fines(status: String?)throws  -> [Fine]  {
+open func fines(status: FineStatus?)throws  -> [Fine]  {
     return try  FfiConverterSequenceTypeFine.lift(try rustCallWithError(FfiConverterTypeMobileError_lift) {
         uniffiCallStatus in
     uniffi_egov_mobile_fn_method_egovclient_fines(
             self.uniffiCloneHandle(),
-        FfiConverterOptionString.lower(status),uniffiCallStatus
+        FfiConverterOptionTypeFineStatus.lower(status),uniffiCallStatus
     )
 })
 }
@@ -1260,10 +1218,11 @@ open func notifications(limit: UInt32?)throws  -> [Notification]  {
     
     /**
      * Pays a fine the amount due now. `idempotency_key` is a fresh random value per payment that the app
-     * keeps and sends again on every retry of the same payment, so a retry never pays twice.
+     * keeps and sends again on every retry of the same payment, so a retry never pays twice. `Paid`
+     * carries the receipt; `Pending` the bank QR to show; `Processing`: ask again with the same key.
      */
-open func payFine(fineId: String, method: PaymentMethod, idempotencyKey: String)throws  -> PaymentResult  {
-    return try  FfiConverterTypePaymentResult_lift(try rustCallWithError(FfiConverterTypeMobileError_lift) {
+open func payFine(fineId: String, method: PaymentMethod, idempotencyKey: String)throws  -> PaymentAnswer  {
+    return try  FfiConverterTypePaymentAnswer_lift(try rustCallWithError(FfiConverterTypeMobileError_lift) {
         uniffiCallStatus in
     uniffi_egov_mobile_fn_method_egovclient_pay_fine(
             self.uniffiCloneHandle(),
@@ -1430,16 +1389,16 @@ open func share(shareId: String)throws  -> DocumentShare  {
     
     /**
      * "Open access": a one-time share of a document for `ttl_seconds` (default 300) with a preset
-     * (`full` by default, `identity`, `age_over_18`, `vehicle`).
+     * (`Full` by default).
      */
-open func shareDocument(documentId: String, ttlSeconds: Int64?, preset: String?)throws  -> DocumentShare  {
+open func shareDocument(documentId: String, ttlSeconds: Int64?, preset: Preset?)throws  -> DocumentShare  {
     return try  FfiConverterTypeDocumentShare_lift(try rustCallWithError(FfiConverterTypeMobileError_lift) {
         uniffiCallStatus in
     uniffi_egov_mobile_fn_method_egovclient_share_document(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(documentId),
         FfiConverterOptionInt64.lower(ttlSeconds),
-        FfiConverterOptionString.lower(preset),uniffiCallStatus
+        FfiConverterOptionTypePreset.lower(preset),uniffiCallStatus
     )
 })
 }
@@ -1883,237 +1842,6 @@ public func FfiConverterTypePlatformSigner_lower(_ value: PlatformSigner) -> UIn
 
 
 /**
- * Whether the document behind a signed copy is still valid.
- */
-public struct CopyStatus: Equatable, Hashable {
-    public var shareId: String
-    /**
-     * `valid`, `expired` or `revoked`.
-     */
-    public var documentStatus: String
-    public var revokedAt: Date?
-    public var checkedAt: Date
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(shareId: String, 
-        /**
-         * `valid`, `expired` or `revoked`.
-         */documentStatus: String, revokedAt: Date?, checkedAt: Date) {
-        self.shareId = shareId
-        self.documentStatus = documentStatus
-        self.revokedAt = revokedAt
-        self.checkedAt = checkedAt
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension CopyStatus: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeCopyStatus: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CopyStatus {
-        return
-            try CopyStatus(
-                shareId: FfiConverterString.read(from: &buf), 
-                documentStatus: FfiConverterString.read(from: &buf), 
-                revokedAt: FfiConverterOptionTimestamp.read(from: &buf), 
-                checkedAt: FfiConverterTimestamp.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: CopyStatus, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.shareId, into: &buf)
-        FfiConverterString.write(value.documentStatus, into: &buf)
-        FfiConverterOptionTimestamp.write(value.revokedAt, into: &buf)
-        FfiConverterTimestamp.write(value.checkedAt, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCopyStatus_lift(_ buf: RustBuffer) throws -> CopyStatus {
-    return try FfiConverterTypeCopyStatus.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCopyStatus_lower(_ value: CopyStatus) -> RustBuffer {
-    return FfiConverterTypeCopyStatus.lower(value)
-}
-
-
-/**
- * This device's key waiting for an enrolled device's approval: show `pairing_code` on screen.
- */
-public struct DeviceApproval: Equatable, Hashable {
-    public var deviceId: String
-    /**
-     * Six digits the enrolled device types to approve this one.
-     */
-    public var pairingCode: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(deviceId: String, 
-        /**
-         * Six digits the enrolled device types to approve this one.
-         */pairingCode: String) {
-        self.deviceId = deviceId
-        self.pairingCode = pairingCode
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension DeviceApproval: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDeviceApproval: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceApproval {
-        return
-            try DeviceApproval(
-                deviceId: FfiConverterString.read(from: &buf), 
-                pairingCode: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: DeviceApproval, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.deviceId, into: &buf)
-        FfiConverterString.write(value.pairingCode, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDeviceApproval_lift(_ buf: RustBuffer) throws -> DeviceApproval {
-    return try FfiConverterTypeDeviceApproval.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDeviceApproval_lower(_ value: DeviceApproval) -> RustBuffer {
-    return FfiConverterTypeDeviceApproval.lower(value)
-}
-
-
-/**
- * One of the citizen's sessions (this phone, other phones, websites signed in by QR).
- */
-public struct DeviceSession: Equatable, Hashable {
-    public var id: String
-    public var acr: String
-    /**
-     * `app` or `web`.
-     */
-    public var client: String
-    public var device: String?
-    public var userAgent: String?
-    public var createdAt: Date
-    public var lastUsedAt: Date
-    public var expiresAt: Date
-    /**
-     * The session this client uses.
-     */
-    public var current: Bool
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: String, acr: String, 
-        /**
-         * `app` or `web`.
-         */client: String, device: String?, userAgent: String?, createdAt: Date, lastUsedAt: Date, expiresAt: Date, 
-        /**
-         * The session this client uses.
-         */current: Bool) {
-        self.id = id
-        self.acr = acr
-        self.client = client
-        self.device = device
-        self.userAgent = userAgent
-        self.createdAt = createdAt
-        self.lastUsedAt = lastUsedAt
-        self.expiresAt = expiresAt
-        self.current = current
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension DeviceSession: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDeviceSession: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceSession {
-        return
-            try DeviceSession(
-                id: FfiConverterString.read(from: &buf), 
-                acr: FfiConverterString.read(from: &buf), 
-                client: FfiConverterString.read(from: &buf), 
-                device: FfiConverterOptionString.read(from: &buf), 
-                userAgent: FfiConverterOptionString.read(from: &buf), 
-                createdAt: FfiConverterTimestamp.read(from: &buf), 
-                lastUsedAt: FfiConverterTimestamp.read(from: &buf), 
-                expiresAt: FfiConverterTimestamp.read(from: &buf), 
-                current: FfiConverterBool.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: DeviceSession, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
-        FfiConverterString.write(value.acr, into: &buf)
-        FfiConverterString.write(value.client, into: &buf)
-        FfiConverterOptionString.write(value.device, into: &buf)
-        FfiConverterOptionString.write(value.userAgent, into: &buf)
-        FfiConverterTimestamp.write(value.createdAt, into: &buf)
-        FfiConverterTimestamp.write(value.lastUsedAt, into: &buf)
-        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
-        FfiConverterBool.write(value.current, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDeviceSession_lift(_ buf: RustBuffer) throws -> DeviceSession {
-    return try FfiConverterTypeDeviceSession.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDeviceSession_lower(_ value: DeviceSession) -> RustBuffer {
-    return FfiConverterTypeDeviceSession.lower(value)
-}
-
-
-/**
  * A fine's discount for display, computed by the same rule as the server.
  */
 public struct DiscountView: Equatable, Hashable {
@@ -2197,1890 +1925,6 @@ public func FfiConverterTypeDiscountView_lower(_ value: DiscountView) -> RustBuf
 
 
 /**
- * One document with every field.
- */
-public struct DocumentDetail: Equatable, Hashable {
-    public var summary: DocumentSummary
-    public var holder: Person
-    /**
-     * The kind's fields as a JSON object (multilingual values are `{kk, ru, en}` objects).
-     */
-    public var fieldsJson: String
-    /**
-     * Field labels in the requested language, by field name.
-     */
-    public var labels: [String: String]
-    /**
-     * The photo: fetch it with [`EgovClient::document_photo`].
-     */
-    public var photoUrl: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(summary: DocumentSummary, holder: Person, 
-        /**
-         * The kind's fields as a JSON object (multilingual values are `{kk, ru, en}` objects).
-         */fieldsJson: String, 
-        /**
-         * Field labels in the requested language, by field name.
-         */labels: [String: String], 
-        /**
-         * The photo: fetch it with [`EgovClient::document_photo`].
-         */photoUrl: String) {
-        self.summary = summary
-        self.holder = holder
-        self.fieldsJson = fieldsJson
-        self.labels = labels
-        self.photoUrl = photoUrl
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension DocumentDetail: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDocumentDetail: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentDetail {
-        return
-            try DocumentDetail(
-                summary: FfiConverterTypeDocumentSummary.read(from: &buf), 
-                holder: FfiConverterTypePerson.read(from: &buf), 
-                fieldsJson: FfiConverterString.read(from: &buf), 
-                labels: FfiConverterDictionaryStringString.read(from: &buf), 
-                photoUrl: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: DocumentDetail, into buf: inout [UInt8]) {
-        FfiConverterTypeDocumentSummary.write(value.summary, into: &buf)
-        FfiConverterTypePerson.write(value.holder, into: &buf)
-        FfiConverterString.write(value.fieldsJson, into: &buf)
-        FfiConverterDictionaryStringString.write(value.labels, into: &buf)
-        FfiConverterString.write(value.photoUrl, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDocumentDetail_lift(_ buf: RustBuffer) throws -> DocumentDetail {
-    return try FfiConverterTypeDocumentDetail.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDocumentDetail_lower(_ value: DocumentDetail) -> RustBuffer {
-    return FfiConverterTypeDocumentDetail.lower(value)
-}
-
-
-/**
- * The citizen's documents.
- */
-public struct DocumentList: Equatable, Hashable {
-    public var documents: [DocumentSummary]
-    public var sources: [SourceState]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(documents: [DocumentSummary], sources: [SourceState]) {
-        self.documents = documents
-        self.sources = sources
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension DocumentList: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDocumentList: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentList {
-        return
-            try DocumentList(
-                documents: FfiConverterSequenceTypeDocumentSummary.read(from: &buf), 
-                sources: FfiConverterSequenceTypeSourceState.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: DocumentList, into buf: inout [UInt8]) {
-        FfiConverterSequenceTypeDocumentSummary.write(value.documents, into: &buf)
-        FfiConverterSequenceTypeSourceState.write(value.sources, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDocumentList_lift(_ buf: RustBuffer) throws -> DocumentList {
-    return try FfiConverterTypeDocumentList.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDocumentList_lower(_ value: DocumentList) -> RustBuffer {
-    return FfiConverterTypeDocumentList.lower(value)
-}
-
-
-/**
- * An "Open access" share of a document.
- */
-public struct DocumentShare: Equatable, Hashable {
-    public var shareId: String
-    public var documentId: String
-    /**
-     * What the QR code holds (draw it with `qrMatrix` or `qrSvg`).
-     */
-    public var qrUrl: String
-    /**
-     * 12 digits in groups of four (`0936 8571 8779`) the citizen can read out instead of showing the QR.
-     */
-    public var shortCode: String
-    /**
-     * `full`, `identity`, `age_over_18` or `vehicle`.
-     */
-    public var preset: String
-    /**
-     * `active`, `used`, `expired` or `revoked`.
-     */
-    public var state: String
-    public var createdAt: Date
-    public var expiresAt: Date
-    /**
-     * The latest the share can be extended to (30 minutes after creation).
-     */
-    public var maxExpiresAt: Date
-    public var secondsLeft: Int64
-    /**
-     * Who viewed it, once used.
-     */
-    public var viewedBy: String?
-    public var viewedAt: Date?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(shareId: String, documentId: String, 
-        /**
-         * What the QR code holds (draw it with `qrMatrix` or `qrSvg`).
-         */qrUrl: String, 
-        /**
-         * 12 digits in groups of four (`0936 8571 8779`) the citizen can read out instead of showing the QR.
-         */shortCode: String, 
-        /**
-         * `full`, `identity`, `age_over_18` or `vehicle`.
-         */preset: String, 
-        /**
-         * `active`, `used`, `expired` or `revoked`.
-         */state: String, createdAt: Date, expiresAt: Date, 
-        /**
-         * The latest the share can be extended to (30 minutes after creation).
-         */maxExpiresAt: Date, secondsLeft: Int64, 
-        /**
-         * Who viewed it, once used.
-         */viewedBy: String?, viewedAt: Date?) {
-        self.shareId = shareId
-        self.documentId = documentId
-        self.qrUrl = qrUrl
-        self.shortCode = shortCode
-        self.preset = preset
-        self.state = state
-        self.createdAt = createdAt
-        self.expiresAt = expiresAt
-        self.maxExpiresAt = maxExpiresAt
-        self.secondsLeft = secondsLeft
-        self.viewedBy = viewedBy
-        self.viewedAt = viewedAt
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension DocumentShare: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDocumentShare: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentShare {
-        return
-            try DocumentShare(
-                shareId: FfiConverterString.read(from: &buf), 
-                documentId: FfiConverterString.read(from: &buf), 
-                qrUrl: FfiConverterString.read(from: &buf), 
-                shortCode: FfiConverterString.read(from: &buf), 
-                preset: FfiConverterString.read(from: &buf), 
-                state: FfiConverterString.read(from: &buf), 
-                createdAt: FfiConverterTimestamp.read(from: &buf), 
-                expiresAt: FfiConverterTimestamp.read(from: &buf), 
-                maxExpiresAt: FfiConverterTimestamp.read(from: &buf), 
-                secondsLeft: FfiConverterInt64.read(from: &buf), 
-                viewedBy: FfiConverterOptionString.read(from: &buf), 
-                viewedAt: FfiConverterOptionTimestamp.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: DocumentShare, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.shareId, into: &buf)
-        FfiConverterString.write(value.documentId, into: &buf)
-        FfiConverterString.write(value.qrUrl, into: &buf)
-        FfiConverterString.write(value.shortCode, into: &buf)
-        FfiConverterString.write(value.preset, into: &buf)
-        FfiConverterString.write(value.state, into: &buf)
-        FfiConverterTimestamp.write(value.createdAt, into: &buf)
-        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
-        FfiConverterTimestamp.write(value.maxExpiresAt, into: &buf)
-        FfiConverterInt64.write(value.secondsLeft, into: &buf)
-        FfiConverterOptionString.write(value.viewedBy, into: &buf)
-        FfiConverterOptionTimestamp.write(value.viewedAt, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDocumentShare_lift(_ buf: RustBuffer) throws -> DocumentShare {
-    return try FfiConverterTypeDocumentShare.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDocumentShare_lower(_ value: DocumentShare) -> RustBuffer {
-    return FfiConverterTypeDocumentShare.lower(value)
-}
-
-
-/**
- * A document in the list.
- */
-public struct DocumentSummary: Equatable, Hashable {
-    public var id: String
-    /**
-     * `national_id`, `driving_licence`, `vehicle_registration`, ... (new kinds may appear).
-     */
-    public var kind: String
-    /**
-     * The title in the requested language.
-     */
-    public var title: String
-    /**
-     * Titles by language code (`kk`, `ru`, `en`).
-     */
-    public var titles: [String: String]
-    public var number: String
-    /**
-     * `valid`, `expired` or `revoked`.
-     */
-    public var status: String
-    public var revokedReason: String?
-    public var issuedOn: String
-    public var expiresOn: String?
-    /**
-     * The agency registry the document comes from.
-     */
-    public var source: String
-    public var sourceName: String
-    /**
-     * When the agency last confirmed the document.
-     */
-    public var checkedAt: Date
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: String, 
-        /**
-         * `national_id`, `driving_licence`, `vehicle_registration`, ... (new kinds may appear).
-         */kind: String, 
-        /**
-         * The title in the requested language.
-         */title: String, 
-        /**
-         * Titles by language code (`kk`, `ru`, `en`).
-         */titles: [String: String], number: String, 
-        /**
-         * `valid`, `expired` or `revoked`.
-         */status: String, revokedReason: String?, issuedOn: String, expiresOn: String?, 
-        /**
-         * The agency registry the document comes from.
-         */source: String, sourceName: String, 
-        /**
-         * When the agency last confirmed the document.
-         */checkedAt: Date) {
-        self.id = id
-        self.kind = kind
-        self.title = title
-        self.titles = titles
-        self.number = number
-        self.status = status
-        self.revokedReason = revokedReason
-        self.issuedOn = issuedOn
-        self.expiresOn = expiresOn
-        self.source = source
-        self.sourceName = sourceName
-        self.checkedAt = checkedAt
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension DocumentSummary: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDocumentSummary: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentSummary {
-        return
-            try DocumentSummary(
-                id: FfiConverterString.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
-                title: FfiConverterString.read(from: &buf), 
-                titles: FfiConverterDictionaryStringString.read(from: &buf), 
-                number: FfiConverterString.read(from: &buf), 
-                status: FfiConverterString.read(from: &buf), 
-                revokedReason: FfiConverterOptionString.read(from: &buf), 
-                issuedOn: FfiConverterString.read(from: &buf), 
-                expiresOn: FfiConverterOptionString.read(from: &buf), 
-                source: FfiConverterString.read(from: &buf), 
-                sourceName: FfiConverterString.read(from: &buf), 
-                checkedAt: FfiConverterTimestamp.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: DocumentSummary, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
-        FfiConverterString.write(value.title, into: &buf)
-        FfiConverterDictionaryStringString.write(value.titles, into: &buf)
-        FfiConverterString.write(value.number, into: &buf)
-        FfiConverterString.write(value.status, into: &buf)
-        FfiConverterOptionString.write(value.revokedReason, into: &buf)
-        FfiConverterString.write(value.issuedOn, into: &buf)
-        FfiConverterOptionString.write(value.expiresOn, into: &buf)
-        FfiConverterString.write(value.source, into: &buf)
-        FfiConverterString.write(value.sourceName, into: &buf)
-        FfiConverterTimestamp.write(value.checkedAt, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDocumentSummary_lift(_ buf: RustBuffer) throws -> DocumentSummary {
-    return try FfiConverterTypeDocumentSummary.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDocumentSummary_lower(_ value: DocumentSummary) -> RustBuffer {
-    return FfiConverterTypeDocumentSummary.lower(value)
-}
-
-
-/**
- * Whether a service is open to the citizen.
- */
-public struct Eligibility: Equatable, Hashable {
-    public var allowed: Bool
-    /**
-     * The reasons for a refusal, as JSON (`[{code, detail, fines}]`).
-     */
-    public var reasonsJson: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(allowed: Bool, 
-        /**
-         * The reasons for a refusal, as JSON (`[{code, detail, fines}]`).
-         */reasonsJson: String) {
-        self.allowed = allowed
-        self.reasonsJson = reasonsJson
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Eligibility: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeEligibility: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Eligibility {
-        return
-            try Eligibility(
-                allowed: FfiConverterBool.read(from: &buf), 
-                reasonsJson: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Eligibility, into buf: inout [UInt8]) {
-        FfiConverterBool.write(value.allowed, into: &buf)
-        FfiConverterString.write(value.reasonsJson, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEligibility_lift(_ buf: RustBuffer) throws -> Eligibility {
-    return try FfiConverterTypeEligibility.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEligibility_lower(_ value: Eligibility) -> RustBuffer {
-    return FfiConverterTypeEligibility.lower(value)
-}
-
-
-/**
- * A pending device enrolment: sign `message` with the device key to complete it.
- */
-public struct Enrolment: Equatable, Hashable {
-    public var enrolmentId: String
-    public var enrolmentToken: String
-    public var expiresIn: Int64
-    /**
-     * The bytes to sign, base64url.
-     */
-    public var message: String
-    /**
-     * `approval` enrolments: the code this device shows.
-     */
-    public var pairingCode: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(enrolmentId: String, enrolmentToken: String, expiresIn: Int64, 
-        /**
-         * The bytes to sign, base64url.
-         */message: String, 
-        /**
-         * `approval` enrolments: the code this device shows.
-         */pairingCode: String?) {
-        self.enrolmentId = enrolmentId
-        self.enrolmentToken = enrolmentToken
-        self.expiresIn = expiresIn
-        self.message = message
-        self.pairingCode = pairingCode
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Enrolment: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeEnrolment: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Enrolment {
-        return
-            try Enrolment(
-                enrolmentId: FfiConverterString.read(from: &buf), 
-                enrolmentToken: FfiConverterString.read(from: &buf), 
-                expiresIn: FfiConverterInt64.read(from: &buf), 
-                message: FfiConverterString.read(from: &buf), 
-                pairingCode: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Enrolment, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.enrolmentId, into: &buf)
-        FfiConverterString.write(value.enrolmentToken, into: &buf)
-        FfiConverterInt64.write(value.expiresIn, into: &buf)
-        FfiConverterString.write(value.message, into: &buf)
-        FfiConverterOptionString.write(value.pairingCode, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEnrolment_lift(_ buf: RustBuffer) throws -> Enrolment {
-    return try FfiConverterTypeEnrolment.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEnrolment_lower(_ value: Enrolment) -> RustBuffer {
-    return FfiConverterTypeEnrolment.lower(value)
-}
-
-
-/**
- * A share after an extension.
- */
-public struct ExtendedShare: Equatable, Hashable {
-    public var share: DocumentShare
-    /**
-     * `true` when the 30-minute ceiling cut the extension short.
-     */
-    public var capped: Bool
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(share: DocumentShare, 
-        /**
-         * `true` when the 30-minute ceiling cut the extension short.
-         */capped: Bool) {
-        self.share = share
-        self.capped = capped
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension ExtendedShare: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeExtendedShare: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExtendedShare {
-        return
-            try ExtendedShare(
-                share: FfiConverterTypeDocumentShare.read(from: &buf), 
-                capped: FfiConverterBool.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: ExtendedShare, into buf: inout [UInt8]) {
-        FfiConverterTypeDocumentShare.write(value.share, into: &buf)
-        FfiConverterBool.write(value.capped, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeExtendedShare_lift(_ buf: RustBuffer) throws -> ExtendedShare {
-    return try FfiConverterTypeExtendedShare.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeExtendedShare_lower(_ value: ExtendedShare) -> RustBuffer {
-    return FfiConverterTypeExtendedShare.lower(value)
-}
-
-
-/**
- * A traffic fine as the citizen sees it.
- */
-public struct Fine: Equatable, Hashable {
-    public var id: String
-    /**
-     * `unpaid`, `processing` or `paid`.
-     */
-    public var status: String
-    public var amount: Money
-    /**
-     * What paying now costs (the discounted amount while the discount lasts).
-     */
-    public var amountDue: Money
-    public var discount: FineDiscount
-    public var protocolNumber: String
-    public var article: String
-    public var description: String
-    public var amountMci: Int64
-    public var caseOpenedOn: String
-    /**
-     * `officer` or `camera`.
-     */
-    public var recordedBy: String
-    public var noticeDate: String
-    public var deliveredOn: String?
-    public var vehiclePlate: String?
-    public var city: String
-    public var paymentDeadline: String?
-    /**
-     * Past the voluntary period: licence services are refused until it is paid.
-     */
-    public var overdue: Bool
-    public var paidAt: Date?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: String, 
-        /**
-         * `unpaid`, `processing` or `paid`.
-         */status: String, amount: Money, 
-        /**
-         * What paying now costs (the discounted amount while the discount lasts).
-         */amountDue: Money, discount: FineDiscount, protocolNumber: String, article: String, description: String, amountMci: Int64, caseOpenedOn: String, 
-        /**
-         * `officer` or `camera`.
-         */recordedBy: String, noticeDate: String, deliveredOn: String?, vehiclePlate: String?, city: String, paymentDeadline: String?, 
-        /**
-         * Past the voluntary period: licence services are refused until it is paid.
-         */overdue: Bool, paidAt: Date?) {
-        self.id = id
-        self.status = status
-        self.amount = amount
-        self.amountDue = amountDue
-        self.discount = discount
-        self.protocolNumber = protocolNumber
-        self.article = article
-        self.description = description
-        self.amountMci = amountMci
-        self.caseOpenedOn = caseOpenedOn
-        self.recordedBy = recordedBy
-        self.noticeDate = noticeDate
-        self.deliveredOn = deliveredOn
-        self.vehiclePlate = vehiclePlate
-        self.city = city
-        self.paymentDeadline = paymentDeadline
-        self.overdue = overdue
-        self.paidAt = paidAt
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Fine: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeFine: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Fine {
-        return
-            try Fine(
-                id: FfiConverterString.read(from: &buf), 
-                status: FfiConverterString.read(from: &buf), 
-                amount: FfiConverterTypeMoney.read(from: &buf), 
-                amountDue: FfiConverterTypeMoney.read(from: &buf), 
-                discount: FfiConverterTypeFineDiscount.read(from: &buf), 
-                protocolNumber: FfiConverterString.read(from: &buf), 
-                article: FfiConverterString.read(from: &buf), 
-                description: FfiConverterString.read(from: &buf), 
-                amountMci: FfiConverterInt64.read(from: &buf), 
-                caseOpenedOn: FfiConverterString.read(from: &buf), 
-                recordedBy: FfiConverterString.read(from: &buf), 
-                noticeDate: FfiConverterString.read(from: &buf), 
-                deliveredOn: FfiConverterOptionString.read(from: &buf), 
-                vehiclePlate: FfiConverterOptionString.read(from: &buf), 
-                city: FfiConverterString.read(from: &buf), 
-                paymentDeadline: FfiConverterOptionString.read(from: &buf), 
-                overdue: FfiConverterBool.read(from: &buf), 
-                paidAt: FfiConverterOptionTimestamp.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Fine, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
-        FfiConverterString.write(value.status, into: &buf)
-        FfiConverterTypeMoney.write(value.amount, into: &buf)
-        FfiConverterTypeMoney.write(value.amountDue, into: &buf)
-        FfiConverterTypeFineDiscount.write(value.discount, into: &buf)
-        FfiConverterString.write(value.protocolNumber, into: &buf)
-        FfiConverterString.write(value.article, into: &buf)
-        FfiConverterString.write(value.description, into: &buf)
-        FfiConverterInt64.write(value.amountMci, into: &buf)
-        FfiConverterString.write(value.caseOpenedOn, into: &buf)
-        FfiConverterString.write(value.recordedBy, into: &buf)
-        FfiConverterString.write(value.noticeDate, into: &buf)
-        FfiConverterOptionString.write(value.deliveredOn, into: &buf)
-        FfiConverterOptionString.write(value.vehiclePlate, into: &buf)
-        FfiConverterString.write(value.city, into: &buf)
-        FfiConverterOptionString.write(value.paymentDeadline, into: &buf)
-        FfiConverterBool.write(value.overdue, into: &buf)
-        FfiConverterOptionTimestamp.write(value.paidAt, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFine_lift(_ buf: RustBuffer) throws -> Fine {
-    return try FfiConverterTypeFine.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFine_lower(_ value: Fine) -> RustBuffer {
-    return FfiConverterTypeFine.lower(value)
-}
-
-
-/**
- * The 50% discount of a fine.
- */
-public struct FineDiscount: Equatable, Hashable {
-    public var eligible: Bool
-    /**
-     * The last day (Almaty) of the discount, `YYYY-MM-DD`; `None` while a camera fine is undelivered.
-     */
-    public var lastDay: String?
-    public var amount: Money
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(eligible: Bool, 
-        /**
-         * The last day (Almaty) of the discount, `YYYY-MM-DD`; `None` while a camera fine is undelivered.
-         */lastDay: String?, amount: Money) {
-        self.eligible = eligible
-        self.lastDay = lastDay
-        self.amount = amount
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension FineDiscount: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeFineDiscount: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FineDiscount {
-        return
-            try FineDiscount(
-                eligible: FfiConverterBool.read(from: &buf), 
-                lastDay: FfiConverterOptionString.read(from: &buf), 
-                amount: FfiConverterTypeMoney.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: FineDiscount, into buf: inout [UInt8]) {
-        FfiConverterBool.write(value.eligible, into: &buf)
-        FfiConverterOptionString.write(value.lastDay, into: &buf)
-        FfiConverterTypeMoney.write(value.amount, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFineDiscount_lift(_ buf: RustBuffer) throws -> FineDiscount {
-    return try FfiConverterTypeFineDiscount.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFineDiscount_lower(_ value: FineDiscount) -> RustBuffer {
-    return FfiConverterTypeFineDiscount.lower(value)
-}
-
-
-/**
- * An entry of the citizen's history (sign-ins, views of their documents, payments...).
- */
-public struct HistoryEntry: Equatable, Hashable {
-    public var id: String
-    public var at: Date
-    public var kind: String
-    public var detailJson: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: String, at: Date, kind: String, detailJson: String) {
-        self.id = id
-        self.at = at
-        self.kind = kind
-        self.detailJson = detailJson
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension HistoryEntry: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HistoryEntry {
-        return
-            try HistoryEntry(
-                id: FfiConverterString.read(from: &buf), 
-                at: FfiConverterTimestamp.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
-                detailJson: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: HistoryEntry, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
-        FfiConverterTimestamp.write(value.at, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
-        FfiConverterString.write(value.detailJson, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHistoryEntry_lift(_ buf: RustBuffer) throws -> HistoryEntry {
-    return try FfiConverterTypeHistoryEntry.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuffer {
-    return FfiConverterTypeHistoryEntry.lower(value)
-}
-
-
-/**
- * An amount in tiyn (1/100 tenge).
- */
-public struct Money: Equatable, Hashable {
-    public var tiyn: Int64
-    /**
-     * Always `KZT`.
-     */
-    public var currency: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(tiyn: Int64, 
-        /**
-         * Always `KZT`.
-         */currency: String) {
-        self.tiyn = tiyn
-        self.currency = currency
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Money: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeMoney: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Money {
-        return
-            try Money(
-                tiyn: FfiConverterInt64.read(from: &buf), 
-                currency: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Money, into buf: inout [UInt8]) {
-        FfiConverterInt64.write(value.tiyn, into: &buf)
-        FfiConverterString.write(value.currency, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeMoney_lift(_ buf: RustBuffer) throws -> Money {
-    return try FfiConverterTypeMoney.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeMoney_lower(_ value: Money) -> RustBuffer {
-    return FfiConverterTypeMoney.lower(value)
-}
-
-
-/**
- * A notification (a document viewed, a fine issued, a discount ending...).
- */
-public struct Notification: Equatable, Hashable {
-    public var id: String
-    public var at: Date
-    public var kind: String
-    public var bodyJson: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: String, at: Date, kind: String, bodyJson: String) {
-        self.id = id
-        self.at = at
-        self.kind = kind
-        self.bodyJson = bodyJson
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Notification: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeNotification: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Notification {
-        return
-            try Notification(
-                id: FfiConverterString.read(from: &buf), 
-                at: FfiConverterTimestamp.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
-                bodyJson: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Notification, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
-        FfiConverterTimestamp.write(value.at, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
-        FfiConverterString.write(value.bodyJson, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNotification_lift(_ buf: RustBuffer) throws -> Notification {
-    return try FfiConverterTypeNotification.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNotification_lower(_ value: Notification) -> RustBuffer {
-    return FfiConverterTypeNotification.lower(value)
-}
-
-
-/**
- * A started SMS code flow (sign-in, registration or phone change).
- */
-public struct OtpFlow: Equatable, Hashable {
-    public var flowId: String
-    /**
-     * Seconds the code stays valid (300).
-     */
-    public var expiresIn: Int64
-    /**
-     * Seconds before another code may be requested (60).
-     */
-    public var resendAfter: Int64
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(flowId: String, 
-        /**
-         * Seconds the code stays valid (300).
-         */expiresIn: Int64, 
-        /**
-         * Seconds before another code may be requested (60).
-         */resendAfter: Int64) {
-        self.flowId = flowId
-        self.expiresIn = expiresIn
-        self.resendAfter = resendAfter
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension OtpFlow: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeOtpFlow: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OtpFlow {
-        return
-            try OtpFlow(
-                flowId: FfiConverterString.read(from: &buf), 
-                expiresIn: FfiConverterInt64.read(from: &buf), 
-                resendAfter: FfiConverterInt64.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: OtpFlow, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.flowId, into: &buf)
-        FfiConverterInt64.write(value.expiresIn, into: &buf)
-        FfiConverterInt64.write(value.resendAfter, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOtpFlow_lift(_ buf: RustBuffer) throws -> OtpFlow {
-    return try FfiConverterTypeOtpFlow.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOtpFlow_lower(_ value: OtpFlow) -> RustBuffer {
-    return FfiConverterTypeOtpFlow.lower(value)
-}
-
-
-/**
- * A person as a document names them.
- */
-public struct Person: Equatable, Hashable {
-    public var iin: String
-    public var surname: String
-    public var givenName: String
-    public var patronymic: String?
-    public var surnameLat: String
-    public var givenNameLat: String
-    public var birthDate: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(iin: String, surname: String, givenName: String, patronymic: String?, surnameLat: String, givenNameLat: String, birthDate: String) {
-        self.iin = iin
-        self.surname = surname
-        self.givenName = givenName
-        self.patronymic = patronymic
-        self.surnameLat = surnameLat
-        self.givenNameLat = givenNameLat
-        self.birthDate = birthDate
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Person: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePerson: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Person {
-        return
-            try Person(
-                iin: FfiConverterString.read(from: &buf), 
-                surname: FfiConverterString.read(from: &buf), 
-                givenName: FfiConverterString.read(from: &buf), 
-                patronymic: FfiConverterOptionString.read(from: &buf), 
-                surnameLat: FfiConverterString.read(from: &buf), 
-                givenNameLat: FfiConverterString.read(from: &buf), 
-                birthDate: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Person, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.iin, into: &buf)
-        FfiConverterString.write(value.surname, into: &buf)
-        FfiConverterString.write(value.givenName, into: &buf)
-        FfiConverterOptionString.write(value.patronymic, into: &buf)
-        FfiConverterString.write(value.surnameLat, into: &buf)
-        FfiConverterString.write(value.givenNameLat, into: &buf)
-        FfiConverterString.write(value.birthDate, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePerson_lift(_ buf: RustBuffer) throws -> Person {
-    return try FfiConverterTypePerson.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePerson_lower(_ value: Person) -> RustBuffer {
-    return FfiConverterTypePerson.lower(value)
-}
-
-
-/**
- * The signed-in citizen.
- */
-public struct Profile: Equatable, Hashable {
-    /**
-     * An opaque id (never the IIN).
-     */
-    public var citizenId: String
-    public var person: Person
-    public var phone: String?
-    public var acr: String
-    public var sessionId: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * An opaque id (never the IIN).
-         */citizenId: String, person: Person, phone: String?, acr: String, sessionId: String) {
-        self.citizenId = citizenId
-        self.person = person
-        self.phone = phone
-        self.acr = acr
-        self.sessionId = sessionId
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Profile: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeProfile: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Profile {
-        return
-            try Profile(
-                citizenId: FfiConverterString.read(from: &buf), 
-                person: FfiConverterTypePerson.read(from: &buf), 
-                phone: FfiConverterOptionString.read(from: &buf), 
-                acr: FfiConverterString.read(from: &buf), 
-                sessionId: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Profile, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.citizenId, into: &buf)
-        FfiConverterTypePerson.write(value.person, into: &buf)
-        FfiConverterOptionString.write(value.phone, into: &buf)
-        FfiConverterString.write(value.acr, into: &buf)
-        FfiConverterString.write(value.sessionId, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeProfile_lift(_ buf: RustBuffer) throws -> Profile {
-    return try FfiConverterTypeProfile.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeProfile_lower(_ value: Profile) -> RustBuffer {
-    return FfiConverterTypeProfile.lower(value)
-}
-
-
-/**
- * An electronic receipt (signed).
- */
-public struct Receipt: Equatable, Hashable {
-    public var id: String
-    public var fineId: String
-    public var protocolNumber: String
-    public var amount: Money
-    public var paidAt: Date
-    /**
-     * Compact JWS: check it with `verifyReceipt` against [`EgovClient::jwks`].
-     */
-    public var jws: String
-    /**
-     * What the receipt's QR code holds.
-     */
-    public var qrUrl: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: String, fineId: String, protocolNumber: String, amount: Money, paidAt: Date, 
-        /**
-         * Compact JWS: check it with `verifyReceipt` against [`EgovClient::jwks`].
-         */jws: String, 
-        /**
-         * What the receipt's QR code holds.
-         */qrUrl: String) {
-        self.id = id
-        self.fineId = fineId
-        self.protocolNumber = protocolNumber
-        self.amount = amount
-        self.paidAt = paidAt
-        self.jws = jws
-        self.qrUrl = qrUrl
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Receipt: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeReceipt: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Receipt {
-        return
-            try Receipt(
-                id: FfiConverterString.read(from: &buf), 
-                fineId: FfiConverterString.read(from: &buf), 
-                protocolNumber: FfiConverterString.read(from: &buf), 
-                amount: FfiConverterTypeMoney.read(from: &buf), 
-                paidAt: FfiConverterTimestamp.read(from: &buf), 
-                jws: FfiConverterString.read(from: &buf), 
-                qrUrl: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Receipt, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
-        FfiConverterString.write(value.fineId, into: &buf)
-        FfiConverterString.write(value.protocolNumber, into: &buf)
-        FfiConverterTypeMoney.write(value.amount, into: &buf)
-        FfiConverterTimestamp.write(value.paidAt, into: &buf)
-        FfiConverterString.write(value.jws, into: &buf)
-        FfiConverterString.write(value.qrUrl, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeReceipt_lift(_ buf: RustBuffer) throws -> Receipt {
-    return try FfiConverterTypeReceipt.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeReceipt_lower(_ value: Receipt) -> RustBuffer {
-    return FfiConverterTypeReceipt.lower(value)
-}
-
-
-/**
- * A redeemed share: the signed copy and what it discloses.
- */
-public struct RedeemedCopy: Equatable, Hashable {
-    public var shareId: String
-    /**
-     * The signed copy (compact JWS): check it with `verifyDocumentCopy` against [`EgovClient::jwks`].
-     */
-    public var copy: String
-    /**
-     * The disclosed document as JSON (the same as the copy's payload).
-     */
-    public var documentJson: String
-    /**
-     * Labels of the disclosed fields by language, as JSON.
-     */
-    public var labelsJson: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(shareId: String, 
-        /**
-         * The signed copy (compact JWS): check it with `verifyDocumentCopy` against [`EgovClient::jwks`].
-         */copy: String, 
-        /**
-         * The disclosed document as JSON (the same as the copy's payload).
-         */documentJson: String, 
-        /**
-         * Labels of the disclosed fields by language, as JSON.
-         */labelsJson: String) {
-        self.shareId = shareId
-        self.copy = copy
-        self.documentJson = documentJson
-        self.labelsJson = labelsJson
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension RedeemedCopy: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRedeemedCopy: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RedeemedCopy {
-        return
-            try RedeemedCopy(
-                shareId: FfiConverterString.read(from: &buf), 
-                copy: FfiConverterString.read(from: &buf), 
-                documentJson: FfiConverterString.read(from: &buf), 
-                labelsJson: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: RedeemedCopy, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.shareId, into: &buf)
-        FfiConverterString.write(value.copy, into: &buf)
-        FfiConverterString.write(value.documentJson, into: &buf)
-        FfiConverterString.write(value.labelsJson, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRedeemedCopy_lift(_ buf: RustBuffer) throws -> RedeemedCopy {
-    return try FfiConverterTypeRedeemedCopy.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRedeemedCopy_lower(_ value: RedeemedCopy) -> RustBuffer {
-    return FfiConverterTypeRedeemedCopy.lower(value)
-}
-
-
-/**
- * The result of asking every registry again.
- */
-public struct RefreshReport: Equatable, Hashable {
-    /**
-     * `false` when some registry did not answer: its documents stay as last confirmed.
-     */
-    public var complete: Bool
-    public var added: UInt32
-    public var updated: UInt32
-    public var sources: [SourceOutcome]
-    public var documents: [DocumentSummary]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * `false` when some registry did not answer: its documents stay as last confirmed.
-         */complete: Bool, added: UInt32, updated: UInt32, sources: [SourceOutcome], documents: [DocumentSummary]) {
-        self.complete = complete
-        self.added = added
-        self.updated = updated
-        self.sources = sources
-        self.documents = documents
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension RefreshReport: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRefreshReport: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RefreshReport {
-        return
-            try RefreshReport(
-                complete: FfiConverterBool.read(from: &buf), 
-                added: FfiConverterUInt32.read(from: &buf), 
-                updated: FfiConverterUInt32.read(from: &buf), 
-                sources: FfiConverterSequenceTypeSourceOutcome.read(from: &buf), 
-                documents: FfiConverterSequenceTypeDocumentSummary.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: RefreshReport, into buf: inout [UInt8]) {
-        FfiConverterBool.write(value.complete, into: &buf)
-        FfiConverterUInt32.write(value.added, into: &buf)
-        FfiConverterUInt32.write(value.updated, into: &buf)
-        FfiConverterSequenceTypeSourceOutcome.write(value.sources, into: &buf)
-        FfiConverterSequenceTypeDocumentSummary.write(value.documents, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRefreshReport_lift(_ buf: RustBuffer) throws -> RefreshReport {
-    return try FfiConverterTypeRefreshReport.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRefreshReport_lower(_ value: RefreshReport) -> RustBuffer {
-    return FfiConverterTypeRefreshReport.lower(value)
-}
-
-
-/**
- * What a sign-in opened.
- */
-public struct Session: Equatable, Hashable {
-    /**
-     * `otp` (limited) or `eds` (full).
-     */
-    public var acr: String
-    public var sessionId: String
-    /**
-     * Seconds the access token is valid (the client refreshes it by itself).
-     */
-    public var expiresIn: Int64
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * `otp` (limited) or `eds` (full).
-         */acr: String, sessionId: String, 
-        /**
-         * Seconds the access token is valid (the client refreshes it by itself).
-         */expiresIn: Int64) {
-        self.acr = acr
-        self.sessionId = sessionId
-        self.expiresIn = expiresIn
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Session: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSession: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Session {
-        return
-            try Session(
-                acr: FfiConverterString.read(from: &buf), 
-                sessionId: FfiConverterString.read(from: &buf), 
-                expiresIn: FfiConverterInt64.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Session, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.acr, into: &buf)
-        FfiConverterString.write(value.sessionId, into: &buf)
-        FfiConverterInt64.write(value.expiresIn, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSession_lift(_ buf: RustBuffer) throws -> Session {
-    return try FfiConverterTypeSession.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSession_lower(_ value: Session) -> RustBuffer {
-    return FfiConverterTypeSession.lower(value)
-}
-
-
-/**
- * The tokens of a citizen's session, for the app to keep in encrypted storage (Android Keystore-backed
- * preferences, the iOS Keychain) and give back with [`EgovClient::restore_session`].
- */
-public struct SessionTokens: Equatable, Hashable {
-    public var accessToken: String
-    public var refreshToken: String
-    /**
-     * `otp` (limited) or `eds` (full: signed with the device key).
-     */
-    public var acr: String
-    public var sessionId: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(accessToken: String, refreshToken: String, 
-        /**
-         * `otp` (limited) or `eds` (full: signed with the device key).
-         */acr: String, sessionId: String) {
-        self.accessToken = accessToken
-        self.refreshToken = refreshToken
-        self.acr = acr
-        self.sessionId = sessionId
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension SessionTokens: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSessionTokens: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SessionTokens {
-        return
-            try SessionTokens(
-                accessToken: FfiConverterString.read(from: &buf), 
-                refreshToken: FfiConverterString.read(from: &buf), 
-                acr: FfiConverterString.read(from: &buf), 
-                sessionId: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: SessionTokens, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.accessToken, into: &buf)
-        FfiConverterString.write(value.refreshToken, into: &buf)
-        FfiConverterString.write(value.acr, into: &buf)
-        FfiConverterString.write(value.sessionId, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSessionTokens_lift(_ buf: RustBuffer) throws -> SessionTokens {
-    return try FfiConverterTypeSessionTokens.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSessionTokens_lower(_ value: SessionTokens) -> RustBuffer {
-    return FfiConverterTypeSessionTokens.lower(value)
-}
-
-
-/**
- * A website's request to sign a document by QR code.
- */
-public struct SignRequest: Equatable, Hashable {
-    public var requestId: String
-    public var organisation: String
-    /**
-     * What is signed, by language code.
-     */
-    public var description: [String: String]
-    /**
-     * SHA-256 of the document, hex.
-     */
-    public var digest: String
-    /**
-     * `pending`, `signed` or `expired`.
-     */
-    public var status: String
-    public var expiresAt: Date
-    public var signerName: String?
-    public var signature: String?
-    public var signedAt: Date?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(requestId: String, organisation: String, 
-        /**
-         * What is signed, by language code.
-         */description: [String: String], 
-        /**
-         * SHA-256 of the document, hex.
-         */digest: String, 
-        /**
-         * `pending`, `signed` or `expired`.
-         */status: String, expiresAt: Date, signerName: String?, signature: String?, signedAt: Date?) {
-        self.requestId = requestId
-        self.organisation = organisation
-        self.description = description
-        self.digest = digest
-        self.status = status
-        self.expiresAt = expiresAt
-        self.signerName = signerName
-        self.signature = signature
-        self.signedAt = signedAt
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension SignRequest: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSignRequest: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignRequest {
-        return
-            try SignRequest(
-                requestId: FfiConverterString.read(from: &buf), 
-                organisation: FfiConverterString.read(from: &buf), 
-                description: FfiConverterDictionaryStringString.read(from: &buf), 
-                digest: FfiConverterString.read(from: &buf), 
-                status: FfiConverterString.read(from: &buf), 
-                expiresAt: FfiConverterTimestamp.read(from: &buf), 
-                signerName: FfiConverterOptionString.read(from: &buf), 
-                signature: FfiConverterOptionString.read(from: &buf), 
-                signedAt: FfiConverterOptionTimestamp.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: SignRequest, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.requestId, into: &buf)
-        FfiConverterString.write(value.organisation, into: &buf)
-        FfiConverterDictionaryStringString.write(value.description, into: &buf)
-        FfiConverterString.write(value.digest, into: &buf)
-        FfiConverterString.write(value.status, into: &buf)
-        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
-        FfiConverterOptionString.write(value.signerName, into: &buf)
-        FfiConverterOptionString.write(value.signature, into: &buf)
-        FfiConverterOptionTimestamp.write(value.signedAt, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSignRequest_lift(_ buf: RustBuffer) throws -> SignRequest {
-    return try FfiConverterTypeSignRequest.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSignRequest_lower(_ value: SignRequest) -> RustBuffer {
-    return FfiConverterTypeSignRequest.lower(value)
-}
-
-
-/**
- * What one registry answered to a refresh.
- */
-public struct SourceOutcome: Equatable, Hashable {
-    public var source: String
-    /**
-     * `ok` or `unavailable`.
-     */
-    public var status: String
-    public var added: UInt32
-    public var updated: UInt32
-    public var reason: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(source: String, 
-        /**
-         * `ok` or `unavailable`.
-         */status: String, added: UInt32, updated: UInt32, reason: String?) {
-        self.source = source
-        self.status = status
-        self.added = added
-        self.updated = updated
-        self.reason = reason
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension SourceOutcome: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSourceOutcome: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SourceOutcome {
-        return
-            try SourceOutcome(
-                source: FfiConverterString.read(from: &buf), 
-                status: FfiConverterString.read(from: &buf), 
-                added: FfiConverterUInt32.read(from: &buf), 
-                updated: FfiConverterUInt32.read(from: &buf), 
-                reason: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: SourceOutcome, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.source, into: &buf)
-        FfiConverterString.write(value.status, into: &buf)
-        FfiConverterUInt32.write(value.added, into: &buf)
-        FfiConverterUInt32.write(value.updated, into: &buf)
-        FfiConverterOptionString.write(value.reason, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSourceOutcome_lift(_ buf: RustBuffer) throws -> SourceOutcome {
-    return try FfiConverterTypeSourceOutcome.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSourceOutcome_lower(_ value: SourceOutcome) -> RustBuffer {
-    return FfiConverterTypeSourceOutcome.lower(value)
-}
-
-
-/**
- * The state of one agency registry for this citizen.
- */
-public struct SourceState: Equatable, Hashable {
-    public var source: String
-    public var checkedAt: Date?
-    /**
-     * Set while the registry cannot be asked: the app shows the documents as last confirmed.
-     */
-    public var unavailableSince: Date?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(source: String, checkedAt: Date?, 
-        /**
-         * Set while the registry cannot be asked: the app shows the documents as last confirmed.
-         */unavailableSince: Date?) {
-        self.source = source
-        self.checkedAt = checkedAt
-        self.unavailableSince = unavailableSince
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension SourceState: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSourceState: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SourceState {
-        return
-            try SourceState(
-                source: FfiConverterString.read(from: &buf), 
-                checkedAt: FfiConverterOptionTimestamp.read(from: &buf), 
-                unavailableSince: FfiConverterOptionTimestamp.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: SourceState, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.source, into: &buf)
-        FfiConverterOptionTimestamp.write(value.checkedAt, into: &buf)
-        FfiConverterOptionTimestamp.write(value.unavailableSince, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSourceState_lift(_ buf: RustBuffer) throws -> SourceState {
-    return try FfiConverterTypeSourceState.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSourceState_lower(_ value: SourceState) -> RustBuffer {
-    return FfiConverterTypeSourceState.lower(value)
-}
-
-
-/**
  * A verified signed document: its payload as JSON text, and who it was issued to view it.
  */
 public struct VerifiedPayload: Equatable, Hashable {
@@ -4146,84 +1990,6 @@ public func FfiConverterTypeVerifiedPayload_lift(_ buf: RustBuffer) throws -> Ve
 #endif
 public func FfiConverterTypeVerifiedPayload_lower(_ value: VerifiedPayload) -> RustBuffer {
     return FfiConverterTypeVerifiedPayload.lower(value)
-}
-
-
-/**
- * A scanned website login request: show who asks (the website's registered name), the browser, city and
- * time, and ask the citizen to type the two digits the browser shows.
- */
-public struct WebLoginPrompt: Equatable, Hashable {
-    public var requestId: String
-    public var site: String
-    public var browser: String
-    public var os: String
-    public var city: String?
-    public var requestedAt: Date
-    public var expiresAt: Date
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(requestId: String, site: String, browser: String, os: String, city: String?, requestedAt: Date, expiresAt: Date) {
-        self.requestId = requestId
-        self.site = site
-        self.browser = browser
-        self.os = os
-        self.city = city
-        self.requestedAt = requestedAt
-        self.expiresAt = expiresAt
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension WebLoginPrompt: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeWebLoginPrompt: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WebLoginPrompt {
-        return
-            try WebLoginPrompt(
-                requestId: FfiConverterString.read(from: &buf), 
-                site: FfiConverterString.read(from: &buf), 
-                browser: FfiConverterString.read(from: &buf), 
-                os: FfiConverterString.read(from: &buf), 
-                city: FfiConverterOptionString.read(from: &buf), 
-                requestedAt: FfiConverterTimestamp.read(from: &buf), 
-                expiresAt: FfiConverterTimestamp.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: WebLoginPrompt, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.requestId, into: &buf)
-        FfiConverterString.write(value.site, into: &buf)
-        FfiConverterString.write(value.browser, into: &buf)
-        FfiConverterString.write(value.os, into: &buf)
-        FfiConverterOptionString.write(value.city, into: &buf)
-        FfiConverterTimestamp.write(value.requestedAt, into: &buf)
-        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeWebLoginPrompt_lift(_ buf: RustBuffer) throws -> WebLoginPrompt {
-    return try FfiConverterTypeWebLoginPrompt.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeWebLoginPrompt_lower(_ value: WebLoginPrompt) -> RustBuffer {
-    return FfiConverterTypeWebLoginPrompt.lower(value)
 }
 
 
@@ -4512,193 +2278,6 @@ public func FfiConverterTypeMobileError_lower(_ value: MobileError) -> RustBuffe
 
 
 /**
- * How a fine is paid.
- */
-
-public enum PaymentMethod: Equatable, Hashable {
-    
-    /**
-     * A card the acquirer tokenised in its own SDK.
-     */
-    case card(cardToken: String
-    )
-    /**
-     * From the mobile balance of a number.
-     */
-    case phoneBalance(phone: String
-    )
-    /**
-     * A QR code to pay in the citizen's bank app.
-     */
-    case bankQr
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension PaymentMethod: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePaymentMethod: FfiConverterRustBuffer {
-    typealias SwiftType = PaymentMethod
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PaymentMethod {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .card(cardToken: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 2: return .phoneBalance(phone: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 3: return .bankQr
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: PaymentMethod, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case let .card(cardToken):
-            writeInt(&buf, Int32(1))
-            FfiConverterString.write(cardToken, into: &buf)
-            
-        
-        case let .phoneBalance(phone):
-            writeInt(&buf, Int32(2))
-            FfiConverterString.write(phone, into: &buf)
-            
-        
-        case .bankQr:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePaymentMethod_lift(_ buf: RustBuffer) throws -> PaymentMethod {
-    return try FfiConverterTypePaymentMethod.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePaymentMethod_lower(_ value: PaymentMethod) -> RustBuffer {
-    return FfiConverterTypePaymentMethod.lower(value)
-}
-
-
-
-/**
- * Where a payment stands.
- */
-
-public enum PaymentResult: Equatable, Hashable {
-    
-    /**
-     * Paid: the receipt.
-     */
-    case paid(paymentId: String, receipt: Receipt
-    )
-    /**
-     * Waiting for the citizen's bank (bank QR): show `qr_payload`.
-     */
-    case pending(paymentId: String, qrPayload: String?
-    )
-    /**
-     * The acquirer has not answered yet: ask again with the same idempotency key.
-     */
-    case processing(paymentId: String
-    )
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension PaymentResult: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePaymentResult: FfiConverterRustBuffer {
-    typealias SwiftType = PaymentResult
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PaymentResult {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .paid(paymentId: try FfiConverterString.read(from: &buf), receipt: try FfiConverterTypeReceipt.read(from: &buf)
-        )
-        
-        case 2: return .pending(paymentId: try FfiConverterString.read(from: &buf), qrPayload: try FfiConverterOptionString.read(from: &buf)
-        )
-        
-        case 3: return .processing(paymentId: try FfiConverterString.read(from: &buf)
-        )
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: PaymentResult, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case let .paid(paymentId,receipt):
-            writeInt(&buf, Int32(1))
-            FfiConverterString.write(paymentId, into: &buf)
-            FfiConverterTypeReceipt.write(receipt, into: &buf)
-            
-        
-        case let .pending(paymentId,qrPayload):
-            writeInt(&buf, Int32(2))
-            FfiConverterString.write(paymentId, into: &buf)
-            FfiConverterOptionString.write(qrPayload, into: &buf)
-            
-        
-        case let .processing(paymentId):
-            writeInt(&buf, Int32(3))
-            FfiConverterString.write(paymentId, into: &buf)
-            
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePaymentResult_lift(_ buf: RustBuffer) throws -> PaymentResult {
-    return try FfiConverterTypePaymentResult.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePaymentResult_lower(_ value: PaymentResult) -> RustBuffer {
-    return FfiConverterTypePaymentResult.lower(value)
-}
-
-
-
-/**
  * What a scanned QR code is for this deployment.
  */
 
@@ -4876,30 +2455,6 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
-    typealias SwiftType = Date?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTimestamp.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTimestamp.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeSessionTokens: FfiConverterRustBuffer {
     typealias SwiftType = SessionTokens?
 
@@ -4916,6 +2471,54 @@ fileprivate struct FfiConverterOptionTypeSessionTokens: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSessionTokens.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeFineStatus: FfiConverterRustBuffer {
+    typealias SwiftType = FineStatus?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFineStatus.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFineStatus.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePreset: FfiConverterRustBuffer {
+    typealias SwiftType = Preset?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePreset.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePreset.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4966,31 +2569,6 @@ fileprivate struct FfiConverterSequenceTypeDeviceSession: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeDeviceSession.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeDocumentSummary: FfiConverterRustBuffer {
-    typealias SwiftType = [DocumentSummary]
-
-    public static func write(_ value: [DocumentSummary], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeDocumentSummary.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DocumentSummary] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [DocumentSummary]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeDocumentSummary.read(from: &buf))
         }
         return seq
     }
@@ -5099,56 +2677,6 @@ fileprivate struct FfiConverterSequenceTypeReceipt: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeSourceOutcome: FfiConverterRustBuffer {
-    typealias SwiftType = [SourceOutcome]
-
-    public static func write(_ value: [SourceOutcome], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeSourceOutcome.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SourceOutcome] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [SourceOutcome]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeSourceOutcome.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeSourceState: FfiConverterRustBuffer {
-    typealias SwiftType = [SourceState]
-
-    public static func write(_ value: [SourceState], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeSourceState.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SourceState] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [SourceState]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeSourceState.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceSequenceBool: FfiConverterRustBuffer {
     typealias SwiftType = [[Bool]]
 
@@ -5168,32 +2696,6 @@ fileprivate struct FfiConverterSequenceSequenceBool: FfiConverterRustBuffer {
             seq.append(try FfiConverterSequenceBool.read(from: &buf))
         }
         return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterDictionaryStringString: FfiConverterRustBuffer {
-    public static func write(_ value: [String: String], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for (key, value) in value {
-            FfiConverterString.write(key, into: &buf)
-            FfiConverterString.write(value, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: String] {
-        let len: Int32 = try readInt(&buf)
-        var dict = [String: String]()
-        dict.reserveCapacity(Int(len))
-        for _ in 0..<len {
-            let key = try FfiConverterString.read(from: &buf)
-            let value = try FfiConverterString.read(from: &buf)
-            dict[key] = value
-        }
-        return dict
     }
 }
 /**
@@ -5403,46 +2905,46 @@ private let initializationResult: InitializationResult = {
     if (uniffi_egov_mobile_checksum_method_egovclient_base_url() != 54495) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_complete_registration() != 22656) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_complete_registration() != 20330) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_egov_mobile_checksum_method_egovclient_confirm_phone_change() != 27269) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_copy_status() != 1728) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_copy_status() != 50873) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_egov_mobile_checksum_method_egovclient_deny_web_login() != 8273) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_document() != 44751) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_document() != 21768) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_egov_mobile_checksum_method_egovclient_document_photo() != 5047) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_documents() != 57282) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_documents() != 17667) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_driving_licence_eligibility() != 62146) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_driving_licence_eligibility() != 37271) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_egov_mobile_checksum_method_egovclient_enrol_device() != 32526) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_export_session() != 64213) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_export_session() != 49999) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_extend_share() != 9343) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_extend_share() != 1267) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_fine() != 49139) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_fine() != 40942) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_fines() != 41065) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_fines() != 57285) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_history() != 52229) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_history() != 20281) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_egov_mobile_checksum_method_egovclient_jwks() != 24874) {
@@ -5451,34 +2953,34 @@ private let initializationResult: InitializationResult = {
     if (uniffi_egov_mobile_checksum_method_egovclient_logout() != 48667) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_me() != 17872) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_me() != 30691) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_notifications() != 54181) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_notifications() != 53649) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_pay_fine() != 31961) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_pay_fine() != 54256) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_receipts() != 60335) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_receipts() != 9821) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_redeem_qr() != 12937) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_redeem_qr() != 10444) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_redeem_short_code() != 26225) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_redeem_short_code() != 4652) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_refresh() != 45352) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_refresh() != 39022) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_refresh_documents() != 55026) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_refresh_documents() != 59449) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_request_device_approval() != 56969) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_request_device_approval() != 21699) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_restore_session() != 6844) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_restore_session() != 17428) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_egov_mobile_checksum_method_egovclient_revoke_session() != 26454) {
@@ -5487,43 +2989,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_egov_mobile_checksum_method_egovclient_revoke_share() != 54521) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_scan_web_login() != 58977) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_scan_web_login() != 51878) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_sessions() != 24052) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_sessions() != 38829) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_share() != 28290) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_share() != 9863) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_share_document() != 17195) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_share_document() != 44185) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_egov_mobile_checksum_method_egovclient_sign_in_organisation() != 5070) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_sign_in_with_key() != 64149) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_sign_in_with_key() != 61278) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_sign_request() != 50142) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_sign_request() != 55476) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_sign_website_request() != 12043) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_sign_website_request() != 1631) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_start_otp() != 3910) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_start_otp() != 10937) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_start_phone_change() != 8809) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_start_phone_change() != 49496) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_start_registration() != 58535) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_start_registration() != 58287) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_verify_otp() != 14314) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_verify_otp() != 11978) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_egov_mobile_checksum_method_egovclient_verify_registration() != 33414) {
+    if (uniffi_egov_mobile_checksum_method_egovclient_verify_registration() != 31837) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_egov_mobile_checksum_method_platformsigner_public_key() != 20595) {
@@ -5537,6 +3039,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitPlatformSigner()
+    uniffiEnsureEgovApiInitialized()
     return InitializationResult.ok
 }()
 

@@ -12,9 +12,10 @@ import androidx.security.crypto.MasterKey
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
+import uniffi.egov_api.Acr
+import uniffi.egov_api.SessionTokens
 import uniffi.egov_mobile.EgovClient
 import uniffi.egov_mobile.MobileException
-import uniffi.egov_mobile.SessionTokens
 
 /**
  * The app's state: one EgovClient (blocking: every call runs on Dispatchers.IO), the session's tokens
@@ -33,7 +34,7 @@ class AppModel(app: Application) : AndroidViewModel(app) {
 
     var signedIn by mutableStateOf(false)
         private set
-    var acr by mutableStateOf("")
+    var acr by mutableStateOf<Acr?>(null)
         private set
     var busy by mutableStateOf(false)
         private set
@@ -49,10 +50,10 @@ class AppModel(app: Application) : AndroidViewModel(app) {
         val refresh = prefs.getString("refresh", null)
         if (access != null && refresh != null) {
             client.restoreSession(
-                SessionTokens(access, refresh, prefs.getString("acr", "otp")!!, prefs.getString("sid", "")!!),
+                SessionTokens(access, refresh, storedAcr(), prefs.getString("sid", "")!!),
             )
             signedIn = true
-            acr = prefs.getString("acr", "otp")!!
+            acr = storedAcr()
         }
     }
 
@@ -80,10 +81,13 @@ class AppModel(app: Application) : AndroidViewModel(app) {
         val tokens = client.exportSession() ?: return
         prefs.edit()
             .putString("access", tokens.accessToken).putString("refresh", tokens.refreshToken)
-            .putString("acr", tokens.acr).putString("sid", tokens.sessionId).apply()
+            .putString("acr", tokens.acr.name).putString("sid", tokens.sessionId).apply()
         signedIn = true
         acr = tokens.acr
     }
+
+    /** The kept level; a value this version cannot read counts as the lower one. */
+    private fun storedAcr(): Acr = runCatching { Acr.valueOf(prefs.getString("acr", "")!!) }.getOrDefault(Acr.OTP)
 
     fun rememberIdentity(iin: String, deviceId: String?) {
         prefs.edit().putString("iin", iin).apply { deviceId?.let { putString("device_id", it) } }.apply()
@@ -96,7 +100,7 @@ class AppModel(app: Application) : AndroidViewModel(app) {
     private fun forget() {
         prefs.edit().remove("access").remove("refresh").remove("acr").remove("sid").apply()
         signedIn = false
-        acr = ""
+        acr = null
     }
 
     private fun describe(e: MobileException): String = when (e) {

@@ -35,6 +35,7 @@ import java.time.Instant
 import java.util.Locale
 import java.util.UUID
 import kotlinx.coroutines.delay
+import uniffi.egov_api.*
 import uniffi.egov_mobile.*
 
 private val lang: String get() = Locale.getDefault().language.takeIf { it in setOf("kk", "ru", "en") } ?: "kk"
@@ -121,7 +122,7 @@ fun DocumentsScreen(model: AppModel, open: (String) -> Unit) {
             Card(Modifier.fillMaxWidth().padding(8.dp).clickable { open(d.id) }) {
                 Column(Modifier.padding(12.dp)) {
                     Text(d.title)
-                    Text("${d.number} · ${d.status}", color = if (d.status == "valid") Color.Unspecified else Color.Red)
+                    Text("${d.number} · ${d.status}", color = if (d.status == DocumentStatus.VALID) Color.Unspecified else Color.Red)
                 }
             }
         }
@@ -146,10 +147,10 @@ fun DocumentScreen(model: AppModel, id: String, shared: (String) -> Unit) {
             Text("${d.holder.surname} ${d.holder.givenName} ${d.holder.patronymic.orEmpty()}")
             Text("Confirmed by ${d.summary.sourceName} at ${d.summary.checkedAt}", color = Color.Gray)
         }
-        items(d.labels.entries.toList()) { (field, label) -> Text("$label: ${fieldValue(d.fieldsJson, field)}") }
-        if (d.summary.status == "valid") item {
+        items(d.labels.entries.toList()) { (field, label) -> Text("$label: ${fieldValue(d.fields, field)}") }
+        if (d.summary.status == DocumentStatus.VALID) item {
             Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                listOf("full" to "Open access", "age_over_18" to "Age only").forEach { (preset, label) ->
+                listOf(Preset.FULL to "Open access", Preset.AGE_OVER18 to "Age only").forEach { (preset, label) ->
                     Button({ model.io({ shareDocument(id, null, preset) }) { shared(it.shareId) } }) { Text(label) }
                 }
             }
@@ -182,7 +183,7 @@ fun ShareScreen(model: AppModel, shareId: String) {
     val s = share ?: return
     Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         when (s.state) {
-            "active" -> {
+            ShareState.ACTIVE -> {
                 QrImage(s.qrUrl)
                 Text("Code: ${s.shortCode}")
                 val left = shareSecondsLeft(s.expiresAt.epochSecond, now)
@@ -193,7 +194,7 @@ fun ShareScreen(model: AppModel, shareId: String) {
                 }
                 OutlinedButton({ model.io({ revokeShare(shareId) }) { model.io({ share(shareId) }) { share = it } } }) { Text("Cancel") }
             }
-            "used" -> Text("Viewed by ${s.viewedBy} at ${s.viewedAt}")
+            ShareState.USED -> Text("Viewed by ${s.viewedBy} at ${s.viewedAt}")
             else -> Text("This code is ${s.state}.")
         }
     }
@@ -235,7 +236,7 @@ fun VerifyScreen(model: AppModel, url: String) {
                 if (genuine) "Signed by eGov: genuine" else "The signature does NOT verify",
                 color = if (genuine) Color(0xFF1B5E20) else Color.Red,
             )
-            Text(c.documentJson)
+            Text(c.document)
         }
     }
 }
@@ -291,7 +292,7 @@ fun FinesScreen(model: AppModel) {
                 Column(Modifier.padding(12.dp)) {
                     Text("${f.description} · ${f.vehiclePlate.orEmpty()}")
                     Text("Protocol ${f.protocolNumber}, ${f.noticeDate}")
-                    if (f.status == "paid") Text("Paid", color = Color(0xFF1B5E20))
+                    if (f.status == FineStatus.PAID) Text("Paid", color = Color(0xFF1B5E20))
                     else {
                         Text("Due now: ${tenge(f.amountDue)}" + if (f.amountDue != f.amount) " (was ${tenge(f.amount)})" else "")
                         if (f.discount.eligible) Text(
@@ -302,7 +303,7 @@ fun FinesScreen(model: AppModel) {
                             val key = keys.getOrPut(f.id) { UUID.randomUUID().toString() }
                             // The card token comes from the acquirer's SDK; tok_ok is the dev acquirer's test card.
                             model.io({ payFine(f.id, PaymentMethod.Card("tok_ok"), key) }) { result ->
-                                if (result is PaymentResult.Paid) keys.remove(f.id)
+                                if (result.status == PaymentStatus.PAID) keys.remove(f.id)
                                 model.io({ fines(null) }) { fines = it }
                             }
                         }) { Text("Pay ${tenge(f.amountDue)}") }
