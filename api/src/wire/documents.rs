@@ -29,6 +29,7 @@ wire_enum! {
 
 /// A document in the list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DocumentSummary {
     pub id: String,
@@ -37,6 +38,7 @@ pub struct DocumentSummary {
     /// The title in the asked language.
     pub title: String,
     /// Titles by language code (`kk`, `ru`, `en`).
+    #[cfg_attr(feature = "utoipa", schema(value_type = Object))]
     pub titles: HashMap<String, String>,
     pub number: String,
     pub status: DocumentStatus,
@@ -55,23 +57,28 @@ pub struct DocumentSummary {
     pub source_name: String,
     /// When the registry last confirmed the document.
     #[serde(with = "time")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     pub checked_at: SystemTime,
 }
 
 /// The state of one agency registry for this citizen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SourceState {
     pub source: String,
     #[serde(with = "time::option")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<String>, format = DateTime))]
     pub checked_at: Option<SystemTime>,
-    /// Set while the registry cannot be asked: the app shows the documents as last confirmed.
+    /// Set while the last attempt to ask the registry failed: the app shows the documents as last confirmed.
     #[serde(with = "time::option")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<String>, format = DateTime))]
     pub unavailable_since: Option<SystemTime>,
 }
 
 /// The citizen's documents.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DocumentList {
     pub documents: Vec<DocumentSummary>,
@@ -80,12 +87,14 @@ pub struct DocumentList {
 
 /// One document with every field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DocumentDetail {
     #[serde(flatten)]
     pub summary: DocumentSummary,
     pub holder: Person,
     /// The kind's fields as the registry gives them (multilingual values are `{kk, ru, en}` objects).
+    #[cfg_attr(feature = "utoipa", schema(value_type = Object))]
     pub fields: Json,
     /// Field labels in the asked language, by field name.
     pub labels: HashMap<String, String>,
@@ -95,6 +104,7 @@ pub struct DocumentDetail {
 
 /// What one registry answered to a refresh.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SourceOutcome {
     pub source: String,
@@ -107,6 +117,7 @@ pub struct SourceOutcome {
 
 /// The result of asking every registry again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RefreshReport {
     /// `false` when some registry did not answer: its documents stay as last confirmed.
@@ -119,22 +130,28 @@ pub struct RefreshReport {
 
 /// An entry of the citizen's history (sign-ins, views of their documents, payments...).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HistoryEntry {
     pub id: String,
     #[serde(with = "time")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     pub at: SystemTime,
     pub kind: String,
+    #[cfg_attr(feature = "utoipa", schema(value_type = Object))]
     pub detail: Json,
 }
 
 /// A notification (a document viewed, a fine issued, a discount ending...).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Notification {
     pub id: String,
     #[serde(with = "time")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     pub at: SystemTime,
     pub kind: String,
+    #[cfg_attr(feature = "utoipa", schema(value_type = Object))]
     pub body: Json,
 }

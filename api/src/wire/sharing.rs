@@ -35,6 +35,7 @@ wire_enum! {
 
 /// An "Open access" share of a document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DocumentShare {
     pub share_id: String,
@@ -48,53 +49,64 @@ pub struct DocumentShare {
     /// The shared document's status now.
     pub document_status: DocumentStatus,
     #[serde(with = "time")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     pub created_at: SystemTime,
     #[serde(with = "time")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     pub expires_at: SystemTime,
-    /// The latest the share can be extended to (30 minutes after creation).
+    /// No extension can go past this instant (30 minutes after creation).
     #[serde(with = "time")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     pub max_expires_at: SystemTime,
     /// Seconds until the code expires while `state` is `active` (by the server's clock); 0 otherwise.
     pub seconds_left: i64,
     /// Who viewed it, once used.
     pub viewed_by: Option<String>,
     #[serde(with = "time::option")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<String>, format = DateTime))]
     pub viewed_at: Option<SystemTime>,
 }
 
 /// A share after an extension.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ExtendedShare {
     #[serde(flatten)]
     pub share: DocumentShare,
-    /// `true` when the 30-minute ceiling cut the extension short.
+    /// True when the request went past the 30-minute ceiling and was cut to it.
     pub capped: bool,
 }
 
 /// A redeemed share: the signed copy and what it discloses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RedeemedCopy {
     pub share_id: String,
     /// The signed copy (compact JWS): verify it against the server's key set.
     pub copy: String,
     /// The disclosed document (the copy's payload, for display: verify `copy`, not this).
+    #[cfg_attr(feature = "utoipa", schema(value_type = Object))]
     pub document: Json,
     /// The label of every disclosed field by language (`{field: {kk, ru, en}}`).
+    #[cfg_attr(feature = "utoipa", schema(value_type = Object))]
     pub labels: Json,
 }
 
 /// Whether the document behind a signed copy is still valid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CopyStatus {
     pub share_id: String,
     pub document_status: DocumentStatus,
     #[serde(with = "time::option")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<String>, format = DateTime))]
     pub revoked_at: Option<SystemTime>,
     /// When the registry last confirmed the document.
     #[serde(with = "time")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     pub checked_at: SystemTime,
 }
 
@@ -102,6 +114,7 @@ pub struct CopyStatus {
 
 /// `POST /v1/documents/{id}/shares`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ShareRequest {
     /// Lifetime in seconds (60-1800; the server's default 300 when absent).
     pub ttl_seconds: Option<i64>,
@@ -111,6 +124,7 @@ pub struct ShareRequest {
 
 /// `POST /v1/shares/{id}/extend`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ExtendRequest {
     /// Seconds from now (1-1800); the expiry is capped 30 minutes after creation.
     pub ttl_seconds: i64,
@@ -118,6 +132,7 @@ pub struct ExtendRequest {
 
 /// `POST /v1/shares/redeem`: the scanned QR URL or the short code the citizen read out.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RedeemRequest {
     QrUrl(String),

@@ -31,6 +31,11 @@ impl Multilingual {
             Lang::En => &self.en,
         }
     }
+
+    /// The texts by language code (`kk`, `ru`, `en`), as the wire carries them.
+    pub fn by_code(&self) -> std::collections::HashMap<String, String> {
+        [("kk", &self.kk), ("ru", &self.ru), ("en", &self.en)].into_iter().map(|(k, v)| (k.into(), v.clone())).collect()
+    }
 }
 
 /// The agency information system a document comes from.

@@ -4,7 +4,7 @@ use crate::AppState;
 use crate::http::extract::CanViewDocuments;
 use crate::http::problem::tr;
 use crate::http::problem::{ApiError, Json, Path};
-use crate::service::documents::{self, SourceOutcome};
+use crate::service::documents;
 use crate::store::citizens::CitizenRow;
 use crate::store::documents::{DocumentRow, SyncRow};
 use crate::store::from_millis;
@@ -12,13 +12,12 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use egov_api::ProblemKind;
-use egov_api::wire::Person;
-use egov_core::documents::{DocumentKind, DocumentStatus, Lang, Multilingual, Source, field_label};
-use serde::Serialize;
-use std::collections::BTreeMap;
-use utoipa::ToSchema;
+use egov_api::wire::{
+    DocumentDetail, DocumentList, DocumentSummary, Json as Free, Person, RefreshReport, SourceState, SourceStatus,
+};
+use egov_core::documents::{DocumentKind, Lang, Source, field_label};
+use std::collections::HashMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -38,46 +37,6 @@ impl<S: Send + Sync> FromRequestParts<S> for AskedLang {
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct DocumentSummary {
-    pub id: String,
-    #[schema(value_type = String, example = "driving_licence")]
-    pub kind: DocumentKind,
-    /// The title in the asked language.
-    pub title: String,
-    #[schema(value_type = Object)]
-    pub titles: Multilingual,
-    pub number: String,
-    #[schema(value_type = String, example = "valid")]
-    pub status: DocumentStatus,
-    pub revoked_reason: Option<String>,
-    /// Set while `status` is `suspended`: `national-id-lost` or `national-id-stolen`.
-    pub suspended_reason: Option<&'static str>,
-    /// Why, in words, while suspended.
-    pub suspended_detail: Option<&'static str>,
-    pub issued_on: String,
-    pub expires_on: Option<String>,
-    /// The agency it comes from, and its name in the asked language.
-    pub source: String,
-    pub source_name: String,
-    /// When the registry last confirmed it.
-    pub checked_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SourceState {
-    pub source: String,
-    pub checked_at: Option<DateTime<Utc>>,
-    /// Set when the last attempt to ask this source failed.
-    pub unavailable_since: Option<DateTime<Utc>>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DocumentList {
-    pub documents: Vec<DocumentSummary>,
-    pub sources: Vec<SourceState>,
-}
-
 impl From<CitizenRow> for Person {
     fn from(c: CitizenRow) -> Self {
         Person {
@@ -92,19 +51,6 @@ impl From<CitizenRow> for Person {
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct DocumentDetail {
-    #[serde(flatten)]
-    pub summary: DocumentSummary,
-    pub holder: Person,
-    /// The fields as the registry gives them (multilingual values stay multilingual).
-    #[schema(value_type = Object)]
-    pub fields: serde_json::Value,
-    /// The label of every field and of the common ones, in the asked language.
-    pub labels: BTreeMap<String, String>,
-    pub photo_url: String,
-}
-
 fn summary(
     app: &crate::App,
     d: &DocumentRow,
@@ -117,19 +63,19 @@ fn summary(
     let source = Source::parse(&d.source).ok_or_else(ApiError::internal)?;
     Ok(DocumentSummary {
         id: d.id.clone(),
-        kind,
+        kind: kind.as_str().to_string(),
         title: kind.title().get(lang).to_string(),
-        titles: kind.title(),
+        titles: kind.title().by_code(),
         number: d.number.clone(),
-        status,
+        status: documents::wire_status(status),
         revoked_reason: d.revoked_reason.clone(),
-        suspended_reason: why.map(|s| s.as_str()),
-        suspended_detail: why.map(|s| s.detail()),
+        suspended_reason: why.map(|s| s.as_str().to_string()),
+        suspended_detail: why.map(|s| s.detail().to_string()),
         issued_on: d.issued_on.clone(),
         expires_on: d.expires_on.clone(),
         source: d.source.clone(),
         source_name: source.name().get(lang).to_string(),
-        checked_at: from_millis(d.checked_at),
+        checked_at: from_millis(d.checked_at).into(),
     })
 }
 
@@ -138,12 +84,12 @@ fn source_states(syncs: Vec<SyncRow>) -> Vec<SourceState> {
         .into_iter()
         .map(|s| SourceState {
             unavailable_since: match (s.failed_at, s.checked_at) {
-                (Some(f), Some(c)) if f > c => Some(from_millis(f)),
-                (Some(f), None) => Some(from_millis(f)),
+                (Some(f), Some(c)) if f > c => Some(from_millis(f).into()),
+                (Some(f), None) => Some(from_millis(f).into()),
                 _ => None,
             },
             source: s.source,
-            checked_at: s.checked_at.map(from_millis),
+            checked_at: s.checked_at.map(|c| from_millis(c).into()),
         })
         .collect()
 }
@@ -171,8 +117,8 @@ async fn detail(
     Path(id): Path<String>,
 ) -> Result<Json<DocumentDetail>, ApiError> {
     let (c, d, suspended) = documents::get(&app, &who.citizen_id, &id).await?;
-    let fields: serde_json::Value = serde_json::from_str(&d.fields).unwrap_or_default();
-    let mut labels = BTreeMap::new();
+    let fields: serde_json::Value = serde_json::from_str(&d.fields).map_err(|_| ApiError::internal())?;
+    let mut labels = HashMap::new();
     let common =
         ["number", "issued_on", "expires_on", "surname", "given_name", "patronymic", "birth_date", "iin", "photo"];
     for f in common.iter().copied().chain(fields.as_object().into_iter().flat_map(|o| o.keys().map(String::as_str))) {
@@ -182,7 +128,7 @@ async fn detail(
     Ok(Json(DocumentDetail {
         summary: summary(&app, &d, suspended, lang)?,
         holder: c.into(),
-        fields,
+        fields: Free(fields),
         labels,
         photo_url,
     }))
@@ -210,16 +156,6 @@ async fn photo(
     Ok((cache, [(header::CONTENT_TYPE, "image/jpeg".to_string())], bytes).into_response())
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct RefreshReport {
-    /// False when a source could not be asked: its documents are the ones held before, as last confirmed.
-    pub complete: bool,
-    pub added: u32,
-    pub updated: u32,
-    pub sources: Vec<SourceOutcome>,
-    pub documents: Vec<DocumentSummary>,
-}
-
 /// "Update": asks every registry again. A source that is down is reported and its documents kept; when
 /// every source is down the answer is 503.
 #[utoipa::path(post, path = "/v1/documents/refresh", operation_id = "refresh_documents", tag = "documents",
@@ -230,7 +166,7 @@ async fn refresh(
     AskedLang(lang): AskedLang,
 ) -> Result<Json<RefreshReport>, ApiError> {
     let sources = documents::refresh(&app, &who.citizen_id).await?;
-    if sources.iter().all(|s| s.status != "ok") {
+    if sources.iter().all(|s| s.status != SourceStatus::Ok) {
         return Err(ApiError::new(
             ProblemKind::Unavailable,
             tr(
@@ -244,7 +180,7 @@ async fn refresh(
     let (_, docs, _) = documents::list(&app, &who.citizen_id).await?;
     let suspended = documents::suspension_in(&docs);
     Ok(Json(RefreshReport {
-        complete: sources.iter().all(|s| s.status == "ok"),
+        complete: sources.iter().all(|s| s.status == SourceStatus::Ok),
         added: sources.iter().map(|s| s.added).sum(),
         updated: sources.iter().map(|s| s.updated).sum(),
         documents: docs.iter().map(|d| summary(&app, d, suspended, lang)).collect::<Result<_, _>>()?,

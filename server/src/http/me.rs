@@ -17,7 +17,9 @@ use crate::store::from_millis;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use egov_api::wire::{CodeRequest, DeviceSession, OtpFlow, PhoneRequest, Profile, SessionClient};
+use egov_api::wire::{
+    CodeRequest, DeviceSession, HistoryEntry, Json as Free, OtpFlow, PhoneRequest, Profile, SessionClient,
+};
 use egov_api::wire::{Enrolled, Enrolment};
 use egov_core::auth::registration::DeviceState;
 use egov_core::auth::session::{Acr, Action, session_expires_at};
@@ -268,14 +270,6 @@ pub struct HistoryQuery {
     before: Option<DateTime<Utc>>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct HistoryEntry {
-    pub id: String,
-    pub at: DateTime<Utc>,
-    pub kind: String,
-    pub detail: serde_json::Value,
-}
-
 /// The citizen's history, newest first.
 #[utoipa::path(get, path = "/v1/history", tag = "me", params(HistoryQuery), responses((status = 200, body = Vec<HistoryEntry>)))]
 async fn history(
@@ -292,9 +286,9 @@ async fn history(
         rows.into_iter()
             .map(|r| HistoryEntry {
                 id: r.id,
-                at: from_millis(r.at),
+                at: from_millis(r.at).into(),
                 kind: r.kind,
-                detail: serde_json::from_str(&r.detail).unwrap_or_default(),
+                detail: Free(serde_json::from_str(&r.detail).unwrap_or_default()),
             })
             .collect(),
     ))

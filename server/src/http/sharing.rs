@@ -9,13 +9,14 @@ use crate::http::problem::{ApiError, Created, Json, Path, Query};
 use crate::http::wording::invalid;
 use crate::http::wording::seconds_field;
 use crate::service::error::Rule;
-use crate::service::sharing::{self, CopyStatus, Presented, Redeemed, ShareView};
+use crate::service::sharing::{self, Presented, Redeemed};
 use crate::store::from_millis;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use egov_api::wire::Notification;
+use egov_api::wire::{CopyStatus, DocumentShare as ShareView, ExtendedShare};
 use egov_core::qr::{Scanned, parse_scanned, render_matrix, render_svg};
 use egov_core::sharing::{Preset, SHARE_MAX_LIFETIME, SHARE_MIN_TTL, parse_short_code};
 use futures_util::StreamExt;
@@ -169,27 +170,19 @@ pub struct ExtendShare {
     pub ttl_seconds: i64,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Extended {
-    #[serde(flatten)]
-    pub share: ShareView,
-    /// True when the request went past the 30-minute ceiling and was cut to it.
-    pub capped: bool,
-}
-
 /// Extends an active share. A request past 30 minutes after creation is capped at that ceiling (and says
 /// so); one at the ceiling already is refused with `share-max-lifetime`.
 #[utoipa::path(post, path = "/v1/shares/{id}/extend", tag = "sharing", params(("id" = String, Path)), request_body = ExtendShare,
-    responses((status = 200, body = Extended), (status = 410), (status = 422)))]
+    responses((status = 200, body = ExtendedShare), (status = 410), (status = 422)))]
 async fn extend(
     State(app): State<AppState>,
     CanShare(who): CanShare,
     Path(id): Path<String>,
     Json(body): Json<ExtendShare>,
-) -> Result<Json<Extended>, ApiError> {
+) -> Result<Json<ExtendedShare>, ApiError> {
     let ttl = seconds_field("ttl_seconds", body.ttl_seconds, 1..=SHARE_MAX_LIFETIME.num_seconds())?;
     let (share, capped) = sharing::extend(&app, &who.citizen_id, &id, ttl).await?;
-    Ok(Json(Extended { share, capped }))
+    Ok(Json(ExtendedShare { share, capped }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -242,23 +235,12 @@ async fn copy_status(
     Ok(Json(sharing::copy_status(&app, &share_id).await?))
 }
 
-#[derive(Serialize, ToSchema, Clone)]
-pub struct Notification {
-    pub id: String,
-    pub at: DateTime<Utc>,
-    pub kind: String,
-    #[schema(value_type = Object)]
-    pub body: serde_json::Value,
-}
-
-impl From<crate::store::sharing::NotificationRow> for Notification {
-    fn from(r: crate::store::sharing::NotificationRow) -> Self {
-        Notification {
-            id: r.id,
-            at: from_millis(r.at),
-            kind: r.kind,
-            body: serde_json::from_str(&r.body).unwrap_or_default(),
-        }
+fn notification(r: crate::store::sharing::NotificationRow) -> Notification {
+    Notification {
+        id: r.id,
+        at: from_millis(r.at).into(),
+        kind: r.kind,
+        body: egov_api::wire::Json(serde_json::from_str(&r.body).unwrap_or_default()),
     }
 }
 
@@ -281,9 +263,7 @@ async fn notifications(
     if !(1..=200).contains(&limit) {
         return Err(invalid("limit", Rule::Between { min: 1, max: 200 }));
     }
-    Ok(Json(
-        app.store.notifications_latest(&who.citizen_id, limit).await?.into_iter().map(Notification::from).collect(),
-    ))
+    Ok(Json(app.store.notifications_latest(&who.citizen_id, limit).await?.into_iter().map(notification).collect()))
 }
 
 /// How far behind the newest delivered notification a stream looks again. A notification's `at` is taken
@@ -340,7 +320,7 @@ impl Delivered {
             .filter(|r| self.ids.insert(r.id.clone(), r.at).is_none())
             .map(|r| {
                 self.newest = self.newest.max(r.at);
-                Notification::from(r)
+                notification(r)
             })
             .collect();
         let after = self.after();

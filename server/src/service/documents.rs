@@ -9,24 +9,22 @@ use crate::store::citizens::CitizenRow;
 use crate::store::documents::{DocumentRow, FreshDocument, SyncRow};
 use crate::store::sharing::Outcome;
 use chrono::NaiveDate;
+use egov_api::wire::{SourceOutcome, SourceStatus};
 use egov_core::documents::{
     DocumentBody, DocumentKind, DocumentStatus, NotAvailable, Source, Suspension, documents_available, status,
     suspension,
 };
 use egov_core::time::almaty_date;
-use serde::Serialize;
-use utoipa::ToSchema;
 
-/// What one source answered during a sync.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SourceOutcome {
-    pub source: String,
-    /// `ok` or `unavailable`.
-    pub status: &'static str,
-    pub added: u32,
-    pub updated: u32,
-    /// Why the source could not be asked (for `unavailable`).
-    pub detail: Option<String>,
+/// A document's status as the wire names it.
+pub fn wire_status(status: DocumentStatus) -> egov_api::wire::DocumentStatus {
+    use egov_api::wire::DocumentStatus as Wire;
+    match status {
+        DocumentStatus::Valid => Wire::Valid,
+        DocumentStatus::Expired => Wire::Expired,
+        DocumentStatus::Revoked => Wire::Revoked,
+        DocumentStatus::Suspended => Wire::Suspended,
+    }
 }
 
 /// Why the documents cannot be shown or changed.
@@ -130,7 +128,7 @@ pub async fn sync(app: &App, c: &CitizenRow) -> Result<Vec<SourceOutcome>, Docum
                 let (added, updated) = app.store.documents_apply(&c.id, source.as_str(), &docs, now).await?;
                 outcomes.push(SourceOutcome {
                     source: source.as_str().into(),
-                    status: "ok",
+                    status: SourceStatus::Ok,
                     added,
                     updated,
                     detail: None,
@@ -141,7 +139,7 @@ pub async fn sync(app: &App, c: &CitizenRow) -> Result<Vec<SourceOutcome>, Docum
                 app.store.documents_sync_failed(&c.id, source.as_str(), &e.to_string(), now).await?;
                 outcomes.push(SourceOutcome {
                     source: source.as_str().into(),
-                    status: "unavailable",
+                    status: SourceStatus::Unavailable,
                     added: 0,
                     updated: 0,
                     detail: Some(e.to_string()),
@@ -178,7 +176,7 @@ pub async fn refresh(app: &App, citizen_id: &str) -> Result<Vec<SourceOutcome>, 
     let outcomes = sync(app, &c).await?;
     let (added, updated): (u32, u32) = outcomes.iter().fold((0, 0), |(a, u), o| (a + o.added, u + o.updated));
     let detail = serde_json::json!({"added": added, "updated": updated,
-        "unavailable": outcomes.iter().filter(|o| o.status != "ok").map(|o| o.source.clone()).collect::<Vec<_>>()});
+        "unavailable": outcomes.iter().filter(|o| o.status != SourceStatus::Ok).map(|o| o.source.clone()).collect::<Vec<_>>()});
     app.store.history_add(&c.id, "documents_refreshed", &detail, app.clock.now_ms()).await?;
     Ok(outcomes)
 }

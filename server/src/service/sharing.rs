@@ -14,7 +14,8 @@ use crate::store::history::Entry;
 use crate::store::sharing::{By, Outcome, RedeemerRef, Redemption, ShareContext, ShareRow};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
+use egov_api::wire::{CopyStatus, DocumentShare as ShareView, ShareState};
 use egov_core::documents::{DocumentKind, DocumentStatus, Suspension};
 use egov_core::sharing::{
     COPY_TYP, DocumentData, ExtendError, HolderData, Preset, REFUSED_NOTICE_EVERY, SHARE_DEFAULT_TTL,
@@ -79,65 +80,51 @@ pub fn qr_url(app: &App, share_id: &str) -> String {
     format!("{}/s/{}", app.public_url, secrets(app, share_id).token)
 }
 
-/// A share as its owner sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ShareView {
-    pub share_id: String,
-    pub document_id: String,
-    pub qr_url: String,
-    /// Twelve digits in three groups of four.
-    pub short_code: String,
-    pub preset: String,
-    /// `active`, `used`, `expired`, `revoked` (by the owner), or `blocked` (still open, but its document
-    /// cannot be shared now: see `document_status`).
-    pub state: &'static str,
-    /// The shared document's status now: `valid`, `expired`, `revoked` or `suspended`.
-    #[schema(value_type = String, example = "valid")]
-    pub document_status: DocumentStatus,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    /// No extension can go past this instant (30 minutes after creation).
-    pub max_expires_at: DateTime<Utc>,
-    /// Seconds until the code expires while `state` is `active`; 0 otherwise.
-    pub seconds_left: i64,
-    /// Who viewed it, once used.
-    pub viewed_by: Option<String>,
-    pub viewed_at: Option<DateTime<Utc>>,
-}
-
 /// A share's state for its owner: its own story first, then whether its document can still be shared.
-fn state(s: &ShareRow, now_ms: i64, document: DocumentStatus) -> &'static str {
+fn state(s: &ShareRow, now_ms: i64, document: DocumentStatus) -> ShareState {
     match (s.redeemed_at, s.revoked_at) {
-        (Some(_), _) => "used",
-        (_, Some(_)) => "revoked",
-        _ if s.expires_at <= now_ms => "expired",
-        _ if document != DocumentStatus::Valid => "blocked",
-        _ => "active",
+        (Some(_), _) => ShareState::Used,
+        (_, Some(_)) => ShareState::Revoked,
+        _ if s.expires_at <= now_ms => ShareState::Expired,
+        _ if document != DocumentStatus::Valid => ShareState::Blocked,
+        _ => ShareState::Active,
     }
 }
 
-fn view(app: &App, s: &ShareRow, document: DocumentStatus) -> ShareView {
+fn view(app: &App, s: &ShareRow, document: DocumentStatus) -> Result<ShareView, Failure> {
     let now = app.clock.now_ms();
     let secrets = secrets(app, &s.id);
     let state = state(s, now, document);
-    ShareView {
+    let preset = Preset::parse(&s.preset).map(wire_preset).ok_or(internal("a stored preset"))?;
+    Ok(ShareView {
         share_id: s.id.clone(),
         document_id: s.document_id.clone(),
         qr_url: format!("{}/s/{}", app.public_url, secrets.token),
         short_code: format_short_code(&secrets.code),
-        preset: s.preset.clone(),
+        preset,
         state,
-        document_status: document,
-        created_at: from_millis(s.created_at),
-        expires_at: from_millis(s.expires_at),
-        max_expires_at: from_millis(s.created_at) + egov_core::sharing::SHARE_MAX_LIFETIME,
-        seconds_left: if state == "active" {
+        document_status: documents::wire_status(document),
+        created_at: from_millis(s.created_at).into(),
+        expires_at: from_millis(s.expires_at).into(),
+        max_expires_at: (from_millis(s.created_at) + egov_core::sharing::SHARE_MAX_LIFETIME).into(),
+        seconds_left: if state == ShareState::Active {
             egov_core::sharing::seconds_left(from_millis(s.expires_at), from_millis(now))
         } else {
             0
         },
         viewed_by: s.redeemer_name.clone(),
-        viewed_at: s.redeemed_at.map(from_millis),
+        viewed_at: s.redeemed_at.map(|at| from_millis(at).into()),
+    })
+}
+
+/// A preset as the wire names it.
+fn wire_preset(preset: Preset) -> egov_api::wire::Preset {
+    use egov_api::wire::Preset as Wire;
+    match preset {
+        Preset::Full => Wire::Full,
+        Preset::Identity => Wire::Identity,
+        Preset::AgeOver18 => Wire::AgeOver18,
+        Preset::Vehicle => Wire::Vehicle,
     }
 }
 
@@ -288,18 +275,18 @@ pub async fn create(
         redeemer_name: None,
         revoked_at: None,
     };
-    Ok(view(app, &row, DocumentStatus::Valid))
+    Ok(view(app, &row, DocumentStatus::Valid)?)
 }
 
 pub async fn get(app: &App, owner_id: &str, share_id: &str) -> Result<ShareView, SharingError> {
     let (s, document) = share_of(app, owner_id, share_id).await?;
-    Ok(view(app, &s, document))
+    Ok(view(app, &s, document)?)
 }
 
 /// The QR URL of one of the owner's active shares.
 pub async fn active_qr_url(app: &App, owner_id: &str, share_id: &str) -> Result<String, SharingError> {
     let (s, document) = share_of(app, owner_id, share_id).await?;
-    if state(&s, app.clock.now_ms(), document) != "active" {
+    if state(&s, app.clock.now_ms(), document) != ShareState::Active {
         return Err(inactive(document));
     }
     Ok(qr_url(app, &s.id))
@@ -330,7 +317,7 @@ pub async fn extend(
         return Err(inactive(document));
     }
     let row = app.store.share_of(owner_id, share_id).await?.ok_or(internal("an extended share vanished"))?;
-    Ok((view(app, &row, document), capped))
+    Ok((view(app, &row, document)?, capped))
 }
 
 pub async fn revoke(app: &App, owner_id: &str, share_id: &str) -> Result<(), SharingError> {
@@ -465,9 +452,9 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
         Redemption::Refused(share) => {
             let latest = app.store.share_by_id(&share.id).await?.unwrap_or(share);
             let (kind, refusal) = match state(&latest, now_ms, DocumentStatus::Valid) {
-                "used" => ("share-used", SharingError::Used),
-                "revoked" => ("share-revoked", SharingError::Revoked),
-                "expired" => ("share-expired", SharingError::Expired),
+                ShareState::Used => ("share-used", SharingError::Used),
+                ShareState::Revoked => ("share-revoked", SharingError::Revoked),
+                ShareState::Expired => ("share-expired", SharingError::Expired),
                 _ => ("document-revoked", SharingError::DocumentRevoked),
             };
             let via = if by == By::Token { "qr" } else { "short_code" };
@@ -501,17 +488,6 @@ pub fn sign_jws(app: &App, typ: &str, payload_json: &str) -> Result<String, Fail
     Ok(egov_core::jws::compact(input, signature.as_ref()))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CopyStatus {
-    pub share_id: String,
-    /// `valid`, `expired`, `revoked`, or `suspended` (the owner's national ID is reported lost or
-    /// stolen): the shared document's status now.
-    pub document_status: String,
-    pub revoked_at: Option<DateTime<Utc>>,
-    /// When the registry last confirmed the document.
-    pub checked_at: DateTime<Utc>,
-}
-
 /// Whether the document behind a used share is still valid (for anyone holding its copy).
 pub async fn copy_status(app: &App, share_id: &str) -> Result<CopyStatus, SharingError> {
     let share = app
@@ -529,8 +505,8 @@ pub async fn copy_status(app: &App, share_id: &str) -> Result<CopyStatus, Sharin
     let status = documents::status_of(app, &doc, egov_core::documents::suspension(national_id.as_deref()));
     Ok(CopyStatus {
         share_id: share.id,
-        document_status: status_word(status).to_string(),
-        revoked_at: doc.revoked_at.map(from_millis),
-        checked_at: from_millis(doc.checked_at),
+        document_status: documents::wire_status(status),
+        revoked_at: doc.revoked_at.map(|at| from_millis(at).into()),
+        checked_at: from_millis(doc.checked_at).into(),
     })
 }
