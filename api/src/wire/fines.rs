@@ -48,6 +48,7 @@ wire_enum! {
 
 /// An amount in tiyn (1/100 tenge).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Money {
     pub tiyn: i64,
@@ -64,6 +65,7 @@ wire_enum! {
 
 /// The 50% discount of a fine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FineDiscount {
     pub eligible: bool,
@@ -74,6 +76,7 @@ pub struct FineDiscount {
 
 /// A traffic fine as the citizen sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Fine {
     pub id: String,
@@ -83,9 +86,12 @@ pub struct Fine {
     pub amount_due: Money,
     pub discount: FineDiscount,
     pub protocol_number: String,
+    pub offender_iin: String,
     pub article: String,
     pub description: String,
     pub amount_mci: i64,
+    /// The MCI (tenge) in force on `case_opened_on`.
+    pub mci: i64,
     /// `YYYY-MM-DD`.
     pub case_opened_on: String,
     pub recorded_by: RecordedBy,
@@ -93,16 +99,22 @@ pub struct Fine {
     pub delivered_on: Option<String>,
     pub vehicle_plate: Option<String>,
     pub city: String,
-    /// The last day of voluntary payment.
+    /// `other_penalty`, `immunity` or `financial_regulator`: why the law grants no discount.
+    pub discount_excluded: Option<String>,
+    /// The last day of voluntary payment; after it an unpaid fine is overdue.
     pub payment_deadline: Option<String>,
     /// Past the voluntary period: licence services are refused until it is paid.
     pub overdue: bool,
     #[serde(with = "time::option")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<String>, format = DateTime))]
     pub paid_at: Option<SystemTime>,
+    /// How it was paid (`card`, `phone_balance`, `bank_qr`, `bank`).
+    pub paid_via: Option<String>,
 }
 
 /// An electronic receipt (signed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Receipt {
     pub id: String,
@@ -110,8 +122,9 @@ pub struct Receipt {
     pub protocol_number: String,
     pub amount: Money,
     #[serde(with = "time")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     pub paid_at: SystemTime,
-    /// Compact JWS (`typ` `egov-receipt+jws`): verify it against the server's key set.
+    /// The signed receipt: compact JWS, `typ` `egov-receipt+jws`, verifiable offline against the JWKS.
     pub jws: String,
     /// What the receipt's QR code holds.
     pub qr_url: String,
@@ -119,6 +132,7 @@ pub struct Receipt {
 
 /// A payment's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PaymentAnswer {
     pub payment_id: String,
@@ -133,6 +147,7 @@ pub struct PaymentAnswer {
 
 /// An overdue fine that blocks a service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OverdueFine {
     pub fine_id: String,
@@ -144,25 +159,27 @@ pub struct OverdueFine {
 
 /// One reason a service is refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Refusal {
     pub code: RefusalCode,
     /// Why, in words.
     pub detail: String,
     /// `overdue_fines`: the fines to pay.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fines: Vec<OverdueFine>,
     /// `under_minimum_age`: the category asked, its minimum age and the first day the citizen may apply.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimum_age: Option<u8>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eligible_from: Option<String>,
 }
 
 /// Whether a service is open to the citizen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Eligibility {
     pub service: String,
@@ -174,6 +191,7 @@ pub struct Eligibility {
 
 /// How a fine is paid (`POST /v1/fines/{id}/payments`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(tag = "method", rename_all = "snake_case")]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PaymentMethod {

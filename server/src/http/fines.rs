@@ -10,13 +10,12 @@ use crate::http::wording::not_found;
 use crate::service::error::Rule;
 use crate::service::error::Thing;
 use crate::service::fines::Answered;
-use crate::service::fines::{
-    self, AcquirerHook, FeedFine, FineView, PayRequest, ReceiptView, SearchQuery, receipt_view,
-};
+use crate::service::fines::{self, AcquirerHook, FeedFine, PayRequest, SearchQuery, receipt_view};
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use egov_api::ProblemKind;
+use egov_api::wire::{Eligibility, Fine, Receipt};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -50,16 +49,16 @@ pub struct ListQuery {
 }
 
 /// The citizen's own fines with the amount due now and the discount.
-#[utoipa::path(get, path = "/v1/fines", operation_id = "list_fines", tag = "fines", params(ListQuery), responses((status = 200, body = Vec<FineView>)))]
+#[utoipa::path(get, path = "/v1/fines", operation_id = "list_fines", tag = "fines", params(ListQuery), responses((status = 200, body = Vec<Fine>)))]
 async fn list(
     State(app): State<AppState>,
     CanViewFines(who): CanViewFines,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Vec<FineView>>, ApiError> {
+) -> Result<Json<Vec<Fine>>, ApiError> {
     if q.status.as_deref().is_some_and(|s| !matches!(s, "unpaid" | "processing" | "paid")) {
         return Err(invalid("status", Rule::OneOf(vec!["unpaid", "processing", "paid"])));
     }
-    Ok(Json(fines::own(&app, &who.citizen_id, q.status.as_deref()).await?))
+    Ok(Json(fines::own(&app, &who.citizen_id, q.status.as_deref()).await?.into_iter().map(fines::wire).collect()))
 }
 
 /// A city whose cameras record offences, with its names.
@@ -81,23 +80,23 @@ async fn cities() -> Json<Vec<CityView>> {
 /// Search, among the citizen's own fines only: `iin`; or `surname`, `given_name` and `birth_date`; or a
 /// vehicle's camera fines by `plate`, `certificate` and `city`. Another person's IIN or name is 403.
 #[utoipa::path(get, path = "/v1/fines/search", tag = "fines", params(SearchQuery),
-    responses((status = 200, body = Vec<FineView>), (status = 403, description = "not yours"), (status = 422)))]
+    responses((status = 200, body = Vec<Fine>), (status = 403, description = "not yours"), (status = 422)))]
 async fn search(
     State(app): State<AppState>,
     CanViewFines(who): CanViewFines,
     Query(q): Query<SearchQuery>,
-) -> Result<Json<Vec<FineView>>, ApiError> {
-    Ok(Json(fines::search(&app, &who.citizen_id, &q).await?))
+) -> Result<Json<Vec<Fine>>, ApiError> {
+    Ok(Json(fines::search(&app, &who.citizen_id, &q).await?.into_iter().map(fines::wire).collect()))
 }
 
 /// One of the citizen's fines.
-#[utoipa::path(get, path = "/v1/fines/{id}", tag = "fines", params(("id" = String, Path)), responses((status = 200, body = FineView), (status = 404)))]
+#[utoipa::path(get, path = "/v1/fines/{id}", tag = "fines", params(("id" = String, Path)), responses((status = 200, body = Fine), (status = 404)))]
 async fn one(
     State(app): State<AppState>,
     CanViewFines(who): CanViewFines,
     Path(id): Path<String>,
-) -> Result<Json<FineView>, ApiError> {
-    Ok(Json(fines::own_one(&app, &who.citizen_id, &id).await?.1))
+) -> Result<Json<Fine>, ApiError> {
+    Ok(Json(fines::wire(fines::own_one(&app, &who.citizen_id, &id).await?.1)))
 }
 
 /// Pays one of the citizen's fines for the amount due now. Needs an `Idempotency-Key` header: a retry
@@ -147,21 +146,21 @@ async fn webhook(
 }
 
 /// The citizen's electronic receipts, newest first (they outlive purged fines).
-#[utoipa::path(get, path = "/v1/receipts", tag = "fines", responses((status = 200, body = Vec<ReceiptView>)))]
+#[utoipa::path(get, path = "/v1/receipts", tag = "fines", responses((status = 200, body = Vec<Receipt>)))]
 async fn receipts(
     State(app): State<AppState>,
     CanViewFines(who): CanViewFines,
-) -> Result<Json<Vec<ReceiptView>>, ApiError> {
+) -> Result<Json<Vec<Receipt>>, ApiError> {
     Ok(Json(app.store.receipts_of(&who.citizen_id).await?.into_iter().map(|r| receipt_view(&app, &r)).collect()))
 }
 
 /// One receipt, downloadable again at any time.
-#[utoipa::path(get, path = "/v1/receipts/{id}", tag = "fines", params(("id" = String, Path)), responses((status = 200, body = ReceiptView), (status = 404)))]
+#[utoipa::path(get, path = "/v1/receipts/{id}", tag = "fines", params(("id" = String, Path)), responses((status = 200, body = Receipt), (status = 404)))]
 async fn receipt(
     State(app): State<AppState>,
     CanViewFines(who): CanViewFines,
     Path(id): Path<String>,
-) -> Result<Json<ReceiptView>, ApiError> {
+) -> Result<Json<Receipt>, ApiError> {
     let r = app.store.receipt_of(&who.citizen_id, &id).await?.ok_or_else(|| not_found(Thing::Receipt))?;
     Ok(Json(receipt_view(&app, &r)))
 }
@@ -192,12 +191,12 @@ pub struct LicenceQuery {
 /// past their voluntary payment period (with their ids), and the minimum age of the category under the
 /// road traffic law (article 73).
 #[utoipa::path(get, path = "/v1/services/driving-licence/eligibility", tag = "fines", params(LicenceQuery),
-    responses((status = 200, body = Object), (status = 422, description = "unknown category")))]
+    responses((status = 200, body = Eligibility), (status = 422, description = "unknown category")))]
 async fn licence_eligibility(
     State(app): State<AppState>,
     CanViewFines(who): CanViewFines,
     Query(q): Query<LicenceQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Eligibility>, ApiError> {
     let category = match q.category.as_deref() {
         None => egov_core::fines::LicenceCategory::B,
         Some(c) => egov_core::fines::LicenceCategory::parse(c).ok_or_else(|| {
@@ -213,23 +212,23 @@ async fn licence_eligibility(
 }
 
 /// The same check for vehicle registration services.
-#[utoipa::path(get, path = "/v1/services/vehicle-registration/eligibility", tag = "fines", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/v1/services/vehicle-registration/eligibility", tag = "fines", responses((status = 200, body = Eligibility)))]
 async fn vehicle_eligibility(
     State(app): State<AppState>,
     CanViewFines(who): CanViewFines,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Eligibility>, ApiError> {
     Ok(Json(fines::eligibility(&app, &who.citizen_id, "vehicle-registration", None).await?))
 }
 
 /// A state body registers a fine (scope `agency:fines`); `Location` names it for the state bodies.
 #[utoipa::path(post, path = "/v1/agency/fines", tag = "agency", request_body = FeedFine,
-    responses((status = 201, body = FineView, headers(("Location" = String, description = "/v1/agency/fines/{id}"))), (status = 403), (status = 409, description = "protocol number exists"), (status = 422)))]
+    responses((status = 201, body = Fine, headers(("Location" = String, description = "/v1/agency/fines/{id}"))), (status = 403), (status = 409, description = "protocol number exists"), (status = 422)))]
 async fn feed(
     State(app): State<AppState>,
     Scoped(org, _): Scoped<AgencyFines>,
     Json(body): Json<FeedFine>,
-) -> Result<Created<FineView>, ApiError> {
-    let fine = fines::register(&app, &org.client_id, body).await?;
+) -> Result<Created<Fine>, ApiError> {
+    let fine = fines::wire(fines::register(&app, &org.client_id, body).await?);
     Ok(Created(format!("/v1/agency/fines/{}", fine.id), fine))
 }
 
@@ -237,13 +236,13 @@ async fn feed(
 /// what is due today. Every holder of the scope may read every fine, as every holder may record its
 /// payment at a bank.
 #[utoipa::path(get, path = "/v1/agency/fines/{id}", tag = "agency", params(("id" = String, Path)),
-    responses((status = 200, body = FineView), (status = 403), (status = 404)))]
+    responses((status = 200, body = Fine), (status = 403), (status = 404)))]
 async fn agency_one(
     State(app): State<AppState>,
     _scoped: Scoped<AgencyFines>,
     Path(id): Path<String>,
-) -> Result<Json<FineView>, ApiError> {
-    Ok(Json(fines::agency_view(&app, &id).await?))
+) -> Result<Json<Fine>, ApiError> {
+    Ok(Json(fines::wire(fines::agency_view(&app, &id).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -261,18 +260,18 @@ pub struct ExternalPayment {
 
 /// A state body records that a fine was paid at a bank (scope `agency:fines`).
 #[utoipa::path(post, path = "/v1/agency/fines/{id}/external-payment", tag = "agency", params(("id" = String, Path)), request_body = ExternalPayment,
-    responses((status = 200, body = FineView), (status = 404), (status = 409, description = "fine-paid or bank-receipt-recorded"), (status = 422, description = "a future date, or more than was due")))]
+    responses((status = 200, body = Fine), (status = 404), (status = 409, description = "fine-paid or bank-receipt-recorded"), (status = 422, description = "a future date, or more than was due")))]
 async fn external_payment(
     State(app): State<AppState>,
     Scoped(org, _): Scoped<AgencyFines>,
     Path(id): Path<String>,
     Json(body): Json<ExternalPayment>,
-) -> Result<Json<FineView>, ApiError> {
+) -> Result<Json<Fine>, ApiError> {
     let report = fines::BankReport {
         bank: &body.bank,
         receipt_number: &body.bank_receipt_number,
         paid_on: &body.paid_on,
         amount_tiyn: body.amount_tiyn,
     };
-    Ok(Json(fines::external_payment(&app, &org.client_id, &id, report).await?))
+    Ok(Json(fines::wire(fines::external_payment(&app, &org.client_id, &id, report).await?)))
 }

@@ -14,13 +14,13 @@ use crate::http::wording::not_found;
 use crate::http::wording::seconds_field;
 use crate::service::error::Rule;
 use crate::service::error::Thing;
-use crate::service::web_login::{self, ScanView, SignView};
+use crate::service::web_login;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use egov_api::wire::TokenAnswer;
+use egov_api::wire::{CheckCode, ScanRequest, SignRequest, SignStatus, SignatureBody, TokenAnswer, WebLoginPrompt};
 use egov_core::auth::clients::has_deceptive_chars;
 use egov_core::documents::Multilingual;
 use egov_core::qr::{Scanned, parse_scanned, render_svg};
@@ -277,34 +277,19 @@ async fn long_poll(
     }
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ScanBody {
-    /// The scanned text, `{PUBLIC_URL}/ql/{secret}`.
-    pub qr_url: String,
-}
-
 /// The phone scanned a login QR: the registered name of the website asking, the browser, its city and
 /// the time, for "is this you?"; the citizen then types the two digits the browser shows.
-#[utoipa::path(post, path = "/v1/web-login/scan", tag = "web-login", request_body = ScanBody,
-    responses((status = 200, body = ScanView), (status = 409, description = "already scanned"), (status = 410, description = "QR expired or rotated"), (status = 422)))]
+#[utoipa::path(post, path = "/v1/web-login/scan", tag = "web-login", request_body = ScanRequest,
+    responses((status = 200, body = WebLoginPrompt), (status = 409, description = "already scanned"), (status = 410, description = "QR expired or rotated"), (status = 422)))]
 async fn scan(
     State(app): State<AppState>,
     CanApproveWebLogin(who): CanApproveWebLogin,
-    Json(body): Json<ScanBody>,
-) -> Result<Json<ScanView>, ApiError> {
+    Json(body): Json<ScanRequest>,
+) -> Result<Json<WebLoginPrompt>, ApiError> {
     let Scanned::WebLogin { secret } = parse_scanned(&body.qr_url, &app.public_url) else {
         return Err(invalid("qr_url", Rule::NotOurLink));
     };
     Ok(Json(web_login::scan(&app, &who.citizen_id, who.acr, &secret).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ApproveBody {
-    /// The two digits the citizen typed from the browser's screen (10-99).
-    #[schema(minimum = 10, maximum = 99)]
-    pub check_code: u8,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -314,14 +299,14 @@ pub struct Decision {
 
 /// Approves the scanned request with the typed check code. A wrong code ends the request; three in ten
 /// minutes stop the citizen's approvals for an hour (429 `approvals-locked`).
-#[utoipa::path(post, path = "/v1/web-login/requests/{id}/approve", tag = "web-login", params(("id" = String, Path)), request_body = ApproveBody,
+#[utoipa::path(post, path = "/v1/web-login/requests/{id}/approve", tag = "web-login", params(("id" = String, Path)), request_body = CheckCode,
     responses((status = 200, body = Decision), (status = 404), (status = 409, description = "wrong check code: ended"),
         (status = 422), (status = 429, description = "approvals-locked")))]
 async fn approve(
     State(app): State<AppState>,
     CanApproveWebLogin(who): CanApproveWebLogin,
     Path(id): Path<String>,
-    Json(body): Json<ApproveBody>,
+    Json(body): Json<CheckCode>,
 ) -> Result<Json<Decision>, ApiError> {
     if !is_check_code(body.check_code) {
         return Err(invalid("check_code", Rule::Between { min: 10, max: 99 }));
@@ -422,12 +407,12 @@ async fn create_sign(
 }
 
 /// A signing request as the app shows it before signing.
-#[utoipa::path(get, path = "/v1/sign-requests/{id}", tag = "signing", params(("id" = String, Path)), responses((status = 200, body = SignView), (status = 404)))]
+#[utoipa::path(get, path = "/v1/sign-requests/{id}", tag = "signing", params(("id" = String, Path)), responses((status = 200, body = SignRequest), (status = 404)))]
 async fn get_sign(
     State(app): State<AppState>,
     _: CanViewSignRequest,
     Path(id): Path<String>,
-) -> Result<Json<SignView>, ApiError> {
+) -> Result<Json<SignRequest>, ApiError> {
     let row = app.store.sign_request(&id).await?.ok_or_else(|| not_found(Thing::SigningRequest))?;
     let mut view = web_login::sign_view(&app, row)?;
     // Only the requesting organisation learns who signed, and with what.
@@ -437,31 +422,22 @@ async fn get_sign(
     Ok(Json(view))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SignBody {
-    /// The enrolled device key's id.
-    pub key_id: String,
-    /// The device's signature over the request message, base64url.
-    pub signature: String,
-}
-
 /// Signs the request with the citizen's device key (needs an `eds` session).
-#[utoipa::path(post, path = "/v1/sign-requests/{id}/sign", tag = "signing", params(("id" = String, Path)), request_body = SignBody,
-    responses((status = 200, body = SignView), (status = 403, description = "needs eds, or not your key"), (status = 410), (status = 422)))]
+#[utoipa::path(post, path = "/v1/sign-requests/{id}/sign", tag = "signing", params(("id" = String, Path)), request_body = SignatureBody,
+    responses((status = 200, body = SignRequest), (status = 403, description = "needs eds, or not your key"), (status = 410), (status = 422)))]
 async fn sign(
     State(app): State<AppState>,
     CanSign(who): CanSign,
     Path(id): Path<String>,
-    Json(body): Json<SignBody>,
-) -> Result<Json<SignView>, ApiError> {
+    Json(body): Json<SignatureBody>,
+) -> Result<Json<SignRequest>, ApiError> {
     Ok(Json(web_login::sign(&app, &who.citizen_id, &id, &body.key_id, &body.signature).await?))
 }
 
 /// The website's view of its signing request (poll secret): SSE event `signed` (with the signature, the
 /// public key and the signer) or `expired`.
 #[utoipa::path(get, path = "/v1/sign-requests/{id}/events", tag = "signing", params(("id" = String, Path)),
-    responses((status = 200, content_type = "text/event-stream", body = SignView), (status = 401)))]
+    responses((status = 200, content_type = "text/event-stream", body = SignRequest), (status = 401)))]
 async fn sign_events(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -487,8 +463,8 @@ async fn sign_events(
                 // A pending request turns `expired` by time alone, with no event: look again just after.
                 let expires_in = (row.expires_at - app.clock.now_ms()).max(0) as u64 + 50;
                 let Ok(view) = web_login::sign_view(&app, row) else { return None };
-                if view.status != "pending" {
-                    let event = Event::default().event(view.status.clone()).json_data(&view).unwrap_or_default();
+                if view.status != SignStatus::Pending {
+                    let event = Event::default().event(view.status.as_str()).json_data(&view).unwrap_or_default();
                     return Some((Ok::<_, std::convert::Infallible>(event), (app, rx, shutdown, true)));
                 }
                 let wait = events::IDLE_POLL.min(std::time::Duration::from_millis(expires_in));

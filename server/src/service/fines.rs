@@ -9,6 +9,7 @@ use crate::service::{notify, sharing};
 use crate::store::fines::{BankPayment, FineRow, NewReceipt, PaymentRow, Reminder};
 use crate::store::from_millis;
 use chrono::{DateTime, NaiveDate, Utc};
+use egov_api::wire::{Currency, Eligibility, Fine, FineDiscount, Money, OverdueFine, Receipt, Refusal, RefusalCode};
 use egov_core::fines::{
     BANK_QR_LIFETIME, City, Discount, Exclusion, FineFacts, FineNotice, FineStatus, LicenceCategory, NoticeKind,
     OfferedDiscount, OnApproval, PaymentStatus, RECEIPT_TYP, RETENTION_AFTER_DEADLINE_DAYS, RecordedBy, Tiyn,
@@ -56,16 +57,14 @@ pub enum FinesError {
 capability_error!(FinesError);
 
 /// A fine as the app and state bodies see it.
-#[derive(Debug, Serialize, ToSchema)]
+/// A fine as it stands now, with the rules applied: what the wire's `Fine` is made from, and what notices
+/// are written from.
+#[derive(Debug)]
 pub struct FineView {
     pub id: String,
-    /// `unpaid`, `processing` (a payment is under way) or `paid`.
-    pub status: String,
-    #[schema(value_type = Object)]
+    pub status: FineStatus,
     pub amount: Tiyn,
-    #[schema(value_type = Object)]
     pub amount_due: Tiyn,
-    #[schema(value_type = Object)]
     pub discount: Discount,
     pub protocol_number: String,
     pub offender_iin: String,
@@ -75,7 +74,7 @@ pub struct FineView {
     /// The MCI (tenge) in force on `case_opened_on`.
     pub mci: i64,
     pub case_opened_on: String,
-    pub recorded_by: String,
+    pub recorded_by: RecordedBy,
     pub notice_date: String,
     pub delivered_on: Option<String>,
     pub vehicle_plate: Option<String>,
@@ -127,7 +126,7 @@ pub fn view(app: &App, f: &FineRow) -> Result<FineView, Failure> {
     let paid = paid(f)?;
     Ok(FineView {
         id: f.id.clone(),
-        status: f.status.clone(),
+        status: FineStatus::stored(&f.status)?,
         amount: facts.amount,
         amount_due: if paid { Tiyn(0) } else { Tiyn((amount_due.0 - f.credited_tiyn).max(0)) },
         discount,
@@ -138,7 +137,7 @@ pub fn view(app: &App, f: &FineRow) -> Result<FineView, Failure> {
         amount_mci: f.amount_mci,
         mci: f.mci_tenge,
         case_opened_on: f.case_opened_on.clone(),
-        recorded_by: f.recorded_by.clone(),
+        recorded_by: facts.recorded_by,
         notice_date: f.notice_date.clone(),
         delivered_on: f.delivered_on.clone(),
         vehicle_plate: f.vehicle_plate.clone(),
@@ -149,6 +148,49 @@ pub fn view(app: &App, f: &FineRow) -> Result<FineView, Failure> {
         paid_at: f.paid_at.map(from_millis),
         paid_via: f.paid_via.clone(),
     })
+}
+
+fn money(amount: Tiyn) -> Money {
+    Money { tiyn: amount.0, currency: Currency::Kzt }
+}
+
+/// The fine as the wire carries it.
+pub fn wire(v: FineView) -> Fine {
+    Fine {
+        id: v.id,
+        status: match v.status {
+            FineStatus::Unpaid => egov_api::wire::FineStatus::Unpaid,
+            FineStatus::Processing => egov_api::wire::FineStatus::Processing,
+            FineStatus::Paid => egov_api::wire::FineStatus::Paid,
+        },
+        amount: money(v.amount),
+        amount_due: money(v.amount_due),
+        discount: FineDiscount {
+            eligible: v.discount.eligible,
+            last_day: v.discount.last_day.map(|d| d.to_string()),
+            amount: money(v.discount.amount),
+        },
+        protocol_number: v.protocol_number,
+        offender_iin: v.offender_iin,
+        article: v.article,
+        description: v.description,
+        amount_mci: v.amount_mci,
+        mci: v.mci,
+        case_opened_on: v.case_opened_on,
+        recorded_by: match v.recorded_by {
+            RecordedBy::Officer => egov_api::wire::RecordedBy::Officer,
+            RecordedBy::Camera => egov_api::wire::RecordedBy::Camera,
+        },
+        notice_date: v.notice_date,
+        delivered_on: v.delivered_on,
+        vehicle_plate: v.vehicle_plate,
+        city: v.city,
+        discount_excluded: v.discount_excluded,
+        payment_deadline: v.payment_deadline,
+        overdue: v.overdue,
+        paid_at: v.paid_at.map(Into::into),
+        paid_via: v.paid_via,
+    }
 }
 
 /// A fine as a state body feeds it (the integration contract of design section 4).
@@ -442,29 +484,15 @@ pub struct PayAnswer {
     pub body: Value,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ReceiptView {
-    pub id: String,
-    pub fine_id: String,
-    pub protocol_number: String,
-    #[schema(value_type = Object)]
-    pub amount: Tiyn,
-    pub paid_at: chrono::DateTime<chrono::Utc>,
-    /// The signed receipt: compact JWS, `typ` `egov-receipt+jws`, verifiable offline against the JWKS.
-    pub jws: String,
-    /// What its QR code holds.
-    pub qr_url: String,
-}
-
 /// A receipt as the app sees it (the same in the payment's answer and in `/v1/receipts`).
-pub fn receipt_view(app: &App, r: &crate::store::fines::ReceiptRow) -> ReceiptView {
-    ReceiptView {
+pub fn receipt_view(app: &App, r: &crate::store::fines::ReceiptRow) -> Receipt {
+    Receipt {
         qr_url: format!("{}/v1/receipts/{}", app.public_url, r.id),
         id: r.id.clone(),
         fine_id: r.fine_id.clone(),
         protocol_number: r.protocol_number.clone(),
-        amount: Tiyn(r.amount_tiyn),
-        paid_at: from_millis(r.paid_at),
+        amount: money(Tiyn(r.amount_tiyn)),
+        paid_at: from_millis(r.paid_at).into(),
         jws: r.jws.clone(),
     }
 }
@@ -973,33 +1001,56 @@ pub async fn eligibility(
     citizen_id: &str,
     service: &str,
     category: Option<LicenceCategory>,
-) -> Result<Value, FinesError> {
+) -> Result<Eligibility, FinesError> {
     let c = citizen(app, citizen_id).await?;
     let fines = own(app, citizen_id, None).await?;
     let mut reasons = Vec::new();
-    let blocking: Vec<Value> = fines
+    let blocking: Vec<OverdueFine> = fines
         .iter()
         .filter(|f| f.overdue)
-        .map(|f| json!({"fine_id": f.id, "protocol_number": f.protocol_number, "article": f.article, "amount_due": f.amount_due, "payment_deadline": f.payment_deadline}))
+        .map(|f| OverdueFine {
+            fine_id: f.id.clone(),
+            protocol_number: f.protocol_number.clone(),
+            article: f.article.clone(),
+            amount_due: money(f.amount_due),
+            payment_deadline: f.payment_deadline.clone(),
+        })
         .collect();
     if !blocking.is_empty() {
-        reasons.push(json!({"code": "overdue_fines", "detail": "unpaid fines are past their voluntary payment period; pay them to use this service", "fines": blocking}));
+        reasons.push(Refusal {
+            code: RefusalCode::OverdueFines,
+            detail: "unpaid fines are past their voluntary payment period; pay them to use this service".into(),
+            fines: blocking,
+            category: None,
+            minimum_age: None,
+            eligible_from: None,
+        });
     }
     if let Some(category) = category {
         let birth = date(&c.birth_date)?;
         let from = category.old_enough_from(birth);
         if almaty_date(app.clock.now()) < from {
-            reasons.push(json!({"code": "under_minimum_age", "category": category.as_str(), "minimum_age": category.minimum_age(),
-                "eligible_from": from,
-                "detail": format!("a category {} licence needs the age of {} (road traffic law, article 73); you can apply from {}", category.as_str(), category.minimum_age(), egov_core::time::day_month_year(from))}));
+            reasons.push(Refusal {
+                code: RefusalCode::UnderMinimumAge,
+                detail: format!(
+                    "a category {} licence needs the age of {} (road traffic law, article 73); you can apply from {}",
+                    category.as_str(),
+                    category.minimum_age(),
+                    egov_core::time::day_month_year(from)
+                ),
+                fines: Vec::new(),
+                category: Some(category.as_str().to_string()),
+                minimum_age: u8::try_from(category.minimum_age()).ok(),
+                eligible_from: Some(from.to_string()),
+            });
         }
     }
-    Ok(json!({
-        "service": service,
-        "category": category.map(LicenceCategory::as_str),
-        "allowed": reasons.is_empty(),
-        "reasons": reasons,
-    }))
+    Ok(Eligibility {
+        service: service.to_string(),
+        category: category.map(|c| c.as_str().to_string()),
+        allowed: reasons.is_empty(),
+        reasons,
+    })
 }
 
 /// The daily job: reminds citizens on the last day of their discount and in the days before the payment

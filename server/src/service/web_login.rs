@@ -18,7 +18,7 @@ use crate::store::web_login::{NewSignRequest, NewWebLogin, SignRequestRow, WebLo
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
-use egov_api::wire::TokenAnswer;
+use egov_api::wire::{SignRequest, SignStatus, TokenAnswer, WebLoginPrompt};
 use egov_core::auth::eds::decode_b64;
 use egov_core::auth::session::Acr;
 use egov_core::documents::Multilingual;
@@ -28,9 +28,7 @@ use egov_core::weblogin::{
     SIGN_REQUEST_MAX_TTL, WRONG_CHECK_CODE_SPAN, approvals_locked_until, check_code, describe_user_agent,
     sign_request_message,
 };
-use serde::Serialize;
 use serde_json::json;
-use utoipa::ToSchema;
 
 pub fn topic(id: &str) -> String {
     format!("web-login:{id}")
@@ -164,20 +162,8 @@ pub async fn rotate(app: &App, row: &WebLoginRow) -> Result<Option<(String, Date
     }
 }
 
-/// What the phone shows after scanning.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ScanView {
-    pub request_id: String,
-    pub site: String,
-    pub browser: String,
-    pub os: String,
-    pub city: Option<String>,
-    pub requested_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
-
 /// The phone scanned a login QR: first scanner wins; a second scan is refused and recorded.
-pub async fn scan(app: &App, citizen_id: &str, acr: Acr, secret: &str) -> Result<ScanView, WebLoginError> {
+pub async fn scan(app: &App, citizen_id: &str, acr: Acr, secret: &str) -> Result<WebLoginPrompt, WebLoginError> {
     let now = app.clock.now_ms();
     let hash = qr_hash(app, secret);
     let Some(row) = app.store.web_login_scan(&hash, citizen_id, acr.as_str(), QR_TTL.num_milliseconds(), now).await?
@@ -197,14 +183,14 @@ pub async fn scan(app: &App, citizen_id: &str, acr: Acr, secret: &str) -> Result
     };
     app.events.publish(&app.store, &topic(&row.id), "scanned");
     let (browser, os) = describe_user_agent(row.user_agent.as_deref().unwrap_or(""));
-    Ok(ScanView {
+    Ok(WebLoginPrompt {
         request_id: row.id,
         site: row.site,
         browser,
         os,
         city: row.city,
-        requested_at: from_millis(row.created_at),
-        expires_at: from_millis(row.expires_at),
+        requested_at: from_millis(row.created_at).into(),
+        expires_at: from_millis(row.expires_at).into(),
     })
 }
 
@@ -342,27 +328,6 @@ pub async fn create_sign(
     })
 }
 
-/// A signing request as the app shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SignView {
-    pub request_id: String,
-    pub organisation: String,
-    #[schema(value_type = Object)]
-    pub description: Multilingual,
-    /// SHA-256 of what is signed, hex.
-    pub digest: String,
-    /// `pending`, `signed` or `expired`.
-    pub status: String,
-    pub expires_at: DateTime<Utc>,
-    /// The exact bytes to sign (base64url): `egov-mobile/sign-request/v2\n{request_id}\n{digest}\n
-    /// {organisation_id}\n{organisation}\n{sha256 of the descriptions shown}`.
-    pub message: String,
-    pub signer_name: Option<String>,
-    pub public_key: Option<String>,
-    pub signature: Option<String>,
-    pub signed_at: Option<DateTime<Utc>>,
-}
-
 /// The exact bytes a device signs for request `r`.
 fn message_of(r: &SignRequestRow, description: &Multilingual) -> Vec<u8> {
     sign_request_message(&r.id, &r.digest, &r.organisation_id, &r.organisation, description)
@@ -373,25 +338,27 @@ fn descriptions_of(r: &SignRequestRow) -> Result<Multilingual, Failure> {
     serde_json::from_str(&r.description).map_err(|_| internal("a stored description"))
 }
 
-pub fn sign_view(app: &App, r: SignRequestRow) -> Result<SignView, WebLoginError> {
-    let status = if r.status == "pending" && r.expires_at <= app.clock.now_ms() {
-        "expired".to_string()
-    } else {
-        r.status.clone()
+pub fn sign_view(app: &App, r: SignRequestRow) -> Result<SignRequest, WebLoginError> {
+    let status = match r.status.as_str() {
+        "pending" if r.expires_at <= app.clock.now_ms() => SignStatus::Expired,
+        "pending" => SignStatus::Pending,
+        "signed" => SignStatus::Signed,
+        "expired" => SignStatus::Expired,
+        _ => return Err(internal("a stored signing status").into()),
     };
     let description = descriptions_of(&r)?;
-    Ok(SignView {
+    Ok(SignRequest {
         message: URL_SAFE_NO_PAD.encode(message_of(&r, &description)),
         request_id: r.id,
         organisation: r.organisation,
-        description,
+        description: description.by_code(),
         digest: r.digest,
         status,
-        expires_at: from_millis(r.expires_at),
+        expires_at: from_millis(r.expires_at).into(),
         signer_name: r.signer_name,
         public_key: r.public_key,
         signature: r.signature,
-        signed_at: r.signed_at.map(from_millis),
+        signed_at: r.signed_at.map(|at| from_millis(at).into()),
     })
 }
 
@@ -402,7 +369,7 @@ pub async fn sign(
     id: &str,
     key_id: &str,
     signature: &str,
-) -> Result<SignView, WebLoginError> {
+) -> Result<SignRequest, WebLoginError> {
     let r = app.store.sign_request(id).await?.ok_or(Failure::NotFound(Thing::SigningRequest))?;
     let sig = decode_b64(signature).ok_or_else(|| invalid("signature", Rule::Base64Url))?;
     let (public_key, _device) =
