@@ -137,7 +137,7 @@ impl EgovClient {
         signer: Arc<dyn PlatformSigner>,
         device_name: String,
     ) -> Result<String, MobileError> {
-        let request = EnrolmentRequest::Identity { evidence };
+        let request = EnrolmentRequest { method: ProofMethod::Identity, evidence: Some(evidence) };
         let (_, done) = block_on(self.inner.enrol_device(&request, &Platform(signer), &device_name))?;
         Ok(done.device_id)
     }
@@ -150,7 +150,7 @@ impl EgovClient {
         signer: Arc<dyn PlatformSigner>,
         device_name: String,
     ) -> Result<DeviceApproval, MobileError> {
-        let request = EnrolmentRequest::Approval;
+        let request = EnrolmentRequest { method: ProofMethod::Approval, evidence: None };
         let (enrolment, done) = block_on(self.inner.enrol_device(&request, &Platform(signer), &device_name))?;
         let pairing_code = enrolment.pairing_code.ok_or_else(|| Error::Unexpected {
             status: 200,
@@ -269,12 +269,12 @@ impl EgovClient {
 
     /// Redeems a scanned share QR (the whole scanned URL) once: the signed copy.
     pub fn redeem_qr(&self, qr_url: String) -> Result<RedeemedCopy, MobileError> {
-        Ok(block_on(self.inner.redeem(&RedeemRequest::QrUrl(qr_url)))?)
+        Ok(block_on(self.inner.redeem(&RedeemRequest::qr_url(qr_url)))?)
     }
 
     /// Redeems a share by the 12-digit short code the citizen read out (spaces and dashes allowed).
     pub fn redeem_short_code(&self, short_code: String) -> Result<RedeemedCopy, MobileError> {
-        Ok(block_on(self.inner.redeem(&RedeemRequest::ShortCode(short_code)))?)
+        Ok(block_on(self.inner.redeem(&RedeemRequest::short_code(short_code)))?)
     }
 
     /// Whether the document behind a signed copy is still valid (revoked since it was shared?).

@@ -403,7 +403,8 @@ impl Client {
     ) -> Result<PaymentAnswer, Error> {
         let path = format!("/v1/fines/{}/payments", segment(fine_id));
         let key = [("idempotency-key", idempotency_key)];
-        self.call(Method::POST, &path, Auth::Bearer, Body::json(method)?, &key).await?.json()
+        let body = Body::json(&PayRequest::from(method.clone()))?;
+        self.call(Method::POST, &path, Auth::Bearer, body, &key).await?.json()
     }
 
     /// The citizen's electronic receipts, newest first.

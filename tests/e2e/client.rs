@@ -88,11 +88,11 @@ async fn a_share_is_made_redeemed_and_seen_used_through_the_client() {
 
     let bank = Client::new(&server.base).unwrap();
     bank.sign_in_organisation("demo-verifier", "demo-verifier-secret").await.unwrap();
-    let copy = bank.redeem(&RedeemRequest::ShortCode(share.short_code.clone())).await.unwrap();
+    let copy = bank.redeem(&RedeemRequest::short_code(share.short_code.clone())).await.unwrap();
     assert_eq!(copy.share_id, share.share_id);
     assert_eq!(copy.document.0["disclosed"]["iin"], CITIZEN_1.1, "the identity preset discloses the IIN");
     assert_eq!(copy.document.0["preset"], Preset::Identity.as_str());
-    let again = problem(bank.redeem(&RedeemRequest::QrUrl(share.qr_url.clone())).await);
+    let again = problem(bank.redeem(&RedeemRequest::qr_url(share.qr_url.clone())).await);
     assert_eq!(again.kind, Some(ProblemKind::ShareUsed), "{again}");
     let status = bank.copy_status(&share.share_id).await.unwrap();
     assert_eq!(status.document_status, DocumentStatus::Valid);
@@ -196,7 +196,7 @@ async fn a_device_key_signs_in_fully_and_signs_a_website_request_through_the_cli
     let server = Server::start().await;
     let (app, _) = citizen(&server, CITIZEN_1.0).await;
     let key = Key(Device::new());
-    let request = EnrolmentRequest::Identity { evidence: DEMO_EVIDENCE.into() };
+    let request = EnrolmentRequest { method: ProofMethod::Identity, evidence: Some(DEMO_EVIDENCE.into()) };
     let (enrolment, enrolled) = app.enrol_device(&request, &key, "Client test phone").await.unwrap();
     assert_eq!(enrolled.status, DeviceStatus::OnHold);
     assert!(enrolment.expires_in > 0 && enrolled.active_from.is_some());

@@ -189,10 +189,34 @@ pub struct Eligibility {
     pub reasons: Vec<Refusal>,
 }
 
-/// How a fine is paid (`POST /v1/fines/{id}/payments`).
+wire_enum! {
+    /// The ways to pay a fine.
+    PayMethod {
+        Card = "card",
+        PhoneBalance = "phone_balance",
+        BankQr = "bank_qr",
+    }
+}
+
+/// How the citizen pays (`POST /v1/fines/{id}/payments`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-#[serde(tag = "method", rename_all = "snake_case")]
+#[serde(deny_unknown_fields)]
+pub struct PayRequest {
+    pub method: PayMethod,
+    /// `card`: the acquirer's token of the card (never a card number).
+    #[cfg_attr(feature = "utoipa", schema(pattern = "^[A-Za-z0-9_]{4,64}$"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_token: Option<String>,
+    /// `phone_balance`: a Beeline or Activ number (default: the citizen's registered phone).
+    #[cfg_attr(feature = "utoipa", schema(format = "kz-mobile-phone"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// A payment method as an app picks it: each case with what it needs. It becomes the one request body,
+/// [`PayRequest`].
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PaymentMethod {
     /// A card the acquirer tokenised in its own SDK (never a card number).
@@ -201,4 +225,18 @@ pub enum PaymentMethod {
     PhoneBalance { phone: String },
     /// A QR code to pay in the citizen's bank app.
     BankQr,
+}
+
+impl From<PaymentMethod> for PayRequest {
+    fn from(method: PaymentMethod) -> PayRequest {
+        match method {
+            PaymentMethod::Card { card_token } => {
+                PayRequest { method: PayMethod::Card, card_token: Some(card_token), phone: None }
+            }
+            PaymentMethod::PhoneBalance { phone } => {
+                PayRequest { method: PayMethod::PhoneBalance, card_token: None, phone: Some(phone) }
+            }
+            PaymentMethod::BankQr => PayRequest { method: PayMethod::BankQr, card_token: None, phone: None },
+        }
+    }
 }

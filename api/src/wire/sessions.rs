@@ -106,7 +106,11 @@ pub struct Session {
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct OrgToken {
     pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
     pub expires_in: i64,
+    /// The granted scopes, space-separated.
+    pub scope: String,
 }
 
 /// A challenge for a digital-signature sign-in: sign `message` with the device key.
@@ -277,35 +281,53 @@ pub struct RefreshRequest {
 /// `POST /v1/registration/verify`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct RegistrationVerify {
     pub flow_id: String,
     pub code: String,
+    /// The twelve-digit individual identification number.
+    #[cfg_attr(feature = "utoipa", schema(format = "kz-iin"))]
     pub iin: String,
-    /// `YYYY-MM-DD`.
+    /// `YYYY-MM-DD`
+    #[cfg_attr(feature = "utoipa", schema(format = Date))]
     pub birth_date: String,
-    /// The liveness session the app completed, when the deployment asks for one.
+    /// The biometric/liveness session the app completed (checked by the identity adapter). Required:
+    /// a registration without identity evidence is refused with 422 `evidence-required`.
+    #[serde(default)]
     pub evidence: Option<String>,
+}
+
+wire_enum! {
+    /// How a further device key is proven.
+    ProofMethod {
+        /// An enrolled device, signed in with its key (`eds`), approves this one with the code both show.
+        Approval = "approval",
+        /// Identity re-proofing with evidence; the key then waits out a hold (24 h by default) during
+        /// which every enrolled device and the registered phone are told and can cancel it.
+        Identity = "identity",
+    }
 }
 
 /// How a new device key is vouched for (`POST /v1/me/devices/enrolment`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-#[serde(tag = "method", rename_all = "snake_case")]
-pub enum EnrolmentRequest {
-    /// Identity re-proofing: the liveness session the app completed.
-    Identity { evidence: String },
-    /// An enrolled device approves it with the pairing code.
-    Approval,
+#[serde(deny_unknown_fields)]
+pub struct EnrolmentRequest {
+    pub method: ProofMethod,
+    /// `identity` only: the biometric/liveness session the app completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 /// The device key's proof of possession (`POST /v1/registration/complete`, `/v1/me/devices`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct DeviceKey {
     pub enrolment_token: String,
-    /// The public key, base64url (SubjectPublicKeyInfo DER or the uncompressed point).
+    /// P-256 public key: SubjectPublicKeyInfo DER or 65-byte uncompressed point, base64 or base64url.
     pub public_key: String,
-    /// The signature of the enrolment's message, base64url.
+    /// The device's signature over the enrolment message (proof that it holds the key).
     pub signature: String,
     pub device_name: String,
 }
@@ -313,6 +335,8 @@ pub struct DeviceKey {
 /// `POST /v1/me/devices/{id}/approve`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PairingCode {
+    /// The six-digit code the new device shows.
     pub pairing_code: String,
 }

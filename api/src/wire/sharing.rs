@@ -84,12 +84,12 @@ pub struct ExtendedShare {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RedeemedCopy {
     pub share_id: String,
-    /// The signed copy (compact JWS): verify it against the server's key set.
+    /// The signed copy: a compact JWS (ES256, `typ` `egov-document-copy+jws`, key in the JWKS).
     pub copy: String,
-    /// The disclosed document (the copy's payload, for display: verify `copy`, not this).
+    /// The payload of `copy`, for display (verify `copy`, not this): the very JSON text that was signed.
     #[cfg_attr(feature = "utoipa", schema(value_type = Object))]
     pub document: Json,
-    /// The label of every disclosed field by language (`{field: {kk, ru, en}}`).
+    /// The label of every disclosed field in Kazakh, Russian and English (`{field: {kk, ru, en}}`).
     #[cfg_attr(feature = "utoipa", schema(value_type = Object))]
     pub labels: Json,
 }
@@ -115,26 +115,52 @@ pub struct CopyStatus {
 /// `POST /v1/documents/{id}/shares`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ShareRequest {
-    /// Lifetime in seconds (60-1800; the server's default 300 when absent).
+    /// Lifetime in seconds (60-1800; default 300).
+    #[cfg_attr(feature = "utoipa", schema(minimum = 60, maximum = 1800))]
+    #[serde(default)]
     pub ttl_seconds: Option<i64>,
     /// `full` when absent.
+    #[serde(default)]
     pub preset: Option<Preset>,
 }
 
 /// `POST /v1/shares/{id}/extend`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ExtendRequest {
     /// Seconds from now (1-1800); the expiry is capped 30 minutes after creation.
+    #[cfg_attr(feature = "utoipa", schema(minimum = 1, maximum = 1800))]
     pub ttl_seconds: i64,
 }
 
-/// `POST /v1/shares/redeem`: the scanned QR URL or the short code the citizen read out.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `POST /v1/shares/redeem`: exactly one of the QR URL's token, the whole scanned QR URL, or the short
+/// code the citizen read out.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum RedeemRequest {
-    QrUrl(String),
-    ShortCode(String),
+#[serde(deny_unknown_fields)]
+pub struct RedeemRequest {
+    /// The token of the QR URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Or the whole scanned QR URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_url: Option<String>,
+    /// Or the 12-digit short code (spaces and dashes allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_code: Option<String>,
+}
+
+impl RedeemRequest {
+    /// A scanned QR code (the whole URL).
+    pub fn qr_url(url: impl Into<String>) -> RedeemRequest {
+        RedeemRequest { qr_url: Some(url.into()), ..RedeemRequest::default() }
+    }
+
+    /// A short code as read out.
+    pub fn short_code(code: impl Into<String>) -> RedeemRequest {
+        RedeemRequest { short_code: Some(code.into()), ..RedeemRequest::default() }
+    }
 }

@@ -6,7 +6,6 @@ use crate::http::extract::{
     CanApproveDevice, CanChangePhone, CanRequestDevice, CanViewHistory, CanViewProfile, CitizenAuth, ClientIp,
 };
 use crate::http::problem::{ApiError, Json, Path, Query};
-use crate::http::registration::CompleteBody;
 use crate::http::wording::invalid;
 use crate::http::wording::not_found;
 use crate::service::error::Rule;
@@ -20,7 +19,7 @@ use chrono::{DateTime, Utc};
 use egov_api::wire::{
     CodeRequest, DeviceSession, HistoryEntry, Json as Free, OtpFlow, PhoneRequest, Profile, SessionClient,
 };
-use egov_api::wire::{Enrolled, Enrolment};
+use egov_api::wire::{DeviceKey, Enrolled, Enrolment, EnrolmentRequest, PairingCode, ProofMethod};
 use egov_core::auth::registration::DeviceState;
 use egov_core::auth::session::{Acr, Action, session_expires_at};
 use serde::{Deserialize, Serialize};
@@ -146,43 +145,24 @@ async fn phone_confirm(
     Ok(Json(PhoneChanged { phone, sessions_revoked }))
 }
 
-/// How a further device key is proven.
-#[derive(Deserialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-pub enum DeviceProofMethod {
-    /// An enrolled device, signed in with its key (`eds`), approves this one with the code both show.
-    Approval,
-    /// Identity re-proofing with evidence; the key then waits out a hold (24 h by default) during which
-    /// every enrolled device and the registered phone are told and can cancel it.
-    Identity,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeviceEnrolmentBody {
-    pub method: DeviceProofMethod,
-    /// `identity` only: the biometric/liveness session the app completed.
-    pub evidence: Option<String>,
-}
-
 /// Asks to enrol this device's key (`otp` or `eds`; never a website session). Nothing a signed-in
 /// session knows unlocks it: the key signs only after an `eds` approval or an identity re-proofing and
 /// its hold.
-#[utoipa::path(post, path = "/v1/me/devices/enrolment", tag = "me", request_body = DeviceEnrolmentBody,
+#[utoipa::path(post, path = "/v1/me/devices/enrolment", tag = "me", request_body = EnrolmentRequest,
     responses((status = 200, body = Enrolment), (status = 403, description = "level-required"),
         (status = 422, description = "evidence missing or not confirmed"), (status = 429)))]
 async fn device_enrolment(
     State(app): State<AppState>,
     CanRequestDevice(who): CanRequestDevice,
     ClientIp(ip): ClientIp,
-    Json(body): Json<DeviceEnrolmentBody>,
+    Json(body): Json<EnrolmentRequest>,
 ) -> Result<Json<Enrolment>, ApiError> {
     let proof = match body.method {
-        DeviceProofMethod::Approval if body.evidence.is_some() => {
+        ProofMethod::Approval if body.evidence.is_some() => {
             return Err(invalid("evidence", Rule::OnlyWith("identity")));
         }
-        DeviceProofMethod::Approval => DeviceProof::Approval,
-        DeviceProofMethod::Identity => {
+        ProofMethod::Approval => DeviceProof::Approval,
+        ProofMethod::Identity => {
             DeviceProof::Identity { evidence: registration::evidence_field(body.evidence.as_deref())? }
         }
     };
@@ -191,12 +171,12 @@ async fn device_enrolment(
 
 /// Completes a device enrolment with the device's public key and its proof of possession. The key then
 /// waits for an approval or its hold (`status`).
-#[utoipa::path(post, path = "/v1/me/devices", tag = "me", request_body = CompleteBody,
+#[utoipa::path(post, path = "/v1/me/devices", tag = "me", request_body = DeviceKey,
     responses((status = 201, body = Enrolled), (status = 401), (status = 403, description = "level-required"), (status = 422)))]
 async fn device_enrol(
     State(app): State<AppState>,
     CanRequestDevice(who): CanRequestDevice,
-    Json(body): Json<CompleteBody>,
+    Json(body): Json<DeviceKey>,
 ) -> Result<(StatusCode, Json<Enrolled>), ApiError> {
     let done = registration::complete(
         &app,
@@ -220,23 +200,16 @@ async fn devices(
     Ok(Json(registration::devices(&app, &who.citizen_id).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ApproveDeviceBody {
-    /// The six-digit code the new device shows.
-    pub pairing_code: String,
-}
-
 /// An enrolled device (`eds`) approves a waiting one with the code the new device shows; three wrong
 /// codes refuse the waiting device for good.
-#[utoipa::path(post, path = "/v1/me/devices/{id}/approve", tag = "me", params(("id" = String, Path)), request_body = ApproveDeviceBody,
+#[utoipa::path(post, path = "/v1/me/devices/{id}/approve", tag = "me", params(("id" = String, Path)), request_body = PairingCode,
     responses((status = 200, body = DeviceView), (status = 403, description = "level-required"), (status = 404),
         (status = 409, description = "not waiting"), (status = 422, description = "wrong code")))]
 async fn device_approve(
     State(app): State<AppState>,
     CanApproveDevice(who): CanApproveDevice,
     Path(id): Path<String>,
-    Json(body): Json<ApproveDeviceBody>,
+    Json(body): Json<PairingCode>,
 ) -> Result<Json<DeviceView>, ApiError> {
     // A pairing code has the shape of an SMS code (six digits, from the same generator).
     if !egov_core::auth::otp::is_well_formed(&body.pairing_code) {

@@ -157,11 +157,11 @@ mod tests {
             let p = &schemas[schema]["properties"][field];
             (p["minimum"].clone(), p["maximum"].clone())
         };
-        assert_eq!(bounds("CreateShare", "ttl_seconds"), (secs(SHARE_MIN_TTL), secs(SHARE_MAX_LIFETIME)));
-        assert_eq!(bounds("ExtendShare", "ttl_seconds"), (Value::from(1), secs(SHARE_MAX_LIFETIME)));
+        assert_eq!(bounds("ShareRequest", "ttl_seconds"), (secs(SHARE_MIN_TTL), secs(SHARE_MAX_LIFETIME)));
+        assert_eq!(bounds("ExtendRequest", "ttl_seconds"), (Value::from(1), secs(SHARE_MAX_LIFETIME)));
         assert_eq!(bounds("CreateSign", "ttl_seconds"), (Value::from(1), secs(SIGN_REQUEST_MAX_TTL)));
         let presets: Vec<Value> = egov_core::sharing::Preset::ALL.iter().map(|p| Value::from(p.as_str())).collect();
-        assert_eq!(schemas["PresetName"]["enum"], Value::from(presets));
+        assert_eq!(schemas["Preset"]["enum"], Value::from(presets));
         use crate::service::fines::CARD_TOKEN_LEN;
         let (min, max) = CARD_TOKEN_LEN.into_inner();
         let card_token = &schemas["PayRequest"]["properties"]["card_token"]["pattern"];

@@ -10,10 +10,8 @@ use crate::service::registration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use egov_api::wire::{Enrolled, Enrolment};
+use egov_api::wire::{DeviceKey, Enrolled, Enrolment, RegistrationVerify};
 use egov_api::wire::{OtpFlow, PhoneRequest};
-use serde::Deserialize;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -39,31 +37,15 @@ async fn start(
     Ok((StatusCode::ACCEPTED, Json(registration::start(&app, &phone, &ip).await?.into())))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyBody {
-    pub flow_id: String,
-    pub code: String,
-    /// The twelve-digit individual identification number.
-    #[schema(format = "kz-iin")]
-    pub iin: String,
-    /// `YYYY-MM-DD`
-    #[schema(format = Date)]
-    pub birth_date: String,
-    /// The biometric/liveness session the app completed (checked by the identity adapter). Required:
-    /// a registration without identity evidence is refused with 422 `evidence-required`.
-    pub evidence: Option<String>,
-}
-
 /// Registration step 2: the code, then IIN and birth date checked against the state registry, then the
 /// identity evidence through the identity-verification service.
-#[utoipa::path(post, path = "/v1/registration/verify", tag = "registration", request_body = VerifyBody,
+#[utoipa::path(post, path = "/v1/registration/verify", tag = "registration", request_body = RegistrationVerify,
     responses((status = 200, body = Enrolment), (status = 401, description = "code"), (status = 409, description = "already registered"),
         (status = 422, description = "registry answers do not match, or no identity evidence"), (status = 429)))]
 async fn verify(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
-    Json(body): Json<VerifyBody>,
+    Json(body): Json<RegistrationVerify>,
 ) -> Result<Json<Enrolment>, ApiError> {
     let iin = iin_field("iin", &body.iin)?;
     let birth = date_field("birth_date", &body.birth_date)?;
@@ -71,24 +53,13 @@ async fn verify(
     Ok(Json(registration::verify(&app, &body.flow_id, &body.code, &iin, birth, evidence, &ip).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CompleteBody {
-    pub enrolment_token: String,
-    /// P-256 public key: SubjectPublicKeyInfo DER or 65-byte uncompressed point, base64 or base64url.
-    pub public_key: String,
-    /// The device's signature over the enrolment message (proof that it holds the key).
-    pub signature: String,
-    pub device_name: String,
-}
-
 /// Registration step 3: enrols the device key, binds the phone and opens a session.
-#[utoipa::path(post, path = "/v1/registration/complete", tag = "registration", request_body = CompleteBody,
+#[utoipa::path(post, path = "/v1/registration/complete", tag = "registration", request_body = DeviceKey,
     responses((status = 201, body = Enrolled), (status = 401), (status = 409), (status = 422)))]
 async fn complete(
     State(app): State<AppState>,
     UserAgent(ua): UserAgent,
-    Json(body): Json<CompleteBody>,
+    Json(body): Json<DeviceKey>,
 ) -> Result<(StatusCode, Json<Enrolled>), ApiError> {
     let done = registration::complete(
         &app,

@@ -9,22 +9,24 @@ use crate::http::problem::{ApiError, Created, Json, Path, Query};
 use crate::http::wording::invalid;
 use crate::http::wording::seconds_field;
 use crate::service::error::Rule;
-use crate::service::sharing::{self, Presented, Redeemed};
+use crate::service::sharing::{self, Presented};
 use crate::store::from_millis;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use egov_api::wire::Notification;
-use egov_api::wire::{CopyStatus, DocumentShare as ShareView, ExtendedShare};
+use egov_api::wire::{
+    CopyStatus, DocumentShare as ShareView, ExtendRequest, ExtendedShare, RedeemRequest, RedeemedCopy, ShareRequest,
+};
 use egov_core::qr::{Scanned, parse_scanned, render_matrix, render_svg};
 use egov_core::sharing::{Preset, SHARE_MAX_LIFETIME, SHARE_MIN_TTL, parse_short_code};
 use futures_util::StreamExt;
 use futures_util::stream::{self, Stream};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::VecDeque;
 use tokio::time::Instant;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -41,32 +43,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications_stream))
 }
 
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct CreateShare {
-    /// Lifetime in seconds (60-1800; default 300).
-    #[schema(minimum = 60, maximum = 1800)]
-    pub ttl_seconds: Option<i64>,
-    /// `full` (default), `identity`, `age_over_18` or `vehicle`.
-    #[schema(value_type = Option<PresetName>)]
-    pub preset: Option<String>,
-}
-
-/// What the viewer of a share gets, as `/openapi.json` names it (the server reads it with
-/// [`Preset::parse`], so an unknown one is answered with the list).
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum PresetName {
-    Full,
-    Identity,
-    #[serde(rename = "age_over_18")]
-    AgeOver18,
-    Vehicle,
-}
-
 /// "Open access": a one-time QR code and short code for one of the citizen's valid documents.
-#[utoipa::path(post, path = "/v1/documents/{id}/shares", operation_id = "create_share", tag = "sharing", params(("id" = String, Path)), request_body = CreateShare,
+#[utoipa::path(post, path = "/v1/documents/{id}/shares", operation_id = "create_share", tag = "sharing", params(("id" = String, Path)), request_body = ShareRequest,
     responses((status = 201, body = ShareView, headers(("Location" = String, description = "the share: /v1/shares/{share_id}"))), (status = 404), (status = 409, description = "document revoked or expired"), (status = 422)))]
 async fn create(
     State(app): State<AppState>,
@@ -74,12 +52,8 @@ async fn create(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Created<ShareView>, ApiError> {
-    let body: CreateShare = crate::http::problem::optional_json(&body)?;
-    let preset = match body.preset.as_deref() {
-        None => Preset::Full,
-        Some(p) => Preset::parse(p)
-            .ok_or_else(|| invalid("preset", Rule::OneOf(Preset::ALL.iter().map(|p| p.as_str()).collect())))?,
-    };
+    let body: ShareRequest = crate::http::problem::optional_json(&body)?;
+    let preset = body.preset.map(sharing::core_preset).unwrap_or(Preset::Full);
     let limits = SHARE_MIN_TTL.num_seconds()..=SHARE_MAX_LIFETIME.num_seconds();
     let ttl = body.ttl_seconds.map(|t| seconds_field("ttl_seconds", t, limits)).transpose()?;
     let share = sharing::create(&app, &who.citizen_id, &id, ttl, preset).await?;
@@ -162,48 +136,29 @@ async fn qr_png(
         .into_response())
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExtendShare {
-    /// Seconds from now (1-1800); the expiry is capped 30 minutes after creation.
-    #[schema(minimum = 1, maximum = 1800)]
-    pub ttl_seconds: i64,
-}
-
 /// Extends an active share. A request past 30 minutes after creation is capped at that ceiling (and says
 /// so); one at the ceiling already is refused with `share-max-lifetime`.
-#[utoipa::path(post, path = "/v1/shares/{id}/extend", tag = "sharing", params(("id" = String, Path)), request_body = ExtendShare,
+#[utoipa::path(post, path = "/v1/shares/{id}/extend", tag = "sharing", params(("id" = String, Path)), request_body = ExtendRequest,
     responses((status = 200, body = ExtendedShare), (status = 410), (status = 422)))]
 async fn extend(
     State(app): State<AppState>,
     CanShare(who): CanShare,
     Path(id): Path<String>,
-    Json(body): Json<ExtendShare>,
+    Json(body): Json<ExtendRequest>,
 ) -> Result<Json<ExtendedShare>, ApiError> {
     let ttl = seconds_field("ttl_seconds", body.ttl_seconds, 1..=SHARE_MAX_LIFETIME.num_seconds())?;
     let (share, capped) = sharing::extend(&app, &who.citizen_id, &id, ttl).await?;
     Ok(Json(ExtendedShare { share, capped }))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RedeemBody {
-    /// The token of the QR URL.
-    pub token: Option<String>,
-    /// Or the whole scanned QR URL.
-    pub qr_url: Option<String>,
-    /// Or the 12-digit short code (spaces and dashes allowed).
-    pub short_code: Option<String>,
-}
-
 /// Redeems a share (once) and returns the signed copy. 404 unknown; 410 used, expired, revoked or the
 /// document revoked; 429 after 10 wrong short codes in 10 minutes.
-#[utoipa::path(post, path = "/v1/shares/redeem", tag = "sharing", request_body = RedeemBody,
-    responses((status = 200, body = Redeemed), (status = 404), (status = 410), (status = 429)))]
+#[utoipa::path(post, path = "/v1/shares/redeem", tag = "sharing", request_body = RedeemRequest,
+    responses((status = 200, body = RedeemedCopy), (status = 404), (status = 410), (status = 429)))]
 async fn redeem(
     State(app): State<AppState>,
     RedeemerAuth(who): RedeemerAuth,
-    Json(body): Json<RedeemBody>,
+    Json(body): Json<RedeemRequest>,
 ) -> Result<Response, ApiError> {
     let presented = match (body.token, body.qr_url, body.short_code) {
         (Some(t), None, None) if !t.is_empty() && t.len() <= 128 => Presented::Token(t),
@@ -219,7 +174,7 @@ async fn redeem(
     let redeemed = sharing::redeem(&app, &who, presented).await?;
     // About 20 KB, most of it the copy and the document: written into one buffer of about its final size
     // instead of one that starts at 128 bytes and is copied each time it doubles.
-    let mut body = Vec::with_capacity(redeemed.copy.len() + redeemed.document.get().len() + 2048);
+    let mut body = Vec::with_capacity(2 * redeemed.copy.len() + 2048);
     serde_json::to_writer(&mut body, &redeemed).map_err(|_| ApiError::internal())?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

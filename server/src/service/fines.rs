@@ -9,7 +9,9 @@ use crate::service::{notify, sharing};
 use crate::store::fines::{BankPayment, FineRow, NewReceipt, PaymentRow, Reminder};
 use crate::store::from_millis;
 use chrono::{DateTime, NaiveDate, Utc};
-use egov_api::wire::{Currency, Eligibility, Fine, FineDiscount, Money, OverdueFine, Receipt, Refusal, RefusalCode};
+use egov_api::wire::{
+    Currency, Eligibility, Fine, FineDiscount, Money, OverdueFine, PayMethod, PayRequest, Receipt, Refusal, RefusalCode,
+};
 use egov_core::fines::{
     BANK_QR_LIFETIME, City, Discount, Exclusion, FineFacts, FineNotice, FineStatus, LicenceCategory, NoticeKind,
     OfferedDiscount, OnApproval, PaymentStatus, RECEIPT_TYP, RETENTION_AFTER_DEADLINE_DAYS, RecordedBy, Tiyn,
@@ -17,7 +19,7 @@ use egov_core::fines::{
 };
 use egov_core::identity::Iin;
 use egov_core::time::almaty_date;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
@@ -446,28 +448,6 @@ pub async fn search(app: &App, citizen_id: &str, q: &SearchQuery) -> Result<Vec<
 
 /// The length of an acquirer's card token (letters, digits and `_`).
 pub const CARD_TOKEN_LEN: std::ops::RangeInclusive<usize> = 4..=64;
-
-/// How the citizen pays.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PayRequest {
-    pub method: PayMethod,
-    /// `card`: the acquirer's token of the card (never a card number).
-    #[schema(pattern = "^[A-Za-z0-9_]{4,64}$")]
-    pub card_token: Option<String>,
-    /// `phone_balance`: a Beeline or Activ number (default: the citizen's registered phone).
-    #[schema(format = "kz-mobile-phone")]
-    pub phone: Option<String>,
-}
-
-/// The ways to pay a fine.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PayMethod {
-    Card,
-    PhoneBalance,
-    BankQr,
-}
 
 /// Where a payment stands in its answer: paid (with its receipt), or still being processed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,19 +3,9 @@
 use crate::App;
 use crate::service::error::{Failure, capability_error, internal};
 use crate::tokens;
+use egov_api::wire::OrgToken;
 use egov_core::auth::rate::OAUTH_FAILURES_PER_CLIENT_AND_ADDRESS;
 use egov_core::auth::session::ACCESS_TOKEN_TTL;
-use serde::Serialize;
-use utoipa::ToSchema;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrgToken {
-    pub access_token: String,
-    pub token_type: &'static str,
-    pub expires_in: i64,
-    /// The granted scopes, space-separated.
-    pub scope: String,
-}
 
 /// What an organisation's secret is keyed as at rest (the provisioning commands, the demo seed and the
 /// token route all use this one form).
@@ -74,5 +64,5 @@ pub async fn token(
     };
     let access_token = tokens::issue_partner(&app.keys, now, &client.client_id, &client.name, &scope)
         .map_err(|_| internal("signing an organisation's token"))?;
-    Ok(OrgToken { access_token, token_type: "Bearer", expires_in: ACCESS_TOKEN_TTL.num_seconds(), scope })
+    Ok(OrgToken { access_token, token_type: "Bearer".into(), expires_in: ACCESS_TOKEN_TTL.num_seconds(), scope })
 }

@@ -15,7 +15,7 @@ use crate::store::sharing::{By, Outcome, RedeemerRef, Redemption, ShareContext, 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{Duration, NaiveDate};
-use egov_api::wire::{CopyStatus, DocumentShare as ShareView, ShareState};
+use egov_api::wire::{CopyStatus, DocumentShare as ShareView, Json, RedeemedCopy, ShareState};
 use egov_core::documents::{DocumentKind, DocumentStatus, Suspension};
 use egov_core::sharing::{
     COPY_TYP, DocumentData, ExtendError, HolderData, Preset, REFUSED_NOTICE_EVERY, SHARE_DEFAULT_TTL,
@@ -23,9 +23,7 @@ use egov_core::sharing::{
     extended_expiry, format_short_code, short_code_from, valid_ttl,
 };
 use egov_core::time::almaty_date;
-use serde::Serialize;
 use serde_json::json;
-use utoipa::ToSchema;
 
 /// Who redeems a share.
 #[derive(Debug, Clone)]
@@ -115,6 +113,17 @@ fn view(app: &App, s: &ShareRow, document: DocumentStatus) -> Result<ShareView, 
         viewed_by: s.redeemer_name.clone(),
         viewed_at: s.redeemed_at.map(|at| from_millis(at).into()),
     })
+}
+
+/// The preset a request names.
+pub fn core_preset(preset: egov_api::wire::Preset) -> Preset {
+    use egov_api::wire::Preset as Wire;
+    match preset {
+        Wire::Full => Preset::Full,
+        Wire::Identity => Preset::Identity,
+        Wire::AgeOver18 => Preset::AgeOver18,
+        Wire::Vehicle => Preset::Vehicle,
+    }
 }
 
 /// A preset as the wire names it.
@@ -337,20 +346,6 @@ pub enum Presented {
     ShortCode(String),
 }
 
-/// The winner's answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Redeemed {
-    pub share_id: String,
-    /// The signed copy: a compact JWS (ES256, `typ` `egov-document-copy+jws`, key in the JWKS).
-    pub copy: String,
-    /// The payload of `copy`, for display (verify `copy`, not this): the very JSON text that was signed.
-    #[schema(value_type = Object)]
-    pub document: Box<serde_json::value::RawValue>,
-    /// The label of every disclosed field in Kazakh, Russian and English (`{field: {kk, ru, en}}`).
-    #[schema(value_type = Object)]
-    pub labels: serde_json::Value,
-}
-
 /// `{field: {kk, ru, en}}` for the disclosed fields and the document's title.
 fn labels_of(names: &[String]) -> serde_json::Value {
     use egov_core::documents::{Lang, field_label};
@@ -367,7 +362,7 @@ fn labels_of(names: &[String]) -> serde_json::Value {
 /// Redeems a share: exactly one of any number of concurrent redeemers wins. The view, or every refused
 /// attempt on a real share, is recorded in the owner's history and notifications in the same
 /// transaction as the claim.
-pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<Redeemed, SharingError> {
+pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<RedeemedCopy, SharingError> {
     let now = app.clock.now();
     let now_ms = now.timestamp_millis();
     let (by, hash) = match &presented {
@@ -425,10 +420,11 @@ pub async fn redeem(app: &App, who: &Redeemer, presented: Presented) -> Result<R
     match app.store.share_redeem(by, &hash, &redeemer, now_ms, prepare).await? {
         Redemption::Claimed { share, made: (payload, labels), published } => {
             notify::publish(app, published);
-            // Serialised once: the same text is signed and sent.
-            let document = serde_json::value::to_raw_value(&payload).map_err(|_| internal("serialising a copy"))?;
-            let copy = sign_jws(app, COPY_TYP, document.get())?;
-            Ok(Redeemed { share_id: share.id, copy, document, labels })
+            // The same value is signed and sent: serde_json writes one value the same way each time, so
+            // `document` is the very text inside `copy`.
+            let text = serde_json::to_string(&payload).map_err(|_| internal("serialising a copy"))?;
+            let copy = sign_jws(app, COPY_TYP, &text)?;
+            Ok(RedeemedCopy { share_id: share.id, copy, document: Json(payload), labels: Json(labels) })
         }
         Redemption::Unknown => {
             // Only a code that never existed is a guess: the losers of a race for a real code, or someone

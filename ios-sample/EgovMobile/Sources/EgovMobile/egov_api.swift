@@ -771,7 +771,7 @@ public struct DeviceSession: Equatable, Hashable {
     public var lastUsedAt: Date
     public var expiresAt: Date
     /**
-     * The session this client uses.
+     * The session making this request.
      */
     public var current: Bool
 
@@ -779,7 +779,7 @@ public struct DeviceSession: Equatable, Hashable {
     // declare one manually.
     public init(id: String, acr: Acr, client: SessionClient, device: String?, userAgent: String?, createdAt: Date, lastUsedAt: Date, expiresAt: Date, 
         /**
-         * The session this client uses.
+         * The session making this request.
          */current: Bool) {
         self.id = id
         self.acr = acr
@@ -1016,7 +1016,7 @@ public struct DocumentShare: Equatable, Hashable {
     public var createdAt: Date
     public var expiresAt: Date
     /**
-     * The latest the share can be extended to (30 minutes after creation).
+     * No extension can go past this instant (30 minutes after creation).
      */
     public var maxExpiresAt: Date
     /**
@@ -1042,7 +1042,7 @@ public struct DocumentShare: Equatable, Hashable {
          * The shared document's status now.
          */documentStatus: DocumentStatus, createdAt: Date, expiresAt: Date, 
         /**
-         * The latest the share can be extended to (30 minutes after creation).
+         * No extension can go past this instant (30 minutes after creation).
          */maxExpiresAt: Date, 
         /**
          * Seconds until the code expires while `state` is `active` (by the server's clock); 0 otherwise.
@@ -1359,31 +1359,55 @@ public func FfiConverterTypeEligibility_lower(_ value: Eligibility) -> RustBuffe
  */
 public struct Enrolment: Equatable, Hashable {
     public var enrolmentId: String
+    /**
+     * Single use; present it with the device key to complete.
+     */
     public var enrolmentToken: String
     public var expiresIn: Int64
     /**
-     * The bytes to sign, base64url.
+     * The exact bytes the device signs (base64url): `egov-mobile/enrol-device/v1\n{enrolment_id}\n{iin}`.
      */
     public var message: String
     /**
-     * `approval` enrolments: the code this device shows.
+     * How the key is proven.
+     */
+    public var method: EnrolmentMethod
+    /**
+     * `approval` only: the code this device shows and the enrolled device types to approve it.
      */
     public var pairingCode: String?
+    /**
+     * `identity` only: how long after completion the key waits before it signs (the citizen's enrolled
+     * devices and registered phone are told and can cancel it meanwhile).
+     */
+    public var holdSeconds: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(enrolmentId: String, enrolmentToken: String, expiresIn: Int64, 
+    public init(enrolmentId: String, 
         /**
-         * The bytes to sign, base64url.
+         * Single use; present it with the device key to complete.
+         */enrolmentToken: String, expiresIn: Int64, 
+        /**
+         * The exact bytes the device signs (base64url): `egov-mobile/enrol-device/v1\n{enrolment_id}\n{iin}`.
          */message: String, 
         /**
-         * `approval` enrolments: the code this device shows.
-         */pairingCode: String?) {
+         * How the key is proven.
+         */method: EnrolmentMethod, 
+        /**
+         * `approval` only: the code this device shows and the enrolled device types to approve it.
+         */pairingCode: String?, 
+        /**
+         * `identity` only: how long after completion the key waits before it signs (the citizen's enrolled
+         * devices and registered phone are told and can cancel it meanwhile).
+         */holdSeconds: Int64?) {
         self.enrolmentId = enrolmentId
         self.enrolmentToken = enrolmentToken
         self.expiresIn = expiresIn
         self.message = message
+        self.method = method
         self.pairingCode = pairingCode
+        self.holdSeconds = holdSeconds
     }
 
     
@@ -1406,7 +1430,9 @@ public struct FfiConverterTypeEnrolment: FfiConverterRustBuffer {
                 enrolmentToken: FfiConverterString.read(from: &buf), 
                 expiresIn: FfiConverterInt64.read(from: &buf), 
                 message: FfiConverterString.read(from: &buf), 
-                pairingCode: FfiConverterOptionString.read(from: &buf)
+                method: FfiConverterTypeEnrolmentMethod.read(from: &buf), 
+                pairingCode: FfiConverterOptionString.read(from: &buf), 
+                holdSeconds: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
@@ -1415,7 +1441,9 @@ public struct FfiConverterTypeEnrolment: FfiConverterRustBuffer {
         FfiConverterString.write(value.enrolmentToken, into: &buf)
         FfiConverterInt64.write(value.expiresIn, into: &buf)
         FfiConverterString.write(value.message, into: &buf)
+        FfiConverterTypeEnrolmentMethod.write(value.method, into: &buf)
         FfiConverterOptionString.write(value.pairingCode, into: &buf)
+        FfiConverterOptionInt64.write(value.holdSeconds, into: &buf)
     }
 }
 
@@ -1441,7 +1469,7 @@ public func FfiConverterTypeEnrolment_lower(_ value: Enrolment) -> RustBuffer {
 public struct ExtendedShare: Equatable, Hashable {
     public var share: DocumentShare
     /**
-     * `true` when the 30-minute ceiling cut the extension short.
+     * True when the request went past the 30-minute ceiling and was cut to it.
      */
     public var capped: Bool
 
@@ -1449,7 +1477,7 @@ public struct ExtendedShare: Equatable, Hashable {
     // declare one manually.
     public init(share: DocumentShare, 
         /**
-         * `true` when the 30-minute ceiling cut the extension short.
+         * True when the request went past the 30-minute ceiling and was cut to it.
          */capped: Bool) {
         self.share = share
         self.capped = capped
@@ -1511,9 +1539,14 @@ public struct Fine: Equatable, Hashable {
     public var amountDue: Money
     public var discount: FineDiscount
     public var protocolNumber: String
+    public var offenderIin: String
     public var article: String
     public var description: String
     public var amountMci: Int64
+    /**
+     * The MCI (tenge) in force on `case_opened_on`.
+     */
+    public var mci: Int64
     /**
      * `YYYY-MM-DD`.
      */
@@ -1524,7 +1557,11 @@ public struct Fine: Equatable, Hashable {
     public var vehiclePlate: String?
     public var city: String
     /**
-     * The last day of voluntary payment.
+     * `other_penalty`, `immunity` or `financial_regulator`: why the law grants no discount.
+     */
+    public var discountExcluded: String?
+    /**
+     * The last day of voluntary payment; after it an unpaid fine is overdue.
      */
     public var paymentDeadline: String?
     /**
@@ -1532,40 +1569,57 @@ public struct Fine: Equatable, Hashable {
      */
     public var overdue: Bool
     public var paidAt: Date?
+    /**
+     * How it was paid (`card`, `phone_balance`, `bank_qr`, `bank`).
+     */
+    public var paidVia: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(id: String, status: FineStatus, amount: Money, 
         /**
          * What paying now costs (the discounted amount while the discount lasts).
-         */amountDue: Money, discount: FineDiscount, protocolNumber: String, article: String, description: String, amountMci: Int64, 
+         */amountDue: Money, discount: FineDiscount, protocolNumber: String, offenderIin: String, article: String, description: String, amountMci: Int64, 
+        /**
+         * The MCI (tenge) in force on `case_opened_on`.
+         */mci: Int64, 
         /**
          * `YYYY-MM-DD`.
          */caseOpenedOn: String, recordedBy: RecordedBy, noticeDate: String, deliveredOn: String?, vehiclePlate: String?, city: String, 
         /**
-         * The last day of voluntary payment.
+         * `other_penalty`, `immunity` or `financial_regulator`: why the law grants no discount.
+         */discountExcluded: String?, 
+        /**
+         * The last day of voluntary payment; after it an unpaid fine is overdue.
          */paymentDeadline: String?, 
         /**
          * Past the voluntary period: licence services are refused until it is paid.
-         */overdue: Bool, paidAt: Date?) {
+         */overdue: Bool, paidAt: Date?, 
+        /**
+         * How it was paid (`card`, `phone_balance`, `bank_qr`, `bank`).
+         */paidVia: String?) {
         self.id = id
         self.status = status
         self.amount = amount
         self.amountDue = amountDue
         self.discount = discount
         self.protocolNumber = protocolNumber
+        self.offenderIin = offenderIin
         self.article = article
         self.description = description
         self.amountMci = amountMci
+        self.mci = mci
         self.caseOpenedOn = caseOpenedOn
         self.recordedBy = recordedBy
         self.noticeDate = noticeDate
         self.deliveredOn = deliveredOn
         self.vehiclePlate = vehiclePlate
         self.city = city
+        self.discountExcluded = discountExcluded
         self.paymentDeadline = paymentDeadline
         self.overdue = overdue
         self.paidAt = paidAt
+        self.paidVia = paidVia
     }
 
     
@@ -1590,18 +1644,22 @@ public struct FfiConverterTypeFine: FfiConverterRustBuffer {
                 amountDue: FfiConverterTypeMoney.read(from: &buf), 
                 discount: FfiConverterTypeFineDiscount.read(from: &buf), 
                 protocolNumber: FfiConverterString.read(from: &buf), 
+                offenderIin: FfiConverterString.read(from: &buf), 
                 article: FfiConverterString.read(from: &buf), 
                 description: FfiConverterString.read(from: &buf), 
                 amountMci: FfiConverterInt64.read(from: &buf), 
+                mci: FfiConverterInt64.read(from: &buf), 
                 caseOpenedOn: FfiConverterString.read(from: &buf), 
                 recordedBy: FfiConverterTypeRecordedBy.read(from: &buf), 
                 noticeDate: FfiConverterString.read(from: &buf), 
                 deliveredOn: FfiConverterOptionString.read(from: &buf), 
                 vehiclePlate: FfiConverterOptionString.read(from: &buf), 
                 city: FfiConverterString.read(from: &buf), 
+                discountExcluded: FfiConverterOptionString.read(from: &buf), 
                 paymentDeadline: FfiConverterOptionString.read(from: &buf), 
                 overdue: FfiConverterBool.read(from: &buf), 
-                paidAt: FfiConverterOptionTimestamp.read(from: &buf)
+                paidAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                paidVia: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -1612,18 +1670,22 @@ public struct FfiConverterTypeFine: FfiConverterRustBuffer {
         FfiConverterTypeMoney.write(value.amountDue, into: &buf)
         FfiConverterTypeFineDiscount.write(value.discount, into: &buf)
         FfiConverterString.write(value.protocolNumber, into: &buf)
+        FfiConverterString.write(value.offenderIin, into: &buf)
         FfiConverterString.write(value.article, into: &buf)
         FfiConverterString.write(value.description, into: &buf)
         FfiConverterInt64.write(value.amountMci, into: &buf)
+        FfiConverterInt64.write(value.mci, into: &buf)
         FfiConverterString.write(value.caseOpenedOn, into: &buf)
         FfiConverterTypeRecordedBy.write(value.recordedBy, into: &buf)
         FfiConverterString.write(value.noticeDate, into: &buf)
         FfiConverterOptionString.write(value.deliveredOn, into: &buf)
         FfiConverterOptionString.write(value.vehiclePlate, into: &buf)
         FfiConverterString.write(value.city, into: &buf)
+        FfiConverterOptionString.write(value.discountExcluded, into: &buf)
         FfiConverterOptionString.write(value.paymentDeadline, into: &buf)
         FfiConverterBool.write(value.overdue, into: &buf)
         FfiConverterOptionTimestamp.write(value.paidAt, into: &buf)
+        FfiConverterOptionString.write(value.paidVia, into: &buf)
     }
 }
 
@@ -2215,6 +2277,9 @@ public struct Profile: Equatable, Hashable {
     public var citizenId: String
     public var person: Person
     public var phone: String?
+    /**
+     * The level of the session making this request.
+     */
     public var acr: Acr
     public var sessionId: String
 
@@ -2223,7 +2288,10 @@ public struct Profile: Equatable, Hashable {
     public init(
         /**
          * An opaque id (never the IIN).
-         */citizenId: String, person: Person, phone: String?, acr: Acr, sessionId: String) {
+         */citizenId: String, person: Person, phone: String?, 
+        /**
+         * The level of the session making this request.
+         */acr: Acr, sessionId: String) {
         self.citizenId = citizenId
         self.person = person
         self.phone = phone
@@ -2290,7 +2358,7 @@ public struct Receipt: Equatable, Hashable {
     public var amount: Money
     public var paidAt: Date
     /**
-     * Compact JWS (`typ` `egov-receipt+jws`): verify it against the server's key set.
+     * The signed receipt: compact JWS, `typ` `egov-receipt+jws`, verifiable offline against the JWKS.
      */
     public var jws: String
     /**
@@ -2302,7 +2370,7 @@ public struct Receipt: Equatable, Hashable {
     // declare one manually.
     public init(id: String, fineId: String, protocolNumber: String, amount: Money, paidAt: Date, 
         /**
-         * Compact JWS (`typ` `egov-receipt+jws`): verify it against the server's key set.
+         * The signed receipt: compact JWS, `typ` `egov-receipt+jws`, verifiable offline against the JWKS.
          */jws: String, 
         /**
          * What the receipt's QR code holds.
@@ -2375,15 +2443,15 @@ public func FfiConverterTypeReceipt_lower(_ value: Receipt) -> RustBuffer {
 public struct RedeemedCopy: Equatable, Hashable {
     public var shareId: String
     /**
-     * The signed copy (compact JWS): verify it against the server's key set.
+     * The signed copy: a compact JWS (ES256, `typ` `egov-document-copy+jws`, key in the JWKS).
      */
     public var copy: String
     /**
-     * The disclosed document (the copy's payload, for display: verify `copy`, not this).
+     * The payload of `copy`, for display (verify `copy`, not this): the very JSON text that was signed.
      */
     public var document: Json
     /**
-     * The label of every disclosed field by language (`{field: {kk, ru, en}}`).
+     * The label of every disclosed field in Kazakh, Russian and English (`{field: {kk, ru, en}}`).
      */
     public var labels: Json
 
@@ -2391,13 +2459,13 @@ public struct RedeemedCopy: Equatable, Hashable {
     // declare one manually.
     public init(shareId: String, 
         /**
-         * The signed copy (compact JWS): verify it against the server's key set.
+         * The signed copy: a compact JWS (ES256, `typ` `egov-document-copy+jws`, key in the JWKS).
          */copy: String, 
         /**
-         * The disclosed document (the copy's payload, for display: verify `copy`, not this).
+         * The payload of `copy`, for display (verify `copy`, not this): the very JSON text that was signed.
          */document: Json, 
         /**
-         * The label of every disclosed field by language (`{field: {kk, ru, en}}`).
+         * The label of every disclosed field in Kazakh, Russian and English (`{field: {kk, ru, en}}`).
          */labels: Json) {
         self.shareId = shareId
         self.copy = copy
@@ -2690,14 +2758,26 @@ public func FfiConverterTypeSession_lower(_ value: Session) -> RustBuffer {
  * iOS Keychain) and give back after a restart.
  */
 public struct SessionTokens: Equatable, Hashable {
+    /**
+     * ES256 JWT, 10 minutes.
+     */
     public var accessToken: String
+    /**
+     * Opaque, single use: each refresh returns the next one.
+     */
     public var refreshToken: String
     public var acr: Acr
     public var sessionId: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(accessToken: String, refreshToken: String, acr: Acr, sessionId: String) {
+    public init(
+        /**
+         * ES256 JWT, 10 minutes.
+         */accessToken: String, 
+        /**
+         * Opaque, single use: each refresh returns the next one.
+         */refreshToken: String, acr: Acr, sessionId: String) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.acr = acr
@@ -2762,12 +2842,13 @@ public struct SignRequest: Equatable, Hashable {
      */
     public var description: [String: String]
     /**
-     * SHA-256 of the document, hex.
+     * SHA-256 of what is signed, hex.
      */
     public var digest: String
     public var status: SignStatus
     /**
-     * The exact bytes the device key signs, base64url.
+     * The exact bytes to sign (base64url): `egov-mobile/sign-request/v2\n{request_id}\n{digest}\n
+     * {organisation_id}\n{organisation}\n{sha256 of the descriptions shown}`.
      */
     public var message: String
     public var expiresAt: Date
@@ -2783,10 +2864,11 @@ public struct SignRequest: Equatable, Hashable {
          * What is signed, by language code.
          */description: [String: String], 
         /**
-         * SHA-256 of the document, hex.
+         * SHA-256 of what is signed, hex.
          */digest: String, status: SignStatus, 
         /**
-         * The exact bytes the device key signs, base64url.
+         * The exact bytes to sign (base64url): `egov-mobile/sign-request/v2\n{request_id}\n{digest}\n
+         * {organisation_id}\n{organisation}\n{sha256 of the descriptions shown}`.
          */message: String, expiresAt: Date, signerName: String?, publicKey: String?, signature: String?, signedAt: Date?) {
         self.requestId = requestId
         self.organisation = organisation
@@ -2944,7 +3026,7 @@ public struct SourceState: Equatable, Hashable {
     public var source: String
     public var checkedAt: Date?
     /**
-     * Set while the registry cannot be asked: the app shows the documents as last confirmed.
+     * Set while the last attempt to ask the registry failed: the app shows the documents as last confirmed.
      */
     public var unavailableSince: Date?
 
@@ -2952,7 +3034,7 @@ public struct SourceState: Equatable, Hashable {
     // declare one manually.
     public init(source: String, checkedAt: Date?, 
         /**
-         * Set while the registry cannot be asked: the app shows the documents as last confirmed.
+         * Set while the last attempt to ask the registry failed: the app shows the documents as last confirmed.
          */unavailableSince: Date?) {
         self.source = source
         self.checkedAt = checkedAt
@@ -3096,6 +3178,11 @@ public enum Acr: Equatable, Hashable {
      * The device key (digital signature): a full session.
      */
     case eds
+    /**
+     * A browser session born from a website QR login: it reads and pays, and never enrols, signs,
+     * shares, changes the phone or ends other sessions.
+     */
+    case web
 
 
 
@@ -3121,6 +3208,8 @@ public struct FfiConverterTypeAcr: FfiConverterRustBuffer {
         
         case 2: return .eds
         
+        case 3: return .web
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -3135,6 +3224,10 @@ public struct FfiConverterTypeAcr: FfiConverterRustBuffer {
         
         case .eds:
             writeInt(&buf, Int32(2))
+        
+        
+        case .web:
+            writeInt(&buf, Int32(3))
         
         }
     }
@@ -3237,6 +3330,10 @@ public enum DeviceStatus: Equatable, Hashable {
      * It signs once the hold ends (`active_from`); the citizen's other devices can cancel it.
      */
     case onHold
+    /**
+     * Cancelled or revoked: it never signs again.
+     */
+    case revoked
 
 
 
@@ -3264,6 +3361,8 @@ public struct FfiConverterTypeDeviceStatus: FfiConverterRustBuffer {
         
         case 3: return .onHold
         
+        case 4: return .revoked
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -3282,6 +3381,10 @@ public struct FfiConverterTypeDeviceStatus: FfiConverterRustBuffer {
         
         case .onHold:
             writeInt(&buf, Int32(3))
+        
+        
+        case .revoked:
+            writeInt(&buf, Int32(4))
         
         }
     }
@@ -3397,6 +3500,91 @@ public func FfiConverterTypeDocumentStatus_lower(_ value: DocumentStatus) -> Rus
 
 
 /**
+ * How a device key is vouched for.
+ */
+
+public enum EnrolmentMethod: Equatable, Hashable {
+    
+    /**
+     * The first key, at registration (the SMS code and the registry check).
+     */
+    case registration
+    /**
+     * An enrolled device approves it with the pairing code.
+     */
+    case approval
+    /**
+     * Identity re-proofing with evidence, then a hold.
+     */
+    case identity
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension EnrolmentMethod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrolmentMethod: FfiConverterRustBuffer {
+    typealias SwiftType = EnrolmentMethod
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnrolmentMethod {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .registration
+        
+        case 2: return .approval
+        
+        case 3: return .identity
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: EnrolmentMethod, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .registration:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .approval:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .identity:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolmentMethod_lift(_ buf: RustBuffer) throws -> EnrolmentMethod {
+    return try FfiConverterTypeEnrolmentMethod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolmentMethod_lower(_ value: EnrolmentMethod) -> RustBuffer {
+    return FfiConverterTypeEnrolmentMethod.lower(value)
+}
+
+
+
+/**
  * Where a fine stands.
  */
 
@@ -3476,7 +3664,84 @@ public func FfiConverterTypeFineStatus_lower(_ value: FineStatus) -> RustBuffer 
 
 
 /**
- * How a fine is paid (`POST /v1/fines/{id}/payments`).
+ * The ways to pay a fine.
+ */
+
+public enum PayMethod: Equatable, Hashable {
+    
+    case card
+    case phoneBalance
+    case bankQr
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PayMethod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePayMethod: FfiConverterRustBuffer {
+    typealias SwiftType = PayMethod
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PayMethod {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .card
+        
+        case 2: return .phoneBalance
+        
+        case 3: return .bankQr
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PayMethod, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .card:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .phoneBalance:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .bankQr:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePayMethod_lift(_ buf: RustBuffer) throws -> PayMethod {
+    return try FfiConverterTypePayMethod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePayMethod_lower(_ value: PayMethod) -> RustBuffer {
+    return FfiConverterTypePayMethod.lower(value)
+}
+
+
+
+/**
+ * A payment method as an app picks it: each case with what it needs. It becomes the one request body,
+ * [`PayRequest`].
  */
 
 public enum PaymentMethod: Equatable, Hashable {
@@ -3742,6 +4007,82 @@ public func FfiConverterTypePreset_lift(_ buf: RustBuffer) throws -> Preset {
 #endif
 public func FfiConverterTypePreset_lower(_ value: Preset) -> RustBuffer {
     return FfiConverterTypePreset.lower(value)
+}
+
+
+
+/**
+ * How a further device key is proven.
+ */
+
+public enum ProofMethod: Equatable, Hashable {
+    
+    /**
+     * An enrolled device, signed in with its key (`eds`), approves this one with the code both show.
+     */
+    case approval
+    /**
+     * Identity re-proofing with evidence; the key then waits out a hold (24 h by default) during
+     * which every enrolled device and the registered phone are told and can cancel it.
+     */
+    case identity
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ProofMethod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProofMethod: FfiConverterRustBuffer {
+    typealias SwiftType = ProofMethod
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProofMethod {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .approval
+        
+        case 2: return .identity
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ProofMethod, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .approval:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .identity:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProofMethod_lift(_ buf: RustBuffer) throws -> ProofMethod {
+    return try FfiConverterTypeProofMethod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProofMethod_lower(_ value: ProofMethod) -> RustBuffer {
+    return FfiConverterTypeProofMethod.lower(value)
 }
 
 
@@ -4242,6 +4583,30 @@ fileprivate struct FfiConverterOptionUInt8: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt8.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
