@@ -23,7 +23,7 @@ pub use web::*;
 
 /// Declares a wire enum: serde names in snake_case, `as_str` for the same name, uniffi behind the feature.
 macro_rules! wire_enum {
-    ($(#[doc = $doc:literal])* $name:ident { $($(#[doc = $vdoc:literal])* $variant:ident = $text:literal,)* }) => {
+    ($(#[doc = $doc:literal])* $name:ident { $($(#[doc = $vdoc:literal])* $variant:ident = $text:tt,)* }) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]

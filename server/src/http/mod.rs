@@ -162,6 +162,12 @@ mod tests {
         assert_eq!(bounds("CreateSign", "ttl_seconds"), (Value::from(1), secs(SIGN_REQUEST_MAX_TTL)));
         let presets: Vec<Value> = egov_core::sharing::Preset::ALL.iter().map(|p| Value::from(p.as_str())).collect();
         assert_eq!(schemas["Preset"]["enum"], Value::from(presets));
+        // Every wire enum is documented by the names it travels with, not its Rust names.
+        let names = |schema: &str| schemas[schema]["enum"].clone();
+        assert_eq!(names("Acr"), serde_json::json!(["otp", "eds", "web"]));
+        assert_eq!(names("ShareState"), serde_json::json!(["active", "used", "expired", "revoked", "blocked"]));
+        assert_eq!(names("Currency"), serde_json::json!(["KZT"]));
+        assert_eq!(names("PayMethod"), serde_json::json!(["card", "phone_balance", "bank_qr"]));
         use crate::service::fines::CARD_TOKEN_LEN;
         let (min, max) = CARD_TOKEN_LEN.into_inner();
         let card_token = &schemas["PayRequest"]["properties"]["card_token"]["pattern"];
