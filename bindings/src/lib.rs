@@ -1,8 +1,10 @@
 //! # egov-mobile
 //!
-//! The facade that exposes `egov-core` to the Android and iOS apps through uniffi (proc-macros, library
-//! mode). It converts types and errors and adds no rule of its own: every answer comes from a function of
-//! `egov-core`. Every exported item's doc comment appears in the generated Kotlin and Swift.
+//! The facade that exposes `egov-core` and `egov-client` to the Android and iOS apps through uniffi
+//! (proc-macros, library mode). It converts arguments, errors and the platform signer and adds no rule,
+//! record or transport of its own: every offline answer comes from a function of `egov-core`, every call
+//! of the API goes through `egov-client`, and the records are `egov-api`'s. Every exported item's doc
+//! comment appears in the generated Kotlin and Swift.
 
 uniffi::setup_scaffolding!();
 
