@@ -35,7 +35,25 @@ $("org-login").addEventListener("click", async () => {
   }
 });
 
+// One request per code: a code redeems once, so a second click (a double click, an impatient clerk) must
+// not send it again; its "already used" would replace the document the first one got.
+let checking = false;
 $("verify").addEventListener("click", async () => {
+  if (checking) return;
+  checking = true;
+  const button = $("verify");
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    await check();
+  } finally {
+    checking = false;
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+});
+
+async function check() {
   $("error").hidden = true;
   $("result").hidden = true;
   const input = $("code").value.trim();
@@ -69,9 +87,11 @@ $("verify").addEventListener("click", async () => {
     if (payload.photo) photo.src = "data:image/jpeg;base64," + payload.photo;
     $("viewer").textContent = `${payload.viewer.name}, ${new Date(payload.viewed_at).toLocaleString()}`;
     $("result").hidden = false;
+    // Ready for the next code; this one is spent.
+    $("code").value = "";
   } catch (e) {
     $("error").textContent = e.message;
     $("error").hidden = false;
   }
-});
+}
 setupLanguages();

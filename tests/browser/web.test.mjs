@@ -154,10 +154,40 @@ test("the verifier page redeems a fresh short code and shows the verified docume
   assert.ok(await page.isVisible("#photo"));
   await page.screenshot({ path: join(ARTIFACTS, "verify-document.png"), fullPage: true });
 
-  // The same code again is refused and says why.
+  // The field is cleared for the next code; the same code typed again is refused and says why.
+  assert.equal(await page.inputValue("#code"), "", "the field is cleared after a check");
+  await page.fill("#code", share.short_code);
   await page.click("#verify");
   await page.waitForSelector("#error:not([hidden])");
   assert.match(await page.textContent("#error"), /already used/);
+  await page.close();
+});
+
+test("a double click on the verifier's button redeems the code once and keeps the document on screen", async () => {
+  const owner = await phoneLogin("+77010000002");
+  const docs = await api("/v1/documents", { headers: { authorization: "Bearer " + owner } });
+  const id = docs.documents.find((d) => d.kind === "national_id");
+  const share = await api(`/v1/documents/${id.id}/shares`, json("POST", {}, owner));
+
+  const page = await browser.newPage();
+  await page.goto(base + "/verify");
+  await page.fill("#client-id", "demo-verifier");
+  await page.fill("#client-secret", "demo-verifier-secret");
+  await page.click("#org-login");
+  await page.waitForSelector("#check:not([hidden])");
+  await page.fill("#code", share.short_code);
+  await page.dblclick("#verify");
+  await page.waitForSelector("#result:not([hidden])", { timeout: 5000 });
+  // Long enough for a second request to have come back and replaced the result, had one been sent.
+  await page.waitForTimeout(1500);
+  assert.ok(await page.isVisible("#result"), "the document stays on screen");
+  assert.ok(await page.isHidden("#error"), "no 'already used' error from a second request");
+  assert.equal(await page.textContent('dd[data-field="iin"]'), "900315301237");
+  // The citizen is told of one view and of no refused attempt.
+  const history = await api("/v1/history", { headers: { authorization: "Bearer " + owner } });
+  const mine = history.filter((e) => e.detail && e.detail.share_id === share.share_id);
+  assert.equal(mine.filter((e) => e.kind === "share_refused").length, 0, "no refused second attempt in the owner's history");
+  await page.screenshot({ path: join(ARTIFACTS, "verify-double-click.png"), fullPage: true });
   await page.close();
 });
 
