@@ -131,18 +131,24 @@ test("the signing page gets the phone's signature and verifies it in the browser
   await page.close();
 });
 
-test("the verifier page redeems a fresh short code and shows the verified document", async () => {
-  const owner = await phoneLogin("+77010000001");
-  const docs = await api("/v1/documents", { headers: { authorization: "Bearer " + owner } });
-  const licence = docs.documents.find((d) => d.kind === "driving_licence");
-  const share = await api(`/v1/documents/${licence.id}/shares`, json("POST", {}, owner));
-
+/** The verifier desk (`/verify`) in a new page, signed in as the demo bank's client. */
+async function verifierDesk() {
   const page = await browser.newPage();
   await page.goto(base + "/verify");
   await page.fill("#client-id", "demo-verifier");
   await page.fill("#client-secret", "demo-verifier-secret");
   await page.click("#org-login");
   await page.waitForSelector("#check:not([hidden])");
+  return page;
+}
+
+test("the verifier page redeems a fresh short code and shows the verified document", async () => {
+  const owner = await phoneLogin("+77010000001");
+  const docs = await api("/v1/documents", { headers: { authorization: "Bearer " + owner } });
+  const licence = docs.documents.find((d) => d.kind === "driving_licence");
+  const share = await api(`/v1/documents/${licence.id}/shares`, json("POST", {}, owner));
+
+  const page = await verifierDesk();
   await page.fill("#code", share.short_code);
   await page.click('nav.langs button[data-lang="ru"]');
   await page.click("#verify");
@@ -169,12 +175,7 @@ test("a double click on the verifier's button redeems the code once and keeps th
   const id = docs.documents.find((d) => d.kind === "national_id");
   const share = await api(`/v1/documents/${id.id}/shares`, json("POST", {}, owner));
 
-  const page = await browser.newPage();
-  await page.goto(base + "/verify");
-  await page.fill("#client-id", "demo-verifier");
-  await page.fill("#client-secret", "demo-verifier-secret");
-  await page.click("#org-login");
-  await page.waitForSelector("#check:not([hidden])");
+  const page = await verifierDesk();
   await page.fill("#code", share.short_code);
   await page.dblclick("#verify");
   await page.waitForSelector("#result:not([hidden])", { timeout: 5000 });

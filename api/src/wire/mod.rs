@@ -39,6 +39,14 @@ macro_rules! wire_enum {
                     $($name::$variant => $text,)*
                 }
             }
+
+            /// The case a wire name (or a stored one) names; `None` for any other text.
+            pub fn parse(text: &str) -> Option<$name> {
+                match text {
+                    $($text => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
         }
 
         impl std::fmt::Display for $name {
@@ -49,3 +57,27 @@ macro_rules! wire_enum {
     };
 }
 pub(crate) use wire_enum;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wire_name_parses_back_to_its_case_and_serde_writes_the_same_name() {
+        for state in
+            [ShareState::Active, ShareState::Used, ShareState::Expired, ShareState::Revoked, ShareState::Blocked]
+        {
+            assert_eq!(ShareState::parse(state.as_str()), Some(state));
+            assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
+        }
+        assert_eq!(Preset::parse("age_over_18"), Some(Preset::AgeOver18));
+        assert_eq!(Currency::parse("KZT"), Some(Currency::Kzt));
+    }
+
+    #[test]
+    fn a_name_the_wire_does_not_have_is_no_case() {
+        assert_eq!(SessionClient::parse("desktop"), None);
+        assert_eq!(Preset::parse("AgeOver18"), None, "Rust names are not wire names");
+        assert_eq!(SignStatus::parse(""), None);
+    }
+}

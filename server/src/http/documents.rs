@@ -4,7 +4,7 @@ use crate::AppState;
 use crate::http::extract::CanViewDocuments;
 use crate::http::problem::tr;
 use crate::http::problem::{ApiError, Json, Path};
-use crate::service::documents;
+use crate::service::{documents, enums};
 use crate::store::citizens::CitizenRow;
 use crate::store::documents::{DocumentRow, SyncRow};
 use crate::store::from_millis;
@@ -67,7 +67,7 @@ fn summary(
         title: kind.title().get(lang).to_string(),
         titles: kind.title().by_code(),
         number: d.number.clone(),
-        status: documents::wire_status(status),
+        status: enums::document_status(status),
         revoked_reason: d.revoked_reason.clone(),
         suspended_reason: why.map(|s| s.as_str().to_string()),
         suspended_detail: why.map(|s| s.detail().to_string()),

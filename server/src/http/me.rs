@@ -11,15 +11,15 @@ use crate::http::wording::not_found;
 use crate::service::error::Rule;
 use crate::service::error::Thing;
 use crate::service::registration::{DeviceProof, DeviceView};
-use crate::service::{phone, registration, session};
+use crate::service::{enums, phone, registration, session};
 use crate::store::from_millis;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use egov_api::wire::{
-    CodeRequest, DeviceSession, HistoryEntry, Json as Free, OtpFlow, PhoneRequest, Profile, SessionClient,
+    CodeRequest, DeviceKey, DeviceSession, Enrolled, Enrolment, EnrolmentRequest, HistoryEntry, Json as Free, OtpFlow,
+    PairingCode, PhoneRequest, Profile, ProofMethod, SessionClient,
 };
-use egov_api::wire::{DeviceKey, Enrolled, Enrolment, EnrolmentRequest, PairingCode, ProofMethod};
 use egov_core::auth::registration::DeviceState;
 use egov_core::auth::session::{Acr, Action, session_expires_at};
 use serde::{Deserialize, Serialize};
@@ -49,7 +49,7 @@ async fn me(State(app): State<AppState>, CanViewProfile(who): CanViewProfile) ->
         citizen_id: c.id.clone(),
         phone: c.phone.clone(),
         person: c.into(),
-        acr: session::wire_acr(who.acr),
+        acr: enums::acr(who.acr),
         session_id: who.session_id,
     }))
 }
@@ -70,16 +70,12 @@ async fn sessions(
             None => None,
         };
         let acr = Acr::parse(&s.acr).unwrap_or(Acr::Otp);
-        let client = match s.client.as_str() {
-            "app" => SessionClient::App,
-            "web" => SessionClient::Web,
-            _ => return Err(ApiError::internal()),
-        };
+        let client = SessionClient::parse(&s.client).ok_or_else(ApiError::internal)?;
         out.push(DeviceSession {
             current: s.id == who.session_id,
             expires_at: session_expires_at(acr, from_millis(s.created_at), from_millis(s.last_used_at)).into(),
             id: s.id,
-            acr: session::wire_acr(acr),
+            acr: enums::acr(acr),
             client,
             device,
             user_agent: s.user_agent,

@@ -10,8 +10,7 @@ use crate::service::registration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use egov_api::wire::{DeviceKey, Enrolled, Enrolment, RegistrationVerify};
-use egov_api::wire::{OtpFlow, PhoneRequest};
+use egov_api::wire::{DeviceKey, Enrolled, Enrolment, OtpFlow, PhoneRequest, RegistrationVerify};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

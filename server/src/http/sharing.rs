@@ -8,6 +8,7 @@ use crate::http::extract::{CanShare, CanViewDocuments, CanViewHistory, ClientIp,
 use crate::http::problem::{ApiError, Created, Json, Path, Query};
 use crate::http::wording::invalid;
 use crate::http::wording::seconds_field;
+use crate::service::enums;
 use crate::service::error::Rule;
 use crate::service::sharing::{self, Presented};
 use crate::store::from_millis;
@@ -15,9 +16,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use egov_api::wire::Notification;
 use egov_api::wire::{
-    CopyStatus, DocumentShare as ShareView, ExtendRequest, ExtendedShare, RedeemRequest, RedeemedCopy, ShareRequest,
+    CopyStatus, DocumentShare, ExtendRequest, ExtendedShare, Notification, RedeemRequest, RedeemedCopy, ShareRequest,
 };
 use egov_core::qr::{Scanned, parse_scanned, render_matrix, render_svg};
 use egov_core::sharing::{Preset, SHARE_MAX_LIFETIME, SHARE_MIN_TTL, parse_short_code};
@@ -45,15 +45,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// "Open access": a one-time QR code and short code for one of the citizen's valid documents.
 #[utoipa::path(post, path = "/v1/documents/{id}/shares", operation_id = "create_share", tag = "sharing", params(("id" = String, Path)), request_body = ShareRequest,
-    responses((status = 201, body = ShareView, headers(("Location" = String, description = "the share: /v1/shares/{share_id}"))), (status = 404), (status = 409, description = "document revoked or expired"), (status = 422)))]
+    responses((status = 201, body = DocumentShare, headers(("Location" = String, description = "the share: /v1/shares/{share_id}"))), (status = 404), (status = 409, description = "document revoked or expired"), (status = 422)))]
 async fn create(
     State(app): State<AppState>,
     CanShare(who): CanShare,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Created<ShareView>, ApiError> {
+) -> Result<Created<DocumentShare>, ApiError> {
     let body: ShareRequest = crate::http::problem::optional_json(&body)?;
-    let preset = body.preset.map(sharing::core_preset).unwrap_or(Preset::Full);
+    let preset = body.preset.map(enums::core_preset).unwrap_or(Preset::Full);
     let limits = SHARE_MIN_TTL.num_seconds()..=SHARE_MAX_LIFETIME.num_seconds();
     let ttl = body.ttl_seconds.map(|t| seconds_field("ttl_seconds", t, limits)).transpose()?;
     let share = sharing::create(&app, &who.citizen_id, &id, ttl, preset).await?;
@@ -61,12 +61,12 @@ async fn create(
 }
 
 /// One of the citizen's shares: its state and countdown.
-#[utoipa::path(get, path = "/v1/shares/{id}", tag = "sharing", params(("id" = String, Path)), responses((status = 200, body = ShareView), (status = 404)))]
+#[utoipa::path(get, path = "/v1/shares/{id}", tag = "sharing", params(("id" = String, Path)), responses((status = 200, body = DocumentShare), (status = 404)))]
 async fn get_share(
     State(app): State<AppState>,
     CanViewDocuments(who): CanViewDocuments,
     Path(id): Path<String>,
-) -> Result<Json<ShareView>, ApiError> {
+) -> Result<Json<DocumentShare>, ApiError> {
     Ok(Json(sharing::get(&app, &who.citizen_id, &id).await?))
 }
 

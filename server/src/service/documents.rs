@@ -16,17 +16,6 @@ use egov_core::documents::{
 };
 use egov_core::time::almaty_date;
 
-/// A document's status as the wire names it.
-pub fn wire_status(status: DocumentStatus) -> egov_api::wire::DocumentStatus {
-    use egov_api::wire::DocumentStatus as Wire;
-    match status {
-        DocumentStatus::Valid => Wire::Valid,
-        DocumentStatus::Expired => Wire::Expired,
-        DocumentStatus::Revoked => Wire::Revoked,
-        DocumentStatus::Suspended => Wire::Suspended,
-    }
-}
-
 /// Why the documents cannot be shown or changed.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentsError {

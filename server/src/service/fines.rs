@@ -5,7 +5,7 @@
 use crate::App;
 use crate::adapters::payments::{Method, Outcome, PaymentError, decline_message};
 use crate::service::error::{Dependency, Failure, Rule, Thing, capability_error, internal, invalid};
-use crate::service::{notify, sharing};
+use crate::service::{enums, notify, sharing};
 use crate::store::fines::{BankPayment, FineRow, NewReceipt, PaymentRow, Reminder};
 use crate::store::from_millis;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -160,11 +160,7 @@ fn money(amount: Tiyn) -> Money {
 pub fn wire(v: FineView) -> Fine {
     Fine {
         id: v.id,
-        status: match v.status {
-            FineStatus::Unpaid => egov_api::wire::FineStatus::Unpaid,
-            FineStatus::Processing => egov_api::wire::FineStatus::Processing,
-            FineStatus::Paid => egov_api::wire::FineStatus::Paid,
-        },
+        status: enums::fine_status(v.status),
         amount: money(v.amount),
         amount_due: money(v.amount_due),
         discount: FineDiscount {
@@ -179,10 +175,7 @@ pub fn wire(v: FineView) -> Fine {
         amount_mci: v.amount_mci,
         mci: v.mci,
         case_opened_on: v.case_opened_on,
-        recorded_by: match v.recorded_by {
-            RecordedBy::Officer => egov_api::wire::RecordedBy::Officer,
-            RecordedBy::Camera => egov_api::wire::RecordedBy::Camera,
-        },
+        recorded_by: enums::recorded_by(v.recorded_by),
         notice_date: v.notice_date,
         delivered_on: v.delivered_on,
         vehicle_plate: v.vehicle_plate,

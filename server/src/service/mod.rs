@@ -4,6 +4,7 @@
 
 pub mod documents;
 pub mod eds;
+pub mod enums;
 pub mod error;
 pub mod fines;
 pub mod housekeeping;

@@ -3,9 +3,9 @@
 
 use crate::App;
 use crate::service::error::{Dependency, Failure, Rule, Thing, capability_error, internal, invalid};
-use crate::service::notify;
 use crate::service::otp::{self, Message, OtpError};
 use crate::service::session::{self, Opening, SessionError};
+use crate::service::{enums, notify};
 use crate::store::citizens::CitizenRow;
 use crate::store::from_millis;
 use crate::store::history::Entry;
@@ -193,31 +193,10 @@ async fn new_enrolment(
         enrolment_token: token,
         expires_in: ENROLMENT_TTL.num_seconds(),
         message,
-        method: wire_method(method),
+        method: enums::enrolment_method(method),
         pairing_code,
         hold_seconds: (method == EnrolmentMethod::Identity).then(|| app.device_hold.num_seconds()),
     })
-}
-
-/// How a key is proven, as the wire names it.
-fn wire_method(method: EnrolmentMethod) -> egov_api::wire::EnrolmentMethod {
-    use egov_api::wire::EnrolmentMethod as Wire;
-    match method {
-        EnrolmentMethod::Registration => Wire::Registration,
-        EnrolmentMethod::Approval => Wire::Approval,
-        EnrolmentMethod::Identity => Wire::Identity,
-    }
-}
-
-/// A key's state, as the wire names it.
-pub fn wire_state(state: &DeviceState) -> egov_api::wire::DeviceStatus {
-    use egov_api::wire::DeviceStatus as Wire;
-    match state {
-        DeviceState::AwaitingApproval => Wire::AwaitingApproval,
-        DeviceState::OnHold { .. } => Wire::OnHold,
-        DeviceState::Active => Wire::Active,
-        DeviceState::Revoked => Wire::Revoked,
-    }
 }
 
 /// A person the state database of individuals knows but this service does not yet: kept as a citizen
@@ -369,7 +348,7 @@ pub async fn complete(
     } else {
         None
     };
-    Ok(Enrolled { device_id, status: wire_state(&state), active_from: active_from.map(Into::into), tokens })
+    Ok(Enrolled { device_id, status: enums::device_status(&state), active_from: active_from.map(Into::into), tokens })
 }
 
 /// Where a stored device key stands now.

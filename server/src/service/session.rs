@@ -2,6 +2,7 @@
 //! a session is alive, revoke.
 
 use crate::App;
+use crate::service::enums;
 use crate::service::error::{Failure, Thing, capability_error, internal};
 use crate::store::from_millis;
 use crate::store::history::Entry;
@@ -13,15 +14,6 @@ use chrono::{DateTime, Utc};
 use egov_api::wire::{SessionTokens, TokenAnswer};
 use egov_core::auth::session::{ACCESS_TOKEN_TTL, Acr, REFRESH_TOKEN_BYTES, session_alive, within_refresh_grace};
 use egov_core::secret::random_token;
-
-/// A session's level as the wire names it.
-pub fn wire_acr(acr: Acr) -> egov_api::wire::Acr {
-    match acr {
-        Acr::Otp => egov_api::wire::Acr::Otp,
-        Acr::Eds => egov_api::wire::Acr::Eds,
-        Acr::Web => egov_api::wire::Acr::Web,
-    }
-}
 
 /// Who a session is for and how it was opened.
 pub struct Opening<'a> {
@@ -53,7 +45,7 @@ fn tokens(
         tokens: SessionTokens {
             access_token: access,
             refresh_token: refresh,
-            acr: wire_acr(acr),
+            acr: enums::acr(acr),
             session_id: sid.to_string(),
         },
         token_type: "Bearer".into(),

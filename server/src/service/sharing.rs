@@ -8,14 +8,14 @@
 use crate::App;
 use crate::service::documents::DocumentsError;
 use crate::service::error::{Failure, Rule, Thing, capability_error, internal, invalid};
-use crate::service::{documents, notify};
+use crate::service::{documents, enums, notify};
 use crate::store::from_millis;
 use crate::store::history::Entry;
 use crate::store::sharing::{By, Outcome, RedeemerRef, Redemption, ShareContext, ShareRow};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{Duration, NaiveDate};
-use egov_api::wire::{CopyStatus, DocumentShare as ShareView, Json, RedeemedCopy, ShareState};
+use egov_api::wire::{CopyStatus, DocumentShare, Json, RedeemedCopy, ShareState};
 use egov_core::documents::{DocumentKind, DocumentStatus, Suspension};
 use egov_core::sharing::{
     COPY_TYP, DocumentData, ExtendError, HolderData, Preset, REFUSED_NOTICE_EVERY, SHARE_DEFAULT_TTL,
@@ -89,19 +89,19 @@ fn state(s: &ShareRow, now_ms: i64, document: DocumentStatus) -> ShareState {
     }
 }
 
-fn view(app: &App, s: &ShareRow, document: DocumentStatus) -> Result<ShareView, Failure> {
+fn view(app: &App, s: &ShareRow, document: DocumentStatus) -> Result<DocumentShare, Failure> {
     let now = app.clock.now_ms();
     let secrets = secrets(app, &s.id);
     let state = state(s, now, document);
-    let preset = Preset::parse(&s.preset).map(wire_preset).ok_or(internal("a stored preset"))?;
-    Ok(ShareView {
+    let preset = Preset::parse(&s.preset).map(enums::preset).ok_or(internal("a stored preset"))?;
+    Ok(DocumentShare {
         share_id: s.id.clone(),
         document_id: s.document_id.clone(),
         qr_url: format!("{}/s/{}", app.public_url, secrets.token),
         short_code: format_short_code(&secrets.code),
         preset,
         state,
-        document_status: documents::wire_status(document),
+        document_status: enums::document_status(document),
         created_at: from_millis(s.created_at).into(),
         expires_at: from_millis(s.expires_at).into(),
         max_expires_at: (from_millis(s.created_at) + egov_core::sharing::SHARE_MAX_LIFETIME).into(),
@@ -113,28 +113,6 @@ fn view(app: &App, s: &ShareRow, document: DocumentStatus) -> Result<ShareView, 
         viewed_by: s.redeemer_name.clone(),
         viewed_at: s.redeemed_at.map(|at| from_millis(at).into()),
     })
-}
-
-/// The preset a request names.
-pub fn core_preset(preset: egov_api::wire::Preset) -> Preset {
-    use egov_api::wire::Preset as Wire;
-    match preset {
-        Wire::Full => Preset::Full,
-        Wire::Identity => Preset::Identity,
-        Wire::AgeOver18 => Preset::AgeOver18,
-        Wire::Vehicle => Preset::Vehicle,
-    }
-}
-
-/// A preset as the wire names it.
-fn wire_preset(preset: Preset) -> egov_api::wire::Preset {
-    use egov_api::wire::Preset as Wire;
-    match preset {
-        Preset::Full => Wire::Full,
-        Preset::Identity => Wire::Identity,
-        Preset::AgeOver18 => Wire::AgeOver18,
-        Preset::Vehicle => Wire::Vehicle,
-    }
 }
 
 /// Why a share was not made, changed or redeemed.
@@ -225,7 +203,7 @@ pub async fn create(
     document_id: &str,
     ttl: Option<Duration>,
     preset: Preset,
-) -> Result<ShareView, SharingError> {
+) -> Result<DocumentShare, SharingError> {
     let ttl = ttl.unwrap_or(SHARE_DEFAULT_TTL);
     if !valid_ttl(ttl) {
         let (min, max) = (egov_core::sharing::SHARE_MIN_TTL, egov_core::sharing::SHARE_MAX_LIFETIME);
@@ -287,7 +265,7 @@ pub async fn create(
     Ok(view(app, &row, DocumentStatus::Valid)?)
 }
 
-pub async fn get(app: &App, owner_id: &str, share_id: &str) -> Result<ShareView, SharingError> {
+pub async fn get(app: &App, owner_id: &str, share_id: &str) -> Result<DocumentShare, SharingError> {
     let (s, document) = share_of(app, owner_id, share_id).await?;
     Ok(view(app, &s, document)?)
 }
@@ -307,7 +285,7 @@ pub async fn extend(
     owner_id: &str,
     share_id: &str,
     ttl: Duration,
-) -> Result<(ShareView, bool), SharingError> {
+) -> Result<(DocumentShare, bool), SharingError> {
     let (s, document) = share_of(app, owner_id, share_id).await?;
     if document != DocumentStatus::Valid {
         return Err(inactive(document));
@@ -501,7 +479,7 @@ pub async fn copy_status(app: &App, share_id: &str) -> Result<CopyStatus, Sharin
     let status = documents::status_of(app, &doc, egov_core::documents::suspension(national_id.as_deref()));
     Ok(CopyStatus {
         share_id: share.id,
-        document_status: documents::wire_status(status),
+        document_status: enums::document_status(status),
         revoked_at: doc.revoked_at.map(|at| from_millis(at).into()),
         checked_at: from_millis(doc.checked_at).into(),
     })

@@ -339,12 +339,10 @@ fn descriptions_of(r: &SignRequestRow) -> Result<Multilingual, Failure> {
 }
 
 pub fn sign_view(app: &App, r: SignRequestRow) -> Result<SignRequest, WebLoginError> {
-    let status = match r.status.as_str() {
-        "pending" if r.expires_at <= app.clock.now_ms() => SignStatus::Expired,
-        "pending" => SignStatus::Pending,
-        "signed" => SignStatus::Signed,
-        "expired" => SignStatus::Expired,
-        _ => return Err(internal("a stored signing status").into()),
+    let status = match SignStatus::parse(&r.status) {
+        Some(SignStatus::Pending) if r.expires_at <= app.clock.now_ms() => SignStatus::Expired,
+        Some(status) => status,
+        None => return Err(internal("a stored signing status").into()),
     };
     let description = descriptions_of(&r)?;
     Ok(SignRequest {
