@@ -219,10 +219,29 @@ impl Client {
         *self.lock() = Credentials::Citizen { tokens, fresh_until: None };
     }
 
-    /// Trades the refresh token for new tokens now (the client also does it by itself when needed).
+    /// Trades a citizen's refresh token for new tokens now (the client also does it by itself when needed).
+    /// An organisation has no refresh token: its token is renewed from its credentials when it expires.
     pub async fn refresh(&self) -> Result<Session, Error> {
-        let (token, _) = self.lock().token().ok_or(Error::SignedOut)?;
-        self.refresh_after(&token).await
+        let token = match &*self.lock() {
+            Credentials::Citizen { tokens, .. } => tokens.access_token.clone(),
+            Credentials::Organisation { .. } => {
+                return Err(Error::Invalid(
+                    "an organisation's token has no refresh token: the client renews it".into(),
+                ));
+            }
+            Credentials::None => return Err(Error::SignedOut),
+        };
+        self.refresh_after(&token).await?;
+        match &*self.lock() {
+            Credentials::Citizen { tokens, fresh_until } => Ok(Session {
+                acr: tokens.acr,
+                session_id: tokens.session_id.clone(),
+                expires_in: fresh_until
+                    .map(|t| t.saturating_duration_since(std::time::Instant::now()).as_secs() as i64)
+                    .unwrap_or_default(),
+            }),
+            _ => Err(Error::SignedOut),
+        }
     }
 
     /// Ends the session on the server and forgets its tokens (also when the server cannot be reached:
@@ -459,19 +478,14 @@ impl Client {
     }
 
     /// Renews the credentials unless another task already replaced `stale_token`.
-    async fn refresh_after(&self, stale_token: &str) -> Result<Session, Error> {
+    async fn refresh_after(&self, stale_token: &str) -> Result<(), Error> {
         let _one_at_a_time = self.refreshing.lock().await;
         enum Plan {
             Citizen(String),
             Organisation(String, String),
         }
         let plan = match &*self.lock() {
-            Credentials::Citizen { tokens, fresh_until } if tokens.access_token != stale_token => {
-                let expires_in = fresh_until
-                    .map(|t| t.saturating_duration_since(std::time::Instant::now()).as_secs() as i64)
-                    .unwrap_or_default();
-                return Ok(Session { acr: tokens.acr, session_id: tokens.session_id.clone(), expires_in });
-            }
+            Credentials::Citizen { tokens, .. } if tokens.access_token != stale_token => return Ok(()),
             Credentials::Citizen { tokens, .. } => Plan::Citizen(tokens.refresh_token.clone()),
             Credentials::Organisation { client_id, client_secret, .. } => {
                 Plan::Organisation(client_id.clone(), client_secret.clone())
@@ -482,7 +496,10 @@ impl Client {
             Plan::Citizen(refresh_token) => {
                 let body = Body::json(&RefreshRequest { refresh_token })?;
                 match self.send(Method::POST, "/v1/auth/refresh", None, &body, &[]).await {
-                    Ok(answer) => Ok(self.keep_session(answer.json()?)),
+                    Ok(answer) => {
+                        self.keep_session(answer.json()?);
+                        Ok(())
+                    }
                     Err(Error::Problem(p)) if p.status == 401 => {
                         // The session ended (revoked elsewhere, replayed, too old): sign in again.
                         self.forget();
@@ -491,10 +508,7 @@ impl Client {
                     Err(e) => Err(e),
                 }
             }
-            Plan::Organisation(client_id, client_secret) => {
-                self.keep_org_token(client_id, client_secret).await?;
-                Ok(Session { acr: Acr::Eds, session_id: String::new(), expires_in: 0 })
-            }
+            Plan::Organisation(client_id, client_secret) => self.keep_org_token(client_id, client_secret).await,
         }
     }
 

@@ -88,6 +88,7 @@ async fn a_share_is_made_redeemed_and_seen_used_through_the_client() {
 
     let bank = Client::new(&server.base).unwrap();
     bank.sign_in_organisation("demo-verifier", "demo-verifier-secret").await.unwrap();
+    assert!(matches!(bank.refresh().await, Err(Error::Invalid(_))), "an organisation has no session to refresh");
     let copy = bank.redeem(&RedeemRequest::short_code(share.short_code.clone())).await.unwrap();
     assert_eq!(copy.share_id, share.share_id);
     assert_eq!(copy.document.0["disclosed"]["iin"], CITIZEN_1.1, "the identity preset discloses the IIN");
