@@ -93,7 +93,7 @@ fn view(app: &App, s: &ShareRow, document: DocumentStatus) -> Result<DocumentSha
     let now = app.clock.now_ms();
     let secrets = secrets(app, &s.id);
     let state = state(s, now, document);
-    let preset = Preset::parse(&s.preset).map(enums::preset).ok_or(internal("a stored preset"))?;
+    let preset = enums::preset(Preset::stored(&s.preset)?);
     Ok(DocumentShare {
         share_id: s.id.clone(),
         document_id: s.document_id.clone(),
